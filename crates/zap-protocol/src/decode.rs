@@ -1,0 +1,321 @@
+//! Decoding a received frame into an [`EventData`] (the receipt rules of `PROTOCOL.md`).
+
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+
+use crate::{EventData, Headers, Payload};
+
+/// The kind of a JSON value, used in [`DecodeError`] messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JsonKind {
+    /// `null`
+    Null,
+    /// `true` or `false`
+    Boolean,
+    /// a number
+    Number,
+    /// a string
+    String,
+    /// an array
+    Array,
+    /// an object
+    Object,
+}
+
+impl fmt::Display for JsonKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            JsonKind::Null => "null",
+            JsonKind::Boolean => "a boolean",
+            JsonKind::Number => "a number",
+            JsonKind::String => "a string",
+            JsonKind::Array => "an array",
+            JsonKind::Object => "an object",
+        })
+    }
+}
+
+/// A received frame is not a valid v1 event. Each variant says what was
+/// wrong; none of them is fatal to the connection.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// The frame is not valid JSON (or not UTF-8). `source` says where.
+    #[error("frame is not valid JSON: {0}")]
+    NotJson(#[source] serde_json::Error),
+    /// The frame is JSON, but not an object.
+    #[error("frame is {found}, not a JSON object")]
+    NotAnObject {
+        /// What the frame holds instead.
+        found: JsonKind,
+    },
+    /// The object has no `eventName` key.
+    #[error("frame has no `eventName`")]
+    MissingEventName,
+    /// `eventName` is present but not a string.
+    #[error("`eventName` is {found}, not a string")]
+    EventNameNotString {
+        /// What `eventName` holds instead.
+        found: JsonKind,
+    },
+    /// The frame is longer than the receiver accepts.
+    #[error("frame of {size} bytes exceeds the limit of {max} bytes")]
+    TooLarge {
+        /// The frame's length in bytes.
+        size: usize,
+        /// The limit in force.
+        max: usize,
+    },
+}
+
+/// Decodes one frame's text into an event.
+///
+/// ```
+/// use zap_protocol::{decode, DecodeError};
+///
+/// // What a Dart client sends when no headers were given:
+/// let event = decode(r#"{"eventName":"myEvent","payload":"payload"}"#)?;
+/// assert!(event.headers().is_empty() && event.headers_opt().is_none());
+///
+/// assert!(matches!(decode(r#"{"payload":1}"#), Err(DecodeError::MissingEventName)));
+/// # Ok::<(), DecodeError>(())
+/// ```
+pub fn decode(text: &str) -> Result<EventData, DecodeError> {
+    decode_slice(text.as_bytes())
+}
+
+/// Decodes one frame, refusing anything longer than `max` bytes before parsing.
+///
+/// ```
+/// let err = zap_protocol::decode_with_limit(r#"{"eventName":"e"}"#, 4).unwrap_err();
+/// assert_eq!(err.to_string(), "frame of 17 bytes exceeds the limit of 4 bytes");
+/// ```
+pub fn decode_with_limit(text: &str, max: usize) -> Result<EventData, DecodeError> {
+    if text.len() > max {
+        return Err(DecodeError::TooLarge {
+            size: text.len(),
+            max,
+        });
+    }
+    decode(text)
+}
+
+/// Decodes one frame given as bytes (invalid UTF-8 is [`DecodeError::NotJson`]).
+pub fn decode_slice(bytes: &[u8]) -> Result<EventData, DecodeError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match de
+        .deserialize_map(EnvelopeVisitor)
+        .and_then(|outcome| de.end().map(|()| outcome))
+    {
+        Ok(outcome) => outcome,
+        Err(err) => Err(classify(bytes, err)),
+    }
+}
+
+/// Turns serde's error into the most precise [`DecodeError`].
+fn classify(bytes: &[u8], err: serde_json::Error) -> DecodeError {
+    match leading_kind(bytes) {
+        // The text starts like a value of another kind: if all of it is
+        // valid JSON, blame the kind; otherwise report the syntax error.
+        Some(found) if found != JsonKind::Object && err.is_data() => {
+            match serde_json::from_slice::<IgnoredAny>(bytes) {
+                Ok(_) => DecodeError::NotAnObject { found },
+                Err(syntax) => DecodeError::NotJson(syntax),
+            }
+        }
+        _ => DecodeError::NotJson(err),
+    }
+}
+
+fn leading_kind(bytes: &[u8]) -> Option<JsonKind> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace())?;
+    Some(match first {
+        b'{' => JsonKind::Object,
+        b'[' => JsonKind::Array,
+        b'"' => JsonKind::String,
+        b't' | b'f' => JsonKind::Boolean,
+        b'n' => JsonKind::Null,
+        _ => JsonKind::Number,
+    })
+}
+
+/// Visits the top-level object. Its value is the decode outcome, so the
+/// envelope's own rule violations are typed rather than serde strings.
+struct EnvelopeVisitor;
+
+impl<'de> Visitor<'de> for EnvelopeVisitor {
+    type Value = Result<EventData, DecodeError>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a zaptools event object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut event_name: Option<Result<String, JsonKind>> = None;
+        let mut payload: Option<Box<RawValue>> = None;
+        let mut headers: Option<Headers> = None;
+        // Duplicate keys: the last one wins, as in JavaScript and Python.
+        while let Some(key) = map.next_key::<Key>()? {
+            match key {
+                Key::EventName => event_name = Some(map.next_value_seed(NameSeed)?),
+                Key::Payload => payload = map.next_value::<Option<Box<RawValue>>>()?,
+                Key::Headers => headers = map.next_value_seed(HeadersSeed)?,
+                Key::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(match event_name {
+            None => Err(DecodeError::MissingEventName),
+            Some(Err(found)) => Err(DecodeError::EventNameNotString { found }),
+            Some(Ok(name)) => Ok(EventData::new(
+                name,
+                payload.map(Payload::from_raw).unwrap_or_default(),
+                headers,
+            )),
+        })
+    }
+}
+
+/// The envelope's keys, recognised without allocating.
+enum Key {
+    EventName,
+    Payload,
+    Headers,
+    Other,
+}
+
+impl<'de> de::Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = Key;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_str<E: de::Error>(self, key: &str) -> Result<Key, E> {
+                Ok(match key {
+                    "eventName" => Key::EventName,
+                    "payload" => Key::Payload,
+                    "headers" => Key::Headers,
+                    _ => Key::Other,
+                })
+            }
+        }
+        deserializer.deserialize_identifier(KeyVisitor)
+    }
+}
+
+/// `eventName`: the string, or the kind of value found instead.
+struct NameSeed;
+
+impl<'de> DeserializeSeed<'de> for NameSeed {
+    type Value = Result<String, JsonKind>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NameSeed {
+    type Value = Result<String, JsonKind>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Ok(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Ok(v))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Err(JsonKind::Null))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Err(JsonKind::Boolean))
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Err(JsonKind::Number))
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Err(JsonKind::Number))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Err(JsonKind::Number))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Err(JsonKind::Array))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Err(JsonKind::Object))
+    }
+}
+
+/// `headers`: an object becomes the map; `null` or any other type is ignored.
+struct HeadersSeed;
+
+impl<'de> DeserializeSeed<'de> for HeadersSeed {
+    type Value = Option<Headers>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for HeadersSeed {
+    type Value = Option<Headers>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a headers object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        let headers: Headers =
+            de::Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        Ok(Some(headers))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}

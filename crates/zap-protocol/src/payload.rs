@@ -1,0 +1,159 @@
+//! [`Payload`]: an event's payload, kept as raw JSON until someone asks for a type.
+
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::value::RawValue;
+
+/// An event's payload: any JSON value, held as its raw JSON text.
+///
+/// Decoding an event validates the payload but does not build a tree of it;
+/// [`Payload::parse`] turns it straight into the type a handler wants, and
+/// sending a received payload on writes the raw text back unchanged.
+///
+/// ```
+/// use serde::Deserialize;
+/// use zap_protocol::Payload;
+///
+/// #[derive(Deserialize)]
+/// struct Say { text: String }
+///
+/// let payload = Payload::from_json(r#"{"text":"hi"}"#)?;
+/// let say: Say = payload.parse()?;
+/// assert_eq!(say.text, "hi");
+/// assert!(payload.parse::<u32>().is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Payload(Box<RawValue>);
+
+/// A payload did not have the shape the caller asked for.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PayloadError {
+    /// The payload is valid JSON but does not deserialize into the requested
+    /// type. Tell the peer what was expected, or ignore the event.
+    #[error("payload is not a valid `{expected}`: {source}")]
+    Mismatch {
+        /// The Rust type that was asked for.
+        expected: &'static str,
+        /// What serde said.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The text given to [`Payload::from_json`] is not one JSON value.
+    #[error("payload is not valid JSON: {0}")]
+    InvalidJson(#[source] serde_json::Error),
+    /// A value could not be serialized into a payload (for example a map with
+    /// non-string keys).
+    #[error("value cannot be serialized as a JSON payload: {0}")]
+    Unserializable(#[source] serde_json::Error),
+}
+
+impl Payload {
+    /// The `null` payload (what a missing `payload` key means).
+    pub fn null() -> Self {
+        Payload(raw_null())
+    }
+
+    /// Checks `json` and wraps it without building a tree of it.
+    pub fn from_json(json: &str) -> Result<Self, PayloadError> {
+        serde_json::from_str::<Box<RawValue>>(json)
+            .map(Payload)
+            .map_err(PayloadError::InvalidJson)
+    }
+
+    /// Serializes `value` into a payload.
+    pub fn from_serialize<T: Serialize + ?Sized>(value: &T) -> Result<Self, PayloadError> {
+        serde_json::value::to_raw_value(value)
+            .map(Payload)
+            .map_err(PayloadError::Unserializable)
+    }
+
+    pub(crate) fn from_raw(raw: Box<RawValue>) -> Self {
+        Payload(raw)
+    }
+
+    /// Deserializes the payload into `T`.
+    ///
+    /// A mismatch is an `Err`, never a panic, so a handler can use `?` and let
+    /// the failure reach the `error` handler.
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, PayloadError> {
+        serde_json::from_str(self.0.get()).map_err(|source| PayloadError::Mismatch {
+            expected: std::any::type_name::<T>(),
+            source,
+        })
+    }
+
+    /// The payload as a [`serde_json::Value`] tree.
+    pub fn to_value(&self) -> Result<serde_json::Value, PayloadError> {
+        self.parse()
+    }
+
+    /// The payload's JSON text, exactly as received or serialized.
+    pub fn as_json(&self) -> &str {
+        self.0.get()
+    }
+
+    /// Whether the payload is JSON `null`.
+    pub fn is_null(&self) -> bool {
+        self.0.get() == "null"
+    }
+}
+
+fn raw_null() -> Box<RawValue> {
+    RawValue::NULL.to_owned()
+}
+
+impl Default for Payload {
+    fn default() -> Self {
+        Payload::null()
+    }
+}
+
+impl PartialEq for Payload {
+    /// Two payloads are equal when they hold the same JSON value, whatever
+    /// their spacing or key order.
+    fn eq(&self, other: &Self) -> bool {
+        self.as_json() == other.as_json()
+            || matches!(
+                (self.to_value(), other.to_value()),
+                (Ok(a), Ok(b)) if a == b
+            )
+    }
+}
+
+impl Serialize for Payload {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Payload {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Option::<Box<RawValue>>::deserialize(deserializer)?
+            .map(Payload)
+            .unwrap_or_default())
+    }
+}
+
+impl From<serde_json::Value> for Payload {
+    fn from(value: serde_json::Value) -> Self {
+        // A `Value` always serializes: its map keys are strings.
+        Payload::from_serialize(&value).unwrap_or_default()
+    }
+}
+
+impl fmt::Display for Payload {
+    /// Writes the payload's JSON text.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_json())
+    }
+}
+
+impl fmt::Debug for Payload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Payload").field(&self.as_json()).finish()
+    }
+}
