@@ -6,35 +6,32 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 
-/// One step: a name and a cargo command line.
+/// One step: a name, a cargo command line and extra environment.
 struct Step {
     name: &'static str,
-    args: &'static [&'static str],
+    command: &'static str,
     env: &'static [(&'static str, &'static str)],
 }
 
 const STEPS: &[Step] = &[
     Step {
         name: "format",
-        args: &["fmt", "--all", "--", "--check"],
+        command: "fmt --all -- --check",
         env: &[],
     },
     Step {
         name: "clippy",
-        args: &[
-            "clippy", "--workspace", "--all-targets", "--all-features", "--locked", "--", "-D",
-            "warnings",
-        ],
+        command: "clippy --workspace --all-targets --all-features --locked -- -D warnings",
         env: &[],
     },
     Step {
         name: "tests",
-        args: &["test", "--workspace", "--all-features", "--locked"],
+        command: "test --workspace --all-features --locked",
         env: &[],
     },
     Step {
         name: "docs",
-        args: &["doc", "--workspace", "--no-deps", "--all-features", "--locked"],
+        command: "doc --workspace --no-deps --all-features --locked",
         env: &[("RUSTDOCFLAGS", "-D warnings")],
     },
 ];
@@ -43,10 +40,10 @@ pub(crate) fn run() -> anyhow::Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let started = Instant::now();
     for step in STEPS {
-        eprintln!("==> {} (cargo {})", step.name, step.args.join(" "));
+        eprintln!("==> {} (cargo {})", step.name, step.command);
         let step_started = Instant::now();
         let status = Command::new(&cargo)
-            .args(step.args)
+            .args(step.command.split_whitespace())
             .envs(step.env.iter().copied())
             .status()
             .with_context(|| format!("cannot run cargo for step `{}`", step.name))?;
