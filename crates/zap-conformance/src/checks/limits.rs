@@ -1,0 +1,164 @@
+//! Limits: the maximum message size (applied to the framework's own frame
+//! and message limits), pings both ways, the idle timeout and the bounded
+//! outbound queue.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::json;
+use tokio_tungstenite::tungstenite::{Bytes, Message};
+use zap_core::{ConnectionConfig, OverflowPolicy, SendError};
+
+use super::{standard, until};
+use crate::{Client, Endpoint, Integration, Probe, Running, conformance_register};
+
+async fn serve_with(it: &impl Integration, config: ConnectionConfig) -> (Running, Probe) {
+    let (register, probe) = conformance_register();
+    (it.serve(Endpoint::new(register).config(config)).await, probe)
+}
+
+/// Reads the `too_large` error report, then the 1009 close frame.
+async fn expect_too_large(offender: &mut Client) {
+    let info = offender.expect("error-seen").await;
+    assert_eq!(info["kind"], "too_large", "{info}");
+    assert_eq!(info["event"], json!(null), "{info}");
+    let message = info["message"].as_str().unwrap();
+    assert!(message.contains("1024"), "{message}");
+    let frame = offender.recv_close().await.expect("a close frame");
+    assert_eq!(u16::from(frame.code), 1009);
+}
+
+/// A message over `max_message_size` raises `error` and closes that
+/// connection with 1009; others carry on.
+pub async fn an_oversized_message_closes_that_connection_with_1009_and_no_other(
+    it: &impl Integration,
+) {
+    let (server, _probe) = serve_with(it, ConnectionConfig::default().max_message_size(1024)).await;
+    let mut bystander = Client::connect(server.url()).await;
+    let mut offender = Client::connect(server.url()).await;
+    offender.send("echo", json!("x".repeat(4096))).await;
+    expect_too_large(&mut offender).await;
+    bystander.assert_echoes("unaffected").await;
+}
+
+/// The limit holds for a message split into frames that are each small.
+pub async fn an_oversized_fragmented_message_closes_with_1009(it: &impl Integration) {
+    let (server, _probe) = serve_with(it, ConnectionConfig::default().max_message_size(1024)).await;
+    let mut offender = Client::connect(server.url()).await;
+    let frame = json!({"eventName": "echo", "payload": "y".repeat(4096)}).to_string();
+    offender.send_fragmented(&frame, 512).await;
+    expect_too_large(&mut offender).await;
+}
+
+/// A message far above the frameworks' own defaults (64 KiB in actix-ws)
+/// but within the default 1 MiB limit is accepted, whole or fragmented.
+pub async fn a_large_message_within_the_limit_is_accepted(it: &impl Integration) {
+    let (server, _probe) = standard(it).await;
+    let mut client = Client::connect(server.url()).await;
+    let text = "z".repeat(300 * 1024);
+    client.send("echo", json!(text)).await;
+    assert_eq!(client.expect("echo").await, json!(text));
+    let frame = json!({"eventName": "echo", "payload": text}).to_string();
+    client.send_fragmented(&frame, 100 * 1024).await;
+    assert_eq!(client.expect("echo").await, json!(text));
+}
+
+/// A client's ping is answered with a pong carrying the same payload.
+pub async fn client_pings_are_answered(it: &impl Integration) {
+    let (server, _probe) = standard(it).await;
+    let mut client = Client::connect(server.url()).await;
+    for n in 0..3u8 {
+        let payload = Bytes::from(vec![b'p', n]);
+        client.ws.send(Message::Ping(payload.clone())).await.unwrap();
+        let pong = crate::within("a pong", async {
+            loop {
+                match client.ws.next().await {
+                    Some(Ok(Message::Pong(data))) => return data,
+                    Some(Ok(Message::Ping(_))) => continue,
+                    other => panic!("expected a pong, got {other:?}"),
+                }
+            }
+        })
+        .await;
+        assert_eq!(pong, payload);
+    }
+    client.assert_echoes("after pings").await;
+}
+
+fn quick_heartbeat() -> ConnectionConfig {
+    ConnectionConfig::default()
+        .ping_interval(Some(Duration::from_millis(50)))
+        .idle_timeout(Some(Duration::from_millis(400)))
+}
+
+/// A peer that never reads (so never answers pings) is disconnected after
+/// the idle timeout.
+pub async fn a_peer_that_never_answers_is_disconnected_after_the_idle_timeout(
+    it: &impl Integration,
+) {
+    let (server, mut probe) = serve_with(it, quick_heartbeat()).await;
+    let silent = Client::connect(server.url()).await;
+    probe.wait_disconnected(&[&silent.id]).await;
+}
+
+/// A peer that reads (tungstenite answers each ping) stays connected.
+pub async fn a_peer_that_answers_pings_stays_connected(it: &impl Integration) {
+    let (server, mut probe) = serve_with(it, quick_heartbeat()).await;
+    let mut client = Client::connect(server.url()).await;
+    // Twelve pings at 50 ms span more than the 400 ms idle timeout.
+    let mut pings = 0;
+    crate::within("twelve pings", async {
+        while pings < 12 {
+            match client.ws.next().await {
+                Some(Ok(Message::Ping(_))) => pings += 1,
+                Some(Ok(_)) => continue,
+                other => panic!("the answering peer lost its connection: {other:?}"),
+            }
+        }
+    })
+    .await;
+    client.assert_echoes("alive").await;
+    let ended: Vec<String> = probe.drain().into_iter().filter(|e| e.starts_with("disconnected")).collect();
+    assert!(ended.is_empty(), "{ended:?}");
+}
+
+/// A peer that stops reading fills its bounded outbound queue: sends to it
+/// fail with `Full`, never queue more than the capacity, and (default
+/// policy) it is disconnected.
+pub async fn a_slow_reader_is_disconnected_when_its_outbound_queue_overflows(
+    it: &impl Integration,
+) {
+    const QUEUE: usize = 8;
+    let (register, mut probe) = conformance_register();
+    let router = register.router().clone();
+    let config = ConnectionConfig::default()
+        .outbound_queue(QUEUE)
+        .overflow_policy(OverflowPolicy::Close);
+    let server = it.serve(Endpoint::new(register).config(config)).await;
+    let slow = Client::connect(server.url()).await; // never read from again
+    let connection = router.connection(&slow.id).expect("a live connection");
+    let frame = zap_core::protocol::encode("flood", &"f".repeat(64 * 1024), None).unwrap();
+    let mut full = false;
+    for _ in 0..4000 {
+        match connection.send_frame(frame.clone()) {
+            Ok(()) => {}
+            Err(SendError::Full { capacity }) => {
+                assert_eq!(capacity, QUEUE);
+                full = true;
+                break;
+            }
+            Err(other) => panic!("unexpected send error: {other}"),
+        }
+        assert!(connection.queued() <= QUEUE);
+        // Let the session write, so only a jammed socket fills the queue.
+        tokio::task::yield_now().await;
+    }
+    assert!(full, "the queue of a peer that stopped reading never filled");
+    probe.wait_disconnected(&[&slow.id]).await;
+    assert!(matches!(
+        connection.send("late", (), None),
+        Err(SendError::Closed)
+    ));
+    until("the slow reader to leave the router", || router.count() == 0).await;
+    drop(slow);
+}

@@ -1,0 +1,57 @@
+//! The behavioural test suite of every zaptools integration: `zap-server`
+//! and the framework adapters run the same checks against a real server, so
+//! a behaviour that differs between integrations shows up as a failing test.
+//!
+//! An integration's test file says how to serve an [`Endpoint`] on
+//! `127.0.0.1:0` and lets [`conformance_tests!`] write one test per check:
+//!
+//! ```no_run
+//! // crates/zap-server-like/tests/conformance.rs
+//! use zap_conformance::{Endpoint, Running};
+//!
+//! async fn serve(endpoint: Endpoint) -> Running {
+//!     let server = zap_server::ZapServer::builder()
+//!         .port(0)
+//!         .path("/ws")
+//!         .register(endpoint.register)
+//!         .config(endpoint.config)
+//!         .start()
+//!         .await
+//!         .expect("bind 127.0.0.1:0");
+//!     Running::new(server.url(), server)
+//! }
+//!
+//! zap_conformance::conformance_tests!(serve);
+//! # fn main() {}
+//! ```
+//!
+//! Every check builds its register from [`conformance_register`] (plus the
+//! hook or id strategy it tests), watches the handlers through its
+//! [`Probe`], and talks to the server only over the network with a
+//! [`Client`]. Checks wait on explicit signals, each wait bounded by
+//! [`WAIT`]; nothing sleeps to synchronise.
+#![forbid(unsafe_code)]
+#![allow(clippy::unwrap_used)]
+
+pub mod checks;
+mod client;
+mod endpoint;
+mod probe;
+mod register;
+mod suite;
+
+pub use client::{Client, Ws, http_request, refused_status};
+pub use endpoint::{Endpoint, Integration, Running};
+pub use probe::Probe;
+pub use register::conformance_register;
+
+/// `future`, or a panic naming `what` after [`WAIT`].
+pub async fn within<F: std::future::Future>(what: &str, future: F) -> F::Output {
+    match tokio::time::timeout(WAIT, future).await {
+        Ok(output) => output,
+        Err(_) => panic!("timed out waiting for {what}"),
+    }
+}
+
+/// Upper bound of every wait in the suite: a bug fails a check, never hangs CI.
+pub const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
