@@ -4,6 +4,8 @@
 
 use futures_util::SinkExt;
 use serde_json::json;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use super::{standard, until};
 use crate::{Client, Integration, Probe, Running};
@@ -36,11 +38,17 @@ pub async fn connected_runs_before_any_other_handler(it: &impl Integration) {
     assert!(client.id.starts_with("zpt-"), "default ids are zpt-<uuid>");
 }
 
-/// A close frame from the peer: `disconnected` once.
+/// A close frame from the peer is answered with its code; `disconnected` once.
 pub async fn disconnected_runs_once_when_the_peer_closes(it: &impl Integration) {
     let (server, mut probe) = standard(it).await;
     let mut client = Client::connect(server.url()).await;
-    client.ws.close(None).await.unwrap();
+    let bye = CloseFrame {
+        code: CloseCode::Away,
+        reason: "bye".into(),
+    };
+    client.ws.close(Some(bye)).await.unwrap();
+    let reply = client.recv_close().await.expect("the server's close reply");
+    assert_eq!(reply.code, CloseCode::Away);
     expect_single_disconnect(&server, &mut probe, &client.id).await;
 }
 
