@@ -1,1 +1,2 @@
+//! Repository automation: `cargo xtask <task>`.
 fn main() {}

@@ -1,1 +1,96 @@
-//! placeholder
+//! The transport-agnostic heart of zaptools: register handlers by event
+//! name, and let one loop run every connection, its rooms and broadcasts.
+//!
+//! ```
+//! use serde::Deserialize;
+//! use serde_json::json;
+//! use zap_core::{EventContext, EventRegister};
+//!
+//! #[derive(Deserialize)]
+//! struct Say { room: String, text: String }
+//!
+//! let register = EventRegister::new()
+//!     .on_connected(|ctx: EventContext| async move {
+//!         ctx.connection().send("welcome", json!({"id": ctx.connection().id().as_str()}), None)?;
+//!         Ok(())
+//!     })
+//!     .on_event("join", |ctx| async move {
+//!         let room: String = ctx.payload_as()?; // bad payload -> `error` handler
+//!         ctx.join(&room);
+//!         Ok(())
+//!     })
+//!     .on_event("say", |ctx| async move {
+//!         let say: Say = ctx.payload_as()?;
+//!         ctx.router()
+//!             .to(&say.room)
+//!             .except(ctx.connection().id())
+//!             .send("said", json!({"text": say.text}), None)?;
+//!         Ok(())
+//!     })
+//!     .on_error(|ctx| async move {
+//!         tracing::warn!(error = ?ctx.error(), "handler failed");
+//!     });
+//! # drop(register);
+//! ```
+//!
+//! Serve the register with `zap-server`, or inside actix-web, axum or warp
+//! with the adapter crates: every integration drives the same [`Session`]
+//! loop, so they behave identically.
+//!
+//! # Guarantees
+//!
+//! - **Order.** Events of one connection are handled one at a time, in
+//!   arrival order. A connection's next frame is not read until its previous
+//!   handler finished; spawn a task for long work. Connections are
+//!   independent: a slow handler never stalls another connection.
+//! - **Lifecycle.** `connected` runs once before any other handler of the
+//!   connection; `disconnected` runs exactly once when it ends, for any
+//!   reason (peer close, network loss, server close, shutdown), after any
+//!   handler still in flight.
+//! - **Failures stay local.** A handler's `Err` or panic, an invalid frame, a
+//!   binary frame or an oversized one raise `error` (see
+//!   [`EventContext::error`]); the connection keeps working (an oversized
+//!   frame closes it with 1009). A failure of the `error` handler is logged.
+//! - **Bounded memory.** Each connection's outbound queue is bounded
+//!   ([`ConnectionConfig::outbound_queue`]); a send never waits, and a full
+//!   queue is a typed [`SendError::Full`] handled by [`OverflowPolicy`].
+//!
+//! # Building integrations
+//!
+//! An adapter depends on this crate alone: it builds a [`Handshake`], calls
+//! [`EventRegister::check_handshake`] (answering a [`Rejection`] with its
+//! status), upgrades, adapts the framework's socket into a [`Transport`]
+//! (a stream of [`Inbound`] and a sink of [`Outbound`]) and runs
+//! [`Session::run`]. No dispatch logic belongs in an adapter.
+#![forbid(unsafe_code)]
+
+mod config;
+mod connection;
+mod context;
+mod error;
+mod extensions;
+mod handler;
+mod handshake;
+mod id;
+mod meta;
+mod register;
+mod router;
+mod session;
+mod transport;
+
+pub use config::{ConnectionConfig, OverflowPolicy};
+pub use connection::Connection;
+pub use context::EventContext;
+pub use error::{BoxError, ErrorInfo, ErrorKind, HandlerError, HandlerResult, SendError};
+pub use extensions::Extensions;
+pub use handler::IntoHandlerResult;
+pub use handshake::{Handshake, Rejection};
+pub use id::ConnectionId;
+pub use meta::MetaTag;
+pub use register::EventRegister;
+pub use router::{Broadcast, ConnectionRouter, Delivery, Member};
+pub use session::{EndReason, Session};
+pub use transport::{CloseFrame, Inbound, Outbound, Transport, TransportError, close_code};
+
+pub use tokio_util::sync::CancellationToken;
+pub use zap_protocol::{self as protocol, EventData, Frame, Headers, Payload, PayloadError};

@@ -1,5 +1,6 @@
 //! Every receipt and sending rule of `PROTOCOL.md`, one test each, plus the
 //! exact frames that Python and Dart peers put on the wire.
+#![allow(clippy::unwrap_used)]
 
 use serde_json::{Value, json};
 use zap_protocol::{DecodeError, EventData, Headers, JsonKind, Payload, decode, encode};

@@ -1,0 +1,107 @@
+//! [`ConnectionConfig`]: the per-connection limits every integration applies.
+
+use std::time::Duration;
+
+/// What happens when a connection's outbound queue is full, i.e. when its
+/// peer reads slower than events are sent to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum OverflowPolicy {
+    /// The send fails with [`SendError::Full`](crate::SendError::Full) and the
+    /// slow connection is closed with code 1008 ("outbound queue full"); its
+    /// client can reconnect and resynchronise. No event is silently skipped
+    /// for a connection that stays open. The default.
+    #[default]
+    Close,
+    /// The send fails with [`SendError::Full`](crate::SendError::Full); the
+    /// event is dropped for that connection only, which stays open.
+    Reject,
+}
+
+/// Limits applied to every connection, with the same meaning in `zap-server`
+/// and in every framework adapter.
+///
+/// ```
+/// use std::time::Duration;
+/// use zap_core::{ConnectionConfig, OverflowPolicy};
+///
+/// let config = ConnectionConfig::default()
+///     .max_message_size(256 * 1024)
+///     .outbound_queue(64)
+///     .overflow_policy(OverflowPolicy::Reject)
+///     .ping_interval(Some(Duration::from_secs(10)))
+///     .idle_timeout(Some(Duration::from_secs(30)));
+/// assert_eq!(config.max_message_size, 256 * 1024);
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ConnectionConfig {
+    /// Largest accepted message, in bytes. A larger one raises `error` and
+    /// closes the connection with code 1009. Default: 1 MiB.
+    pub max_message_size: usize,
+    /// Capacity of each connection's outbound queue, in events. Default: 1024.
+    pub outbound_queue: usize,
+    /// What a full outbound queue does. Default: [`OverflowPolicy::Close`].
+    pub overflow_policy: OverflowPolicy,
+    /// How often the server pings an otherwise quiet peer. `None` disables
+    /// pings. Default: 25 s.
+    pub ping_interval: Option<Duration>,
+    /// A peer that sends nothing (not even a pong) for this long, or whose
+    /// socket accepts no data for this long, is considered gone: the
+    /// connection ends and `disconnected` runs. `None` disables the check.
+    /// Default: 60 s.
+    pub idle_timeout: Option<Duration>,
+    /// Most outbound events written to the socket before one flush. Default: 64.
+    pub write_batch: usize,
+}
+
+impl Default for ConnectionConfig {
+    fn default() -> Self {
+        ConnectionConfig {
+            max_message_size: 1 << 20,
+            outbound_queue: 1024,
+            overflow_policy: OverflowPolicy::Close,
+            ping_interval: Some(Duration::from_secs(25)),
+            idle_timeout: Some(Duration::from_secs(60)),
+            write_batch: 64,
+        }
+    }
+}
+
+impl ConnectionConfig {
+    /// Sets [`Self::max_message_size`].
+    pub fn max_message_size(mut self, bytes: usize) -> Self {
+        self.max_message_size = bytes;
+        self
+    }
+
+    /// Sets [`Self::outbound_queue`] (at least 1).
+    pub fn outbound_queue(mut self, events: usize) -> Self {
+        self.outbound_queue = events.max(1);
+        self
+    }
+
+    /// Sets [`Self::overflow_policy`].
+    pub fn overflow_policy(mut self, policy: OverflowPolicy) -> Self {
+        self.overflow_policy = policy;
+        self
+    }
+
+    /// Sets [`Self::ping_interval`].
+    pub fn ping_interval(mut self, interval: Option<Duration>) -> Self {
+        self.ping_interval = interval;
+        self
+    }
+
+    /// Sets [`Self::idle_timeout`].
+    pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// Sets [`Self::write_batch`] (at least 1).
+    pub fn write_batch(mut self, events: usize) -> Self {
+        self.write_batch = events.max(1);
+        self
+    }
+}

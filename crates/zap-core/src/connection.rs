@@ -1,0 +1,220 @@
+//! [`Connection`]: a cloneable handle to one live WebSocket connection.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde::Serialize;
+use tokio::sync::{Notify, mpsc};
+use zap_protocol::{Frame, Headers};
+
+use crate::transport::close_code;
+use crate::{
+    CloseFrame, ConnectionConfig, ConnectionId, Extensions, Handshake, OverflowPolicy, SendError,
+};
+
+/// A handle to one connection: its id, a way to send it events, and a way to
+/// close it.
+///
+/// Cloneable and usable from any task: store it, and send to it later from
+/// another connection's handler or from outside any handler. Sending never
+/// waits: the event is queued on the connection's bounded outbound queue and
+/// written by the connection's own task, in the order it was queued.
+///
+/// ```no_run
+/// # async fn demo(ctx: zap_core::EventContext) -> zap_core::HandlerResult {
+/// use serde_json::json;
+/// let conn = ctx.connection().clone();
+/// tokio::spawn(async move {
+///     // later, from another task:
+///     let _ = conn.send("reminder", json!({"text": "stand up"}), None);
+/// });
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Connection(Arc<Inner>);
+
+struct Inner {
+    id: ConnectionId,
+    handshake: Handshake,
+    outbound: mpsc::Sender<Frame>,
+    capacity: usize,
+    overflow: OverflowPolicy,
+    closing: AtomicBool,
+    close_request: Mutex<Option<CloseFrame>>,
+    close_notify: Notify,
+    rooms: Mutex<Vec<Arc<str>>>,
+}
+
+/// The session loop's side of a connection.
+pub(crate) struct ConnectionReceiver {
+    pub(crate) frames: mpsc::Receiver<Frame>,
+}
+
+impl Connection {
+    pub(crate) fn new(
+        id: ConnectionId,
+        handshake: Handshake,
+        config: &ConnectionConfig,
+    ) -> (Connection, ConnectionReceiver) {
+        let capacity = config.outbound_queue.max(1);
+        let (tx, rx) = mpsc::channel(capacity);
+        let connection = Connection(Arc::new(Inner {
+            id,
+            handshake,
+            outbound: tx,
+            capacity,
+            overflow: config.overflow_policy,
+            closing: AtomicBool::new(false),
+            close_request: Mutex::new(None),
+            close_notify: Notify::new(),
+            rooms: Mutex::new(Vec::new()),
+        }));
+        (connection, ConnectionReceiver { frames: rx })
+    }
+
+    /// The connection's id.
+    pub fn id(&self) -> &ConnectionId {
+        &self.0.id
+    }
+
+    /// The upgrade request that opened this connection.
+    pub fn handshake(&self) -> &Handshake {
+        &self.0.handshake
+    }
+
+    /// Typed per-connection state (see [`Extensions`]).
+    pub fn extensions(&self) -> &Extensions {
+        self.0.handshake.extensions()
+    }
+
+    /// Queues an event for this connection.
+    ///
+    /// `payload` is anything serializable (a `&Payload` received earlier is
+    /// written back unchanged); `headers` are omitted on the wire when `None`.
+    ///
+    /// Errors: [`SendError::Closed`] once the connection is closing or gone
+    /// (for example inside `disconnected`), [`SendError::Full`] when the
+    /// outbound queue is full (see [`OverflowPolicy`]), [`SendError::Encode`]
+    /// when the payload is not representable as JSON.
+    pub fn send(
+        &self,
+        event_name: &str,
+        payload: impl Serialize,
+        headers: Option<Headers>,
+    ) -> Result<(), SendError> {
+        if self.is_closed() {
+            return Err(SendError::Closed);
+        }
+        let frame = zap_protocol::encode(event_name, &payload, headers.as_ref())?;
+        self.send_frame(frame)
+    }
+
+    /// Queues an already encoded frame (what broadcasts use to share one
+    /// encoding among many connections).
+    pub fn send_frame(&self, frame: Frame) -> Result<(), SendError> {
+        if self.is_closed() {
+            return Err(SendError::Closed);
+        }
+        match self.0.outbound.try_send(frame) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(SendError::Closed),
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                if self.0.overflow == OverflowPolicy::Close {
+                    tracing::warn!(id = %self.0.id, capacity = self.0.capacity,
+                        "outbound queue full: closing slow connection");
+                    self.close_with(close_code::POLICY, "outbound queue full");
+                }
+                Err(SendError::Full {
+                    capacity: self.0.capacity,
+                })
+            }
+        }
+    }
+
+    /// Closes the connection normally (code 1000). Events already queued are
+    /// written first; `disconnected` runs once the connection has ended.
+    /// Closing twice is harmless.
+    pub fn close(&self) {
+        self.close_with(close_code::NORMAL, "");
+    }
+
+    /// Closes the connection with a close code and reason.
+    pub fn close_with(&self, code: u16, reason: impl Into<Cow<'static, str>>) {
+        if self.0.closing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        *self
+            .0
+            .close_request
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(CloseFrame::new(code, reason));
+        self.0.close_notify.notify_one();
+    }
+
+    /// Whether the connection is closing or has ended: sends now fail.
+    pub fn is_closed(&self) -> bool {
+        self.0.closing.load(Ordering::Acquire) || self.0.outbound.is_closed()
+    }
+
+    /// The rooms this connection is a member of.
+    pub fn rooms(&self) -> Vec<String> {
+        self.rooms_lock()
+            .iter()
+            .map(|room| room.to_string())
+            .collect()
+    }
+
+    /// Number of events queued and not yet written.
+    pub fn queued(&self) -> usize {
+        self.0.capacity - self.0.outbound.capacity()
+    }
+
+    pub(crate) fn rooms_lock(&self) -> std::sync::MutexGuard<'_, Vec<Arc<str>>> {
+        self.0.rooms.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Marks the connection as ended (sends fail from now on).
+    pub(crate) fn mark_closed(&self) {
+        self.0.closing.store(true, Ordering::Release);
+    }
+
+    /// Waits until `close`/`close_with` was called; returns the close frame.
+    /// Cancel-safe; the fast path (no close requested) takes no lock.
+    pub(crate) async fn close_requested(&self) -> CloseFrame {
+        loop {
+            if self.0.closing.load(Ordering::Acquire) {
+                let request = self
+                    .0
+                    .close_request
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .clone();
+                if let Some(frame) = request {
+                    return frame;
+                }
+            }
+            // `notify_one` leaves a permit when nobody waits: no lost wake-up.
+            self.0.close_notify.notified().await;
+        }
+    }
+}
+
+impl PartialEq for Connection {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Connection {}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("id", &self.0.id)
+            .field("closed", &self.is_closed())
+            .field("queued", &self.queued())
+            .finish()
+    }
+}

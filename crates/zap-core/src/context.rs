@@ -1,0 +1,149 @@
+//! [`EventContext`]: what a handler receives: the event, its connection and
+//! the router.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use zap_protocol::{
+    EventData, Headers, Payload, PayloadError, REQUEST_ID_HEADER, RESPONSE_TO_HEADER, lifecycle,
+};
+
+use crate::{Connection, ConnectionRouter, ErrorInfo, Handshake, MetaTag, SendError};
+
+/// The event being handled, the connection that sent it, and the router of
+/// every connection (the Python and Dart `EventContext`).
+///
+/// ```
+/// # async fn demo(ctx: zap_core::EventContext) -> zap_core::HandlerResult {
+/// #[derive(serde::Deserialize)]
+/// struct Say { room: String, text: String }
+///
+/// let say: Say = ctx.payload_as()?; // a bad payload goes to `error`
+/// ctx.router()
+///     .to(&say.room)
+///     .except(ctx.connection().id())
+///     .send("said", serde_json::json!({ "text": say.text }), None)?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct EventContext {
+    event: EventData,
+    connection: Connection,
+    router: ConnectionRouter,
+    error: Option<Box<ErrorInfo>>,
+}
+
+impl EventContext {
+    /// Builds a context (integrations and tests; the session loop builds
+    /// them for handlers).
+    pub fn new(event: EventData, connection: Connection, router: ConnectionRouter) -> Self {
+        EventContext {
+            event,
+            connection,
+            router,
+            error: None,
+        }
+    }
+
+    /// The context of the `error` lifecycle event.
+    pub(crate) fn for_error(
+        info: ErrorInfo,
+        connection: Connection,
+        router: ConnectionRouter,
+    ) -> Self {
+        let payload = Payload::from_serialize(&info).unwrap_or_default();
+        EventContext {
+            event: EventData::new(lifecycle::ERROR, payload, None),
+            connection,
+            router,
+            error: Some(Box::new(info)),
+        }
+    }
+
+    /// The event's name.
+    pub fn event_name(&self) -> &str {
+        self.event.event_name()
+    }
+
+    /// The event's payload, as raw JSON (`null` when absent).
+    pub fn payload(&self) -> &Payload {
+        self.event.payload()
+    }
+
+    /// The payload deserialized into `T`. A mismatch is an `Err` that `?`
+    /// sends to the `error` handler.
+    pub fn payload_as<T: DeserializeOwned>(&self) -> Result<T, PayloadError> {
+        self.event.payload().parse()
+    }
+
+    /// The event's headers (empty when the peer sent none).
+    pub fn headers(&self) -> &Headers {
+        self.event.headers()
+    }
+
+    /// One header as a string.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.event.header_str(name)
+    }
+
+    /// The whole event.
+    pub fn event(&self) -> &EventData {
+        &self.event
+    }
+
+    /// The connection the event came from.
+    pub fn connection(&self) -> &Connection {
+        &self.connection
+    }
+
+    /// The upgrade request of this connection.
+    pub fn handshake(&self) -> &Handshake {
+        self.connection.handshake()
+    }
+
+    /// The router: every connection and room.
+    pub fn router(&self) -> &ConnectionRouter {
+        &self.router
+    }
+
+    /// Joins this connection to `room`; `false` if already a member.
+    pub fn join(&self, room: &str) -> bool {
+        self.router.join(room, &self.connection)
+    }
+
+    /// Joins this connection to `room` with metadata.
+    pub fn join_with_meta(&self, room: &str, meta: MetaTag) -> bool {
+        self.router.join_with_meta(room, &self.connection, meta)
+    }
+
+    /// Takes this connection out of `room`; `false` if not a member.
+    pub fn leave(&self, room: &str) -> bool {
+        self.router.leave(room, &self.connection)
+    }
+
+    /// The request id a client put in the `zap-request-id` header, if any.
+    pub fn request_id(&self) -> Option<&str> {
+        self.event.header_str(REQUEST_ID_HEADER)
+    }
+
+    /// Answers the current event: sends an event of the same name to this
+    /// connection, with a `zap-response-to` header carrying the request's id.
+    ///
+    /// A v1 peer that sent no request id gets a plain event of the same name
+    /// (no headers), so replying is always safe.
+    pub fn reply(&self, payload: impl Serialize) -> Result<(), SendError> {
+        let headers = self.request_id().map(|id| {
+            let mut headers = Headers::new();
+            headers.insert(RESPONSE_TO_HEADER.to_owned(), id.into());
+            headers
+        });
+        self.connection.send(self.event_name(), payload, headers)
+    }
+
+    /// In an `error` handler: what failed. `None` in other handlers.
+    ///
+    /// The same description is the event's payload as JSON
+    /// (`{"event": …, "kind": …, "message": …}`).
+    pub fn error(&self) -> Option<&ErrorInfo> {
+        self.error.as_deref()
+    }
+}

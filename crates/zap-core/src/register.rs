@@ -1,0 +1,267 @@
+//! [`EventRegister`]: the handlers of an application, by event name, plus the
+//! lifecycle handlers, the authorization hook and the id strategy.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+use zap_protocol::lifecycle;
+
+use crate::handler::{AuthHook, BoxedHandler, IntoHandlerResult, boxed};
+use crate::id::IdStrategy;
+use crate::{ConnectionId, ConnectionRouter, EventContext, Handshake, Rejection};
+
+/// An application's event handlers, built once and shared by every
+/// connection (cloning is cheap: one reference count).
+///
+/// Handlers are async closures or async fns taking an [`EventContext`]; they
+/// return `()` or a [`HandlerResult`](crate::HandlerResult) whose `Err` reaches the
+/// `error` handler.
+///
+/// ```
+/// use serde_json::json;
+/// use zap_core::{EventContext, EventRegister, HandlerResult};
+///
+/// async fn hello(ctx: EventContext) -> HandlerResult {
+///     ctx.connection().send("hello", "HELLO FROM SERVER !!!", None)?;
+///     Ok(())
+/// }
+///
+/// let register = EventRegister::new()
+///     .on_connected(|ctx| async move { tracing::info!(id = %ctx.connection().id(), "connected") })
+///     .on_event("hello", hello)
+///     .on_event("echo", |ctx| async move {
+///         ctx.connection().send("echo", ctx.payload(), None)?;
+///         Ok(())
+///     })
+///     .on_error(|ctx| async move { tracing::warn!(error = ?ctx.error(), "handler failed") })
+///     .fallback(|ctx| async move { tracing::debug!(event = ctx.event_name(), "no handler") });
+/// assert!(register.has_handler("hello"));
+/// ```
+///
+/// Events of one connection are handled one at a time, in the order they
+/// arrived: the next frame of that connection is not read until its previous
+/// handler has finished (spawn a task for long work). Connections are
+/// independent: a slow handler on one never stalls another.
+#[derive(Clone)]
+pub struct EventRegister(Arc<Inner>);
+
+#[derive(Clone, Default)]
+struct Inner {
+    events: HashMap<Box<str>, BoxedHandler>,
+    connected: Option<BoxedHandler>,
+    disconnected: Option<BoxedHandler>,
+    error: Option<BoxedHandler>,
+    fallback: Option<BoxedHandler>,
+    authorize: Option<AuthHook>,
+    id_strategy: Option<IdStrategy>,
+    router: ConnectionRouter,
+}
+
+impl Default for EventRegister {
+    fn default() -> Self {
+        EventRegister::new()
+    }
+}
+
+impl EventRegister {
+    /// An empty register with its own [`ConnectionRouter`].
+    pub fn new() -> Self {
+        EventRegister(Arc::new(Inner::default()))
+    }
+
+    /// An empty register whose connections join an existing router, so that
+    /// several registers (or several servers) share rooms and connections.
+    pub fn with_router(router: ConnectionRouter) -> Self {
+        EventRegister(Arc::new(Inner {
+            router,
+            ..Inner::default()
+        }))
+    }
+
+    fn inner_mut(&mut self) -> &mut Inner {
+        Arc::make_mut(&mut self.0)
+    }
+
+    /// Registers the handler of event `name`, replacing any previous one.
+    ///
+    /// `"connected"`, `"disconnected"` and `"error"` register the lifecycle
+    /// handlers, as in the Python package (`@register.on_event("connected")`).
+    /// Frames a peer sends under those three names are not lifecycle events
+    /// (see `PROTOCOL.md`): they go to the [`fallback`](Self::fallback) handler,
+    /// if any.
+    pub fn on_event<F, Fut>(mut self, name: &str, handler: F) -> Self
+    where
+        F: Fn(EventContext) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: IntoHandlerResult,
+    {
+        let handler = boxed(handler);
+        let inner = self.inner_mut();
+        match name {
+            lifecycle::CONNECTED => inner.connected = Some(handler),
+            lifecycle::DISCONNECTED => inner.disconnected = Some(handler),
+            lifecycle::ERROR => inner.error = Some(handler),
+            _ => {
+                inner.events.insert(name.into(), handler);
+            }
+        }
+        self
+    }
+
+    /// Runs once per connection, after the upgrade and before any other
+    /// handler of that connection.
+    pub fn on_connected<F, Fut>(self, handler: F) -> Self
+    where
+        F: Fn(EventContext) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: IntoHandlerResult,
+    {
+        self.on_event(lifecycle::CONNECTED, handler)
+    }
+
+    /// Runs exactly once per connection when it ends, for any reason. The
+    /// connection is already closed (sends fail) but is still a member of
+    /// its rooms, which it leaves right after this handler.
+    pub fn on_disconnected<F, Fut>(self, handler: F) -> Self
+    where
+        F: Fn(EventContext) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: IntoHandlerResult,
+    {
+        self.on_event(lifecycle::DISCONNECTED, handler)
+    }
+
+    /// Runs when a handler returns `Err` or panics, or a frame is invalid.
+    /// [`EventContext::error`] describes what failed. A failure inside this
+    /// handler is logged and goes no further.
+    pub fn on_error<F, Fut>(self, handler: F) -> Self
+    where
+        F: Fn(EventContext) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: IntoHandlerResult,
+    {
+        self.on_event(lifecycle::ERROR, handler)
+    }
+
+    /// Runs for events that have no handler of their own. Without a
+    /// fallback, such events are ignored (logged at debug level).
+    pub fn fallback<F, Fut>(mut self, handler: F) -> Self
+    where
+        F: Fn(EventContext) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: IntoHandlerResult,
+    {
+        self.inner_mut().fallback = Some(boxed(handler));
+        self
+    }
+
+    /// Sets the hook that accepts or refuses each upgrade before the
+    /// WebSocket opens; a refusal is answered with its 401/403 status.
+    /// Values stored in [`Handshake::extensions`] are visible to every
+    /// handler of the connection.
+    ///
+    /// ```
+    /// use zap_core::{EventRegister, Rejection};
+    ///
+    /// #[derive(Clone)]
+    /// struct User(String);
+    ///
+    /// let register = EventRegister::new().authorize(|hs| async move {
+    ///     match hs.bearer_token() {
+    ///         Some("let-me-in") => {
+    ///             hs.extensions().insert(User("ada".into()));
+    ///             Ok(())
+    ///         }
+    ///         Some(_) => Err(Rejection::forbidden()),
+    ///         None => Err(Rejection::unauthorized().with_reason("missing bearer token")),
+    ///     }
+    /// });
+    /// ```
+    pub fn authorize<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn(Handshake) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), Rejection>> + Send + 'static,
+    {
+        self.inner_mut().authorize = Some(Arc::new(move |hs| Box::pin(hook(hs))));
+        self
+    }
+
+    /// Sets how connection ids are chosen (default: `zpt-<uuid v4>`). Ids
+    /// must be unique among live connections; a connection whose id is
+    /// taken is closed with code 1008.
+    ///
+    /// ```
+    /// let register = zap_core::EventRegister::new().id_strategy(|hs| {
+    ///     format!("user-{}", hs.query_param("name").unwrap_or_default()).into()
+    /// });
+    /// ```
+    pub fn id_strategy<F>(mut self, strategy: F) -> Self
+    where
+        F: Fn(&Handshake) -> ConnectionId + Send + Sync + 'static,
+    {
+        self.inner_mut().id_strategy = Some(Arc::new(strategy));
+        self
+    }
+
+    /// The router holding this register's connections and rooms.
+    pub fn router(&self) -> &ConnectionRouter {
+        &self.0.router
+    }
+
+    /// Whether event `name` has a handler of its own.
+    pub fn has_handler(&self, name: &str) -> bool {
+        self.0.events.contains_key(name)
+    }
+
+    /// Runs the authorization hook (integrations call this before upgrading).
+    pub async fn check_handshake(&self, handshake: &Handshake) -> Result<(), Rejection> {
+        match &self.0.authorize {
+            Some(hook) => hook(handshake.clone()).await,
+            None => Ok(()),
+        }
+    }
+
+    pub(crate) fn connection_id(&self, handshake: &Handshake) -> ConnectionId {
+        match &self.0.id_strategy {
+            Some(strategy) => strategy(handshake),
+            None => ConnectionId::generate(),
+        }
+    }
+
+    pub(crate) fn handler_for(&self, name: &str) -> Option<&BoxedHandler> {
+        if lifecycle::is_lifecycle(name) {
+            return self.0.fallback.as_ref();
+        }
+        self.0.events.get(name).or(self.0.fallback.as_ref())
+    }
+
+    pub(crate) fn connected_handler(&self) -> Option<&BoxedHandler> {
+        self.0.connected.as_ref()
+    }
+
+    pub(crate) fn disconnected_handler(&self) -> Option<&BoxedHandler> {
+        self.0.disconnected.as_ref()
+    }
+
+    pub(crate) fn error_handler(&self) -> Option<&BoxedHandler> {
+        self.0.error.as_ref()
+    }
+}
+
+impl fmt::Debug for EventRegister {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut events: Vec<&str> = self.0.events.keys().map(|name| &**name).collect();
+        events.sort_unstable();
+        f.debug_struct("EventRegister")
+            .field("events", &events)
+            .field("connected", &self.0.connected.is_some())
+            .field("disconnected", &self.0.disconnected.is_some())
+            .field("error", &self.0.error.is_some())
+            .field("fallback", &self.0.fallback.is_some())
+            .field("authorize", &self.0.authorize.is_some())
+            .field("router", &self.0.router)
+            .finish()
+    }
+}

@@ -1,0 +1,470 @@
+//! [`Session`]: the one event-processing loop that every integration runs,
+//! from `connected` to `disconnected`.
+
+use std::any::Any;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::time::Duration;
+
+use futures_util::future::CatchUnwind;
+use futures_util::{FutureExt, SinkExt, StreamExt};
+use tokio::time::{Instant, Interval, MissedTickBehavior};
+use tokio_util::sync::CancellationToken;
+use zap_protocol::{EventData, Frame, Payload, lifecycle};
+
+use crate::connection::ConnectionReceiver;
+use crate::handler::{BoxFuture, BoxedHandler, panic_message};
+use crate::transport::close_code;
+use crate::{
+    CloseFrame, Connection, ConnectionConfig, ErrorInfo, ErrorKind, EventContext, EventRegister,
+    HandlerResult, Handshake, Inbound, Outbound, Transport, TransportError,
+};
+
+/// How long a closing handshake may take before the socket is dropped.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Why a session ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EndReason {
+    /// The peer sent a close frame.
+    PeerClosed(Option<CloseFrame>),
+    /// The stream ended without a close frame (network drop, reset).
+    PeerGone,
+    /// The server closed the connection: [`Connection::close`], a full
+    /// outbound queue, or an oversized message.
+    Closed(CloseFrame),
+    /// The server is shutting down.
+    Shutdown,
+    /// The peer sent nothing, or accepted no data, for the idle timeout.
+    IdleTimeout,
+    /// The connection was refused before `connected`: its id was taken.
+    DuplicateId,
+    /// The transport failed.
+    Transport(String),
+}
+
+/// One connection's life: registers it with the router, runs `connected`,
+/// reads, decodes and dispatches its events one at a time, writes its
+/// outbound queue in batches, pings it, and finally runs `disconnected`
+/// exactly once and removes it from the router.
+///
+/// Integrations build a [`Handshake`], call
+/// [`EventRegister::check_handshake`], upgrade, then hand their socket,
+/// adapted to a [`Transport`], to [`Session::run`]. They contain no dispatch
+/// logic of their own, so every integration behaves the same.
+///
+/// ```no_run
+/// # async fn adapter<T: zap_core::Transport>(socket: T, register: zap_core::EventRegister) {
+/// use zap_core::{ConnectionConfig, Handshake, Session};
+/// let handshake = Handshake::new("/", None, Default::default(), None);
+/// let end = Session::new(register, handshake)
+///     .config(ConnectionConfig::default())
+///     .run(socket)
+///     .await;
+/// tracing::debug!(?end, "connection ended");
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct Session {
+    register: EventRegister,
+    handshake: Handshake,
+    config: ConnectionConfig,
+    shutdown: CancellationToken,
+}
+
+/// Which handler a running future belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Event,
+    Lifecycle,
+    Error,
+}
+
+/// A handler in flight, with what is needed to report its failure.
+struct Running {
+    stage: Stage,
+    event: String,
+    future: CatchUnwind<AssertUnwindSafe<BoxFuture<HandlerResult>>>,
+}
+
+type Outcome = Result<HandlerResult, Box<dyn Any + Send>>;
+
+enum Action {
+    Close(CloseFrame, EndReason),
+    Finished(Outcome),
+    Write(Frame),
+    Read(Option<Result<Inbound, TransportError>>),
+    Tick,
+}
+
+impl Session {
+    /// A session for one accepted upgrade.
+    pub fn new(register: EventRegister, handshake: Handshake) -> Self {
+        Session {
+            register,
+            handshake,
+            config: ConnectionConfig::default(),
+            shutdown: CancellationToken::new(),
+        }
+    }
+
+    /// Sets the connection's limits.
+    pub fn config(mut self, config: ConnectionConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Ends the session (close code 1001) when `token` is cancelled.
+    pub fn shutdown_token(mut self, token: CancellationToken) -> Self {
+        self.shutdown = token;
+        self
+    }
+
+    /// Runs the connection to its end and says why it ended.
+    pub async fn run<T: Transport>(self, mut transport: T) -> EndReason {
+        let id = self.register.connection_id(&self.handshake);
+        let (connection, receiver) = Connection::new(id, self.handshake.clone(), &self.config);
+        let router = self.register.router().clone();
+        if !router.add(&connection) {
+            tracing::warn!(id = %connection.id(), "connection id already in use: refusing");
+            let frame = CloseFrame::new(close_code::POLICY, "duplicate connection id");
+            let mut receiver = receiver;
+            close_transport(&mut transport, &mut receiver.frames, frame).await;
+            return EndReason::DuplicateId;
+        }
+        tracing::debug!(id = %connection.id(), path = self.handshake.path(), "connected");
+        let mut driver = Driver {
+            register: &self.register,
+            connection,
+            config: &self.config,
+        };
+        let connected = driver.lifecycle(lifecycle::CONNECTED, driver.register.connected_handler());
+        driver.run_to_end(connected).await;
+        let (end, running) = driver
+            .event_loop(&mut transport, receiver, &self.shutdown)
+            .await;
+
+        // The end: no more sends, let an in-flight handler finish, then
+        // `disconnected` exactly once, then out of the router and its rooms.
+        driver.connection.mark_closed();
+        driver.run_to_end(running).await;
+        let disconnected = driver.lifecycle(
+            lifecycle::DISCONNECTED,
+            driver.register.disconnected_handler(),
+        );
+        driver.run_to_end(disconnected).await;
+        router.remove(&driver.connection);
+        tracing::debug!(id = %driver.connection.id(), reason = ?end, "disconnected");
+        end
+    }
+}
+
+struct Driver<'a> {
+    register: &'a EventRegister,
+    connection: Connection,
+    config: &'a ConnectionConfig,
+}
+
+impl Driver<'_> {
+    fn context(&self, event: EventData) -> EventContext {
+        EventContext::new(
+            event,
+            self.connection.clone(),
+            self.register.router().clone(),
+        )
+    }
+
+    fn start(
+        &self,
+        stage: Stage,
+        event: String,
+        handler: &BoxedHandler,
+        ctx: EventContext,
+    ) -> Running {
+        Running {
+            stage,
+            event,
+            future: AssertUnwindSafe(handler(ctx)).catch_unwind(),
+        }
+    }
+
+    fn lifecycle(&self, name: &'static str, handler: Option<&BoxedHandler>) -> Option<Running> {
+        let handler = handler?;
+        let ctx = self.context(EventData::new(name, Payload::null(), None));
+        Some(self.start(Stage::Lifecycle, name.to_owned(), handler, ctx))
+    }
+
+    fn dispatch(&self, event: EventData) -> Option<Running> {
+        match self.register.handler_for(event.event_name()) {
+            Some(handler) => {
+                let name = event.event_name().to_owned();
+                Some(self.start(Stage::Event, name, handler, self.context(event)))
+            }
+            None => {
+                tracing::debug!(id = %self.connection.id(), event = event.event_name(), "no handler for event");
+                None
+            }
+        }
+    }
+
+    /// Starts the `error` handler for `info` (logging it either way).
+    fn report(&self, info: ErrorInfo) -> Option<Running> {
+        tracing::warn!(id = %self.connection.id(), event = ?info.event, kind = ?info.kind,
+            message = %info.message, "error on connection");
+        let handler = self.register.error_handler()?;
+        let ctx = EventContext::for_error(
+            info,
+            self.connection.clone(),
+            self.register.router().clone(),
+        );
+        Some(self.start(Stage::Error, lifecycle::ERROR.to_owned(), handler, ctx))
+    }
+
+    /// What follows a finished handler: nothing, or the `error` handler.
+    fn finished(&self, running: Running, outcome: Outcome) -> Option<Running> {
+        let (kind, message) = match outcome {
+            Ok(Ok(())) => return None,
+            Ok(Err(err)) => (ErrorKind::Handler, err.to_string()),
+            Err(panic) => (ErrorKind::Panic, panic_message(&*panic)),
+        };
+        if running.stage == Stage::Error {
+            tracing::error!(id = %self.connection.id(), ?kind, %message, "the error handler itself failed");
+            return None;
+        }
+        self.report(ErrorInfo::new(Some(&running.event), kind, message))
+    }
+
+    /// Awaits a handler and any `error` handler it leads to.
+    async fn run_to_end(&self, mut running: Option<Running>) {
+        while let Some(mut current) = running.take() {
+            let outcome = (&mut current.future).await;
+            running = self.finished(current, outcome);
+        }
+    }
+
+    async fn event_loop<T: Transport>(
+        &mut self,
+        transport: &mut T,
+        mut receiver: ConnectionReceiver,
+        shutdown: &CancellationToken,
+    ) -> (EndReason, Option<Running>) {
+        let rx = &mut receiver.frames;
+        let mut running: Option<Running> = None;
+        let mut closing: Option<(CloseFrame, EndReason)> = None;
+        let mut last_seen = Instant::now();
+        let mut ticker = self.ticker();
+        let write_timeout = self.config.idle_timeout;
+
+        loop {
+            if running.is_none()
+                && let Some((frame, reason)) = closing.take()
+            {
+                close_transport(transport, rx, frame).await;
+                return (reason, None);
+            }
+            let is_closing = closing.is_some();
+            let action = tokio::select! {
+                frame = self.connection.close_requested(), if !is_closing => {
+                    let reason = EndReason::Closed(frame.clone());
+                    Action::Close(frame, reason)
+                }
+                () = shutdown.cancelled(), if !is_closing => Action::Close(
+                    CloseFrame::new(close_code::GOING_AWAY, "server shutting down"),
+                    EndReason::Shutdown,
+                ),
+                outcome = poll_running(&mut running), if running.is_some() => Action::Finished(outcome),
+                Some(frame) = rx.recv() => Action::Write(frame),
+                inbound = transport.next(), if running.is_none() && !is_closing => Action::Read(inbound),
+                () = tick(&mut ticker), if ticker.is_some() => Action::Tick,
+            };
+            match action {
+                Action::Close(frame, reason) => closing = Some((frame, reason)),
+                Action::Finished(outcome) => {
+                    if let Some(done) = running.take() {
+                        running = self.finished(done, outcome);
+                    }
+                    // We did not read while the handler ran: restart the clock.
+                    last_seen = Instant::now();
+                }
+                Action::Write(first) => {
+                    let batch = self.config.write_batch;
+                    // A peer that stopped reading can jam the write; a close
+                    // request (e.g. its queue overflowed) or a shutdown then
+                    // ends the connection at once, without a closing handshake.
+                    let written = tokio::select! {
+                        written = within(write_timeout, write_batch(transport, rx, first, batch)) => written,
+                        frame = self.connection.close_requested(), if !is_closing => {
+                            return (EndReason::Closed(frame), running);
+                        }
+                        () = shutdown.cancelled(), if !is_closing => return (EndReason::Shutdown, running),
+                    };
+                    match written {
+                        Some(Ok(())) => {}
+                        Some(Err(err)) => return (EndReason::Transport(err.to_string()), running),
+                        None => return (EndReason::IdleTimeout, running),
+                    }
+                }
+                Action::Read(None) => return (EndReason::PeerGone, None),
+                Action::Read(Some(Err(TransportError::TooLarge { size, max }))) => {
+                    running = self.too_large(size, max);
+                    closing = Some(too_large_close());
+                }
+                Action::Read(Some(Err(err))) => {
+                    return (EndReason::Transport(err.to_string()), None);
+                }
+                Action::Read(Some(Ok(inbound))) => {
+                    last_seen = Instant::now();
+                    match inbound {
+                        Inbound::Text(bytes) if bytes.len() > self.config.max_message_size => {
+                            running = self.too_large(bytes.len(), self.config.max_message_size);
+                            closing = Some(too_large_close());
+                        }
+                        Inbound::Text(bytes) => {
+                            running = match zap_protocol::decode_slice(&bytes) {
+                                Ok(event) => self.dispatch(event),
+                                Err(err) => self.report(ErrorInfo::new(
+                                    None,
+                                    ErrorKind::InvalidFrame,
+                                    err.to_string(),
+                                )),
+                            };
+                        }
+                        Inbound::Binary(len) => {
+                            running = self.report(ErrorInfo::new(
+                                None,
+                                ErrorKind::BinaryFrame,
+                                format!("binary frame of {len} bytes ignored: zaptools events are JSON text frames"),
+                            ));
+                        }
+                        Inbound::Ping | Inbound::Pong => {}
+                        Inbound::Close(frame) => {
+                            // Let the transport send its close reply.
+                            let _ = tokio::time::timeout(CLOSE_TIMEOUT, transport.close()).await;
+                            return (EndReason::PeerClosed(frame), None);
+                        }
+                    }
+                }
+                Action::Tick => {
+                    let quiet = last_seen.elapsed();
+                    if let Some(idle) = self.config.idle_timeout
+                        && running.is_none()
+                        && quiet >= idle
+                    {
+                        let frame = CloseFrame::new(close_code::GOING_AWAY, "idle timeout");
+                        let _ = tokio::time::timeout(
+                            Duration::from_secs(1),
+                            transport.send(Outbound::Close(frame)),
+                        )
+                        .await;
+                        return (EndReason::IdleTimeout, running);
+                    }
+                    if let Some(interval) = self.config.ping_interval
+                        && quiet >= interval
+                    {
+                        match within(write_timeout, transport.send(Outbound::Ping)).await {
+                            Some(Ok(())) => {}
+                            Some(Err(err)) => {
+                                return (EndReason::Transport(err.to_string()), running);
+                            }
+                            None => return (EndReason::IdleTimeout, running),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn too_large(&self, size: usize, max: usize) -> Option<Running> {
+        self.report(ErrorInfo::new(
+            None,
+            ErrorKind::TooLarge,
+            format!("message of {size} bytes exceeds the limit of {max} bytes"),
+        ))
+    }
+
+    fn ticker(&self) -> Option<Interval> {
+        let period = match (self.config.ping_interval, self.config.idle_timeout) {
+            (Some(ping), Some(idle)) => ping.min(idle / 2),
+            (Some(ping), None) => ping,
+            (None, Some(idle)) => idle / 2,
+            (None, None) => return None,
+        };
+        let period = period.max(Duration::from_millis(10));
+        let mut ticker = tokio::time::interval_at(Instant::now() + period, period);
+        ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        Some(ticker)
+    }
+}
+
+fn too_large_close() -> (CloseFrame, EndReason) {
+    let frame = CloseFrame::new(close_code::TOO_BIG, "message too large");
+    (frame.clone(), EndReason::Closed(frame))
+}
+
+async fn poll_running(running: &mut Option<Running>) -> Outcome {
+    match running {
+        Some(current) => (&mut current.future).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn tick(ticker: &mut Option<Interval>) {
+    match ticker {
+        Some(ticker) => {
+            ticker.tick().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// `future` bounded by `limit` (unbounded when `None`); `None` on timeout.
+async fn within<F: Future>(limit: Option<Duration>, future: F) -> Option<F::Output> {
+    match limit {
+        Some(limit) => tokio::time::timeout(limit, future).await.ok(),
+        None => Some(future.await),
+    }
+}
+
+/// Writes `first` and up to `batch - 1` more queued frames, then flushes once.
+async fn write_batch<T: Transport>(
+    transport: &mut T,
+    rx: &mut tokio::sync::mpsc::Receiver<Frame>,
+    first: Frame,
+    batch: usize,
+) -> Result<(), TransportError> {
+    transport.feed(Outbound::Text(first)).await?;
+    for _ in 1..batch {
+        match rx.try_recv() {
+            Ok(frame) => transport.feed(Outbound::Text(frame)).await?,
+            Err(_) => break,
+        }
+    }
+    transport.flush().await
+}
+
+/// Writes what is still queued, sends `frame`, and waits (bounded) for the
+/// peer's close reply.
+async fn close_transport<T: Transport>(
+    transport: &mut T,
+    rx: &mut tokio::sync::mpsc::Receiver<Frame>,
+    frame: CloseFrame,
+) {
+    let handshake = async {
+        while let Ok(queued) = rx.try_recv() {
+            transport.feed(Outbound::Text(queued)).await?;
+        }
+        transport.feed(Outbound::Close(frame)).await?;
+        transport.flush().await?;
+        while let Some(message) = transport.next().await {
+            if matches!(message, Ok(Inbound::Close(_)) | Err(_)) {
+                break;
+            }
+        }
+        Ok::<(), TransportError>(())
+    };
+    if let Ok(Err(err)) = tokio::time::timeout(CLOSE_TIMEOUT, handshake).await {
+        tracing::debug!(%err, "closing handshake failed");
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(1), transport.close()).await;
+}
