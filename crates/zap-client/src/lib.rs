@@ -80,4 +80,4 @@ pub use state::ConnectionState;
 pub use state_stream::StateStream;
 pub use subscriber::ZapSubscriber;
 pub use subscription::Subscription;
-pub use zap_protocol::{EventData, Headers, Payload};
+pub use zap_protocol::{DecodeError, EventData, Headers, Payload};

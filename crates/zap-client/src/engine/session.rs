@@ -89,6 +89,9 @@ async fn serve(
     });
     let mut last_heard = Instant::now();
     let mut close_received = false;
+    // After the server's close frame, wait at most this long for it to end
+    // the TCP connection (RFC 6455 lets the server close first).
+    let mut close_deadline = Instant::now();
     let mut queue_open = true;
     loop {
         tokio::select! {
@@ -110,6 +113,9 @@ async fn serve(
                     Message::Close(frame) => {
                         tracing::debug!(?frame, "the server closes the connection");
                         close_received = true;
+                        close_deadline = Instant::now() + shared.options.close_timeout;
+                        // Nothing follows a close frame: no reply can come.
+                        shared.pending.fail_all();
                     }
                     // tungstenite answers pings itself, on the next read or write.
                     Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
@@ -123,6 +129,9 @@ async fn serve(
                 }
                 None => queue_open = false,
             },
+            () = tokio::time::sleep_until(close_deadline), if close_received => {
+                return SessionEnd::Closed;
+            }
             () = tick(&mut ticker) => {
                 let silent = last_heard.elapsed();
                 if silent >= heartbeat.timeout() {

@@ -131,10 +131,10 @@ impl RawServer {
         let (tx, sockets) = mpsc::channel(16);
         let accept = tokio::spawn(async move {
             while let Ok((tcp, _)) = listener.accept().await {
-                if let Ok(ws) = tokio_tungstenite::accept_async(tcp).await {
-                    if tx.send(ws).await.is_err() {
-                        break;
-                    }
+                if let Ok(ws) = tokio_tungstenite::accept_async(tcp).await
+                    && tx.send(ws).await.is_err()
+                {
+                    break;
                 }
             }
         })
