@@ -16,6 +16,8 @@ mod registry;
 mod session;
 mod signals;
 mod supervisor;
+#[cfg(test)]
+mod tests;
 #[cfg(feature = "tls")]
 mod tls;
 
