@@ -51,7 +51,7 @@
 //!
 //! | feature | what it adds |
 //! | --- | --- |
-//! | `tls` | `wss://` through rustls (ring provider) with [`TlsConfig`] roots |
+//! | `tls` | `wss://` through rustls (ring provider), trusting the roots of a `TlsConfig` |
 //! | `tls-webpki-roots` | `tls`, trusting Mozilla's roots by default |
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
