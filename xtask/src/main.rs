@@ -1,2 +1,31 @@
-//! Repository automation: `cargo xtask <task>`.
-fn main() {}
+//! Repository automation, run as `cargo xtask <task>`: this file only
+//! dispatches; each task lives in its own module.
+
+#![allow(clippy::print_stderr)]
+
+mod ci;
+mod flags;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match flags::Task::parse(&args) {
+        Ok(flags::Task::Ci) => ci::run(),
+        Ok(flags::Task::Help) => {
+            flags::print_help();
+            Ok(())
+        }
+        Err(err) => {
+            flags::print_help();
+            Err(err)
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xtask: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! The chat demo: `cargo run -p example-chat`, then open
+//! <http://127.0.0.1:8000/> in two browser tabs.
+//!
+//! `ZAP_ADDRESS` and `ZAP_PORT` override the defaults (127.0.0.1, 8000).
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let address = std::env::var("ZAP_ADDRESS").unwrap_or_else(|_| "127.0.0.1".to_owned());
+    let port = match std::env::var("ZAP_PORT") {
+        Ok(port) => port.parse()?,
+        Err(_) => 8000,
+    };
+    let server = example_chat::start(&address, port).await?;
+    tracing::info!(
+        "chat ready: open http://{} in two tabs (WebSocket at {})",
+        server.local_addr(),
+        server.url()
+    );
+    server.run_until(tokio::signal::ctrl_c()).await;
+    Ok(())
+}

@@ -1,0 +1,44 @@
+//! The zaptools "hello" example: a client sends `hello`, the server answers
+//! `hello` with "HELLO FROM SERVER !!!" (the Python README's first example).
+//!
+//! Run it with `cargo run -p example-hello`, then connect any zaptools client
+//! (Rust, Python or Dart) to `ws://127.0.0.1:8000/`.
+
+use zap_core::{EventContext, EventRegister, HandlerResult};
+use zap_server::ZapServer;
+
+async fn hello_trigger(ctx: EventContext) -> HandlerResult {
+    ctx.connection()
+        .send("hello", "HELLO FROM SERVER !!!", None)?;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+
+    let register = EventRegister::new()
+        .on_connected(|ctx| async move {
+            tracing::info!(id = %ctx.connection().id(), "connection started")
+        })
+        .on_disconnected(|ctx| async move {
+            tracing::info!(id = %ctx.connection().id(), "connection closed")
+        })
+        .on_error(|ctx| async move {
+            tracing::warn!(error = ?ctx.error(), "an error occurred in an event")
+        })
+        .on_event("hello", hello_trigger);
+
+    let server = ZapServer::builder()
+        .port(8000)
+        .register(register)
+        .start()
+        .await?;
+    tracing::info!("listening on {}", server.url());
+    server.run_until(tokio::signal::ctrl_c()).await;
+    Ok(())
+}

@@ -1,0 +1,57 @@
+//! `cargo xtask ci`: the same steps as `.ci/run`, in the same order, with
+//! `--locked` so a stale `Cargo.lock` fails here as it does in CI.
+
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+
+/// One step: a name, a cargo command line and extra environment.
+struct Step {
+    name: &'static str,
+    command: &'static str,
+    env: &'static [(&'static str, &'static str)],
+}
+
+const STEPS: &[Step] = &[
+    Step {
+        name: "format",
+        command: "fmt --all -- --check",
+        env: &[],
+    },
+    Step {
+        name: "clippy",
+        command: "clippy --workspace --all-targets --all-features --locked -- -D warnings",
+        env: &[],
+    },
+    Step {
+        name: "tests",
+        command: "test --workspace --all-features --locked",
+        env: &[],
+    },
+    Step {
+        name: "docs",
+        command: "doc --workspace --no-deps --all-features --locked",
+        env: &[("RUSTDOCFLAGS", "-D warnings")],
+    },
+];
+
+pub(crate) fn run() -> anyhow::Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let started = Instant::now();
+    for step in STEPS {
+        eprintln!("==> {} (cargo {})", step.name, step.command);
+        let step_started = Instant::now();
+        let status = Command::new(&cargo)
+            .args(step.command.split_whitespace())
+            .envs(step.env.iter().copied())
+            .status()
+            .with_context(|| format!("cannot run cargo for step `{}`", step.name))?;
+        if !status.success() {
+            bail!("step `{}` failed ({status})", step.name);
+        }
+        eprintln!("<== {} ok in {:.0?}", step.name, step_started.elapsed());
+    }
+    eprintln!("all checks passed in {:.0?}", started.elapsed());
+    Ok(())
+}
