@@ -217,3 +217,68 @@ async fn the_wrong_path_is_rejected_with_the_http_status() {
         "{error:?}"
     );
 }
+
+#[tokio::test]
+async fn a_bearer_token_reaches_the_server_and_a_wrong_one_stops_reconnection() {
+    let register = common::register().authorize(|handshake| async move {
+        match handshake.bearer_token() {
+            Some("good") => Ok(()),
+            _ => Err(zap_core::Rejection::unauthorized()),
+        }
+    });
+    let server = zap_server::ZapServer::builder()
+        .port(0)
+        .register(register)
+        .start()
+        .await
+        .expect("starts");
+    let good = ZapSubscriber::builder(server.url())
+        .header("authorization", "Bearer good")
+        .connect();
+    within("connect", good).await.expect("authorized");
+
+    let bad = ZapSubscriber::builder(server.url())
+        .header("authorization", "Bearer bad")
+        .reconnect(zap_client::ReconnectPolicy::exponential())
+        .connect();
+    let error = within("connect", bad).await.expect_err("refused");
+    assert!(
+        matches!(error, ConnectError::Rejected { status: 401 }),
+        "{error:?}"
+    );
+    assert!(error.is_permanent(), "a 401 is not retried");
+}
+
+#[tokio::test]
+async fn subprotocols_are_offered_in_the_handshake() {
+    use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("ws://{}/", listener.local_addr().expect("addr"));
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.expect("accept");
+        let mut offered = None;
+        let callback = |request: &Request, mut response: Response| {
+            offered = request
+                .headers()
+                .get("sec-websocket-protocol")
+                .map(|v| v.to_str().unwrap_or_default().to_owned());
+            response
+                .headers_mut()
+                .insert("sec-websocket-protocol", "zap.v2".parse().expect("value"));
+            Ok(response)
+        };
+        let ws = tokio_tungstenite::accept_hdr_async(tcp, callback)
+            .await
+            .expect("upgrade");
+        (offered, ws)
+    });
+    let client = ZapSubscriber::builder(url)
+        .subprotocol("zap.v1")
+        .subprotocol("zap.v2")
+        .build();
+    within("connect", client.connect()).await.expect("connects");
+    let (offered, _ws) = within("server", server).await.expect("task");
+    assert_eq!(offered.as_deref(), Some("zap.v1, zap.v2"));
+}

@@ -39,7 +39,9 @@ pub enum ConnectError {
     #[error("TLS failed: {0}")]
     Tls(#[source] Arc<std::io::Error>),
     /// The server answered the upgrade request with an HTTP error status
-    /// (for example 401 when a bearer token is wrong, 404 for a wrong path).
+    /// (for example 401 when a bearer token is wrong, 404 for a wrong path,
+    /// 503 when it is full). A 4xx status other than 408 and 429 is
+    /// permanent: fix the URL or the credentials; 5xx, 408 and 429 are retried.
     #[error("server refused the WebSocket upgrade with HTTP status {status}")]
     Rejected {
         /// The HTTP status code.
@@ -61,17 +63,24 @@ pub enum ConnectError {
 }
 
 impl ConnectError {
-    /// Whether retrying the same attempt can never succeed (a bad URL or
-    /// header, a missing feature, a cleaned client). Automatic reconnection
-    /// gives up at once on such errors.
+    /// Whether retrying the same attempt cannot succeed (a bad URL or
+    /// header, a missing feature, a refusal such as 401, 403 or 404, a
+    /// cleaned client). Automatic reconnection gives up at once on such
+    /// errors.
     pub fn is_permanent(&self) -> bool {
-        matches!(
-            self,
+        match self {
+            ConnectError::Rejected { status } => {
+                (400..500).contains(status) && !matches!(status, 408 | 429)
+            }
             ConnectError::InvalidUrl { .. }
-                | ConnectError::InvalidHeader { .. }
-                | ConnectError::TlsNotEnabled
-                | ConnectError::Aborted
-                | ConnectError::Cleaned
-        )
+            | ConnectError::InvalidHeader { .. }
+            | ConnectError::TlsNotEnabled
+            | ConnectError::Aborted
+            | ConnectError::Cleaned => true,
+            ConnectError::Io(_)
+            | ConnectError::Tls(_)
+            | ConnectError::Handshake(_)
+            | ConnectError::Timeout(_) => false,
+        }
     }
 }
