@@ -250,6 +250,7 @@ async fn a_bearer_token_reaches_the_server_and_a_wrong_one_stops_reconnection() 
 }
 
 #[tokio::test]
+#[allow(clippy::result_large_err)] // tungstenite's handshake callback signature
 async fn subprotocols_are_offered_in_the_handshake() {
     use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
