@@ -81,3 +81,8 @@ pub use state_stream::StateStream;
 pub use subscriber::ZapSubscriber;
 pub use subscription::Subscription;
 pub use zap_protocol::{DecodeError, EventData, Headers, Payload};
+
+/// The code blocks of this crate's README, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
