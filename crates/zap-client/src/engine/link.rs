@@ -126,11 +126,13 @@ impl Link {
     }
 
     /// Puts events taken by [`Link::open`] but not written back at the front
-    /// of the outbox (or drops them when no longer holding); returns how
-    /// many were dropped.
-    pub(crate) fn requeue(&self, frames: Vec<Frame>) -> usize {
+    /// of the outbox.
+    pub(crate) fn requeue(&self, frames: Vec<Frame>) {
         let mut inner = self.lock();
-        self.put_back(&mut inner, frames)
+        let dropped = self.put_back(&mut inner, frames);
+        if dropped > 0 {
+            tracing::warn!(dropped, "held events could not be written and were dropped");
+        }
     }
 
     fn put_back(&self, inner: &mut Inner, frames: Vec<Frame>) -> usize {
@@ -143,13 +145,12 @@ impl Link {
         0
     }
 
-    /// No more sending, for good.
-    pub(crate) fn close(&self) -> usize {
+    /// No more sending, for good (the outbox was already discarded when
+    /// the supervisor stopped).
+    pub(crate) fn close(&self) {
         let mut inner = self.lock();
         inner.closed = true;
         inner.live = None;
-        let discarded = inner.outbox.len();
         inner.outbox.clear();
-        discarded
     }
 }
