@@ -1,0 +1,308 @@
+//! The session loop in memory: a channel transport and tokio's paused clock
+//! make ordering, heartbeat, overflow and end reasons deterministic.
+#![allow(clippy::unwrap_used)]
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures_util::{Sink, Stream};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use zap_core::{
+    CloseFrame, ConnectionConfig, EndReason, EventRegister, Handshake, Inbound, Outbound,
+    OverflowPolicy, Session, TransportError,
+};
+
+/// The peer's ends of an in-memory transport.
+struct Peer {
+    to_server: mpsc::UnboundedSender<Result<Inbound, TransportError>>,
+    from_server: mpsc::UnboundedReceiver<Outbound>,
+}
+
+/// The server's end: frames from `Peer::to_server`, writes to `Peer::from_server`.
+/// With `stuck`, writes never complete (a peer that stopped reading).
+struct MemTransport {
+    inbound: mpsc::UnboundedReceiver<Result<Inbound, TransportError>>,
+    outbound: mpsc::UnboundedSender<Outbound>,
+    stuck: bool,
+}
+
+fn pair(stuck: bool) -> (MemTransport, Peer) {
+    let (to_server, inbound) = mpsc::unbounded_channel();
+    let (outbound, from_server) = mpsc::unbounded_channel();
+    (
+        MemTransport {
+            inbound,
+            outbound,
+            stuck,
+        },
+        Peer {
+            to_server,
+            from_server,
+        },
+    )
+}
+
+impl Stream for MemTransport {
+    type Item = Result<Inbound, TransportError>;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.inbound.poll_recv(cx)
+    }
+}
+
+impl Sink<Outbound> for MemTransport {
+    type Error = TransportError;
+    fn poll_ready(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), TransportError>> {
+        if self.stuck {
+            Poll::Pending
+        } else {
+            Poll::Ready(Ok(()))
+        }
+    }
+    fn start_send(self: Pin<&mut Self>, item: Outbound) -> Result<(), TransportError> {
+        self.outbound.send(item).map_err(|_| TransportError::Closed)
+    }
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), TransportError>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), TransportError>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl Peer {
+    fn send(&self, text: &str) {
+        self.to_server
+            .send(Ok(Inbound::Text(text.to_owned().into())))
+            .unwrap();
+    }
+
+    async fn next(&mut self) -> Outbound {
+        tokio::time::timeout(Duration::from_secs(3600), self.from_server.recv())
+            .await
+            .expect("no outbound message within an hour of virtual time")
+            .expect("transport dropped")
+    }
+
+    async fn next_text(&mut self) -> String {
+        loop {
+            match self.next().await {
+                Outbound::Text(frame) => return frame.as_str().to_owned(),
+                Outbound::Ping => continue,
+                Outbound::Close(frame) => panic!("unexpected close {frame:?}"),
+            }
+        }
+    }
+}
+
+fn handshake() -> Handshake {
+    Handshake::new("/", None, Default::default(), None)
+}
+
+fn spawn(
+    register: EventRegister,
+    config: ConnectionConfig,
+    transport: MemTransport,
+) -> tokio::task::JoinHandle<EndReason> {
+    tokio::spawn(
+        Session::new(register, handshake())
+            .config(config)
+            .run(transport),
+    )
+}
+
+fn quiet() -> ConnectionConfig {
+    ConnectionConfig::default()
+        .ping_interval(None)
+        .idle_timeout(None)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_silent_peer_is_pinged_then_dropped_at_the_idle_timeout() {
+    let (transport, mut peer) = pair(false);
+    let config = ConnectionConfig::default()
+        .ping_interval(Some(Duration::from_secs(10)))
+        .idle_timeout(Some(Duration::from_secs(30)));
+    let started = Instant::now();
+    let session = spawn(EventRegister::new(), config, transport);
+    let mut pings = Vec::new();
+    loop {
+        match peer.next().await {
+            Outbound::Ping => pings.push(started.elapsed().as_secs()),
+            Outbound::Close(frame) => {
+                assert_eq!(frame, CloseFrame::new(1001, "idle timeout"));
+                break;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(pings, vec![10, 20]);
+    assert_eq!(session.await.unwrap(), EndReason::IdleTimeout);
+    assert_eq!(started.elapsed().as_secs(), 30);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_peer_that_answers_pings_is_kept() {
+    let (transport, mut peer) = pair(false);
+    let config = ConnectionConfig::default()
+        .ping_interval(Some(Duration::from_secs(10)))
+        .idle_timeout(Some(Duration::from_secs(30)));
+    let session = spawn(EventRegister::new(), config, transport);
+    for _ in 0..20 {
+        assert_eq!(peer.next().await, Outbound::Ping);
+        peer.to_server.send(Ok(Inbound::Pong)).unwrap();
+    }
+    peer.to_server.send(Ok(Inbound::Close(None))).unwrap();
+    assert_eq!(session.await.unwrap(), EndReason::PeerClosed(None));
+}
+
+#[tokio::test(start_paused = true)]
+async fn handlers_of_one_connection_run_one_at_a_time_in_order() {
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let flight = in_flight.clone();
+    let register = EventRegister::new().on_event("work", move |ctx| {
+        let flight = flight.clone();
+        async move {
+            assert_eq!(
+                flight.fetch_add(1, Ordering::SeqCst),
+                0,
+                "two handlers at once"
+            );
+            let n: u64 = ctx.payload_as()?;
+            tokio::time::sleep(Duration::from_millis(100 - n)).await;
+            flight.fetch_sub(1, Ordering::SeqCst);
+            ctx.reply(n)?;
+            Ok(())
+        }
+    });
+    let (transport, mut peer) = pair(false);
+    let session = spawn(register, quiet(), transport);
+    for n in 0..50 {
+        peer.send(&format!(r#"{{"eventName":"work","payload":{n}}}"#));
+    }
+    for n in 0..50 {
+        assert_eq!(
+            peer.next_text().await,
+            format!(r#"{{"eventName":"work","payload":{n}}}"#)
+        );
+    }
+    drop(peer);
+    assert_eq!(session.await.unwrap(), EndReason::PeerGone);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slow_handler_does_not_hold_back_events_sent_to_its_connection() {
+    let register = EventRegister::new()
+        .on_event("slow", |_ctx| async move {
+            tokio::time::sleep(Duration::from_secs(60)).await
+        })
+        .on_connected(|ctx| async move {
+            let conn = ctx.connection().clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                conn.send("tick", 1, None).unwrap();
+            });
+        });
+    let (transport, mut peer) = pair(false);
+    let started = Instant::now();
+    let _session = spawn(register, quiet(), transport);
+    peer.send(r#"{"eventName":"slow"}"#);
+    assert_eq!(
+        peer.next_text().await,
+        r#"{"eventName":"tick","payload":1}"#
+    );
+    assert_eq!(
+        started.elapsed().as_secs(),
+        1,
+        "written while the slow handler still ran"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_jammed_writer_is_dropped_when_its_queue_overflows() {
+    let register = EventRegister::new().on_event("flood", |ctx| async move {
+        let mut full = 0;
+        for i in 0..10 {
+            if ctx.connection().send("n", i, None).is_err() {
+                full += 1;
+            }
+        }
+        assert!(full > 0);
+        assert!(ctx.connection().is_closed());
+    });
+    let (transport, peer) = pair(true);
+    let config = quiet()
+        .outbound_queue(2)
+        .overflow_policy(OverflowPolicy::Close);
+    let session = spawn(register, config, transport);
+    peer.send(r#"{"eventName":"flood"}"#);
+    let end = tokio::time::timeout(Duration::from_secs(5), session)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        end,
+        EndReason::Closed(CloseFrame::new(1008, "outbound queue full"))
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn disconnected_runs_after_the_handler_in_flight() {
+    let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (o1, o2) = (order.clone(), order.clone());
+    let register = EventRegister::new()
+        .on_event("long", move |_ctx| {
+            let order = o1.clone();
+            async move {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                order.lock().unwrap().push("long done");
+            }
+        })
+        .on_disconnected(move |_ctx| {
+            let order = o2.clone();
+            async move { order.lock().unwrap().push("disconnected") }
+        });
+    let (transport, peer) = pair(false);
+    let session = spawn(register.clone(), quiet(), transport);
+    peer.send(r#"{"eventName":"long"}"#);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    // The connection is closed from outside while the handler runs.
+    register.router().connections()[0].close();
+    session.await.unwrap();
+    assert_eq!(*order.lock().unwrap(), vec!["long done", "disconnected"]);
+    assert_eq!(register.router().count(), 0);
+}
+
+#[tokio::test]
+async fn a_transport_error_ends_the_session_and_runs_disconnected() {
+    let count = Arc::new(AtomicUsize::new(0));
+    let counter = count.clone();
+    let register = EventRegister::new().on_disconnected(move |_| {
+        let counter = counter.clone();
+        async move {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let (transport, peer) = pair(false);
+    let session = spawn(register, quiet(), transport);
+    peer.to_server
+        .send(Err(TransportError::Other("connection reset".into())))
+        .unwrap();
+    let end = session.await.unwrap();
+    assert!(
+        matches!(end, EndReason::Transport(ref e) if e.contains("connection reset")),
+        "{end:?}"
+    );
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn a_session_over_a_send_transport_is_send() {
+    fn assert_send<T: Send>(_: &T) {}
+    let (transport, _peer) = pair(false);
+    let future = Session::new(EventRegister::new(), handshake()).run(transport);
+    assert_send(&future);
+}
