@@ -97,8 +97,8 @@ pub enum BackendError {
 /// [`ConnectionRouter::deliver_local`](crate::ConnectionRouter::deliver_local)).
 /// Methods that send must not block: queue the work and return.
 pub trait Backend: Send + Sync + fmt::Debug + 'static {
-    /// Called once, when a router starts using this backend: deliver what
-    /// other instances publish through `router`.
+    /// Called when a router starts using this backend: deliver what other
+    /// instances publish through `router` (a later call replaces it).
     fn attach(&self, router: WeakRouter);
 
     /// Whether other instances can exist (false for [`InProcess`]).
@@ -126,18 +126,25 @@ pub trait Backend: Send + Sync + fmt::Debug + 'static {
 /// queries are answered from the local router.
 #[derive(Debug, Default)]
 pub struct InProcess {
-    router: std::sync::OnceLock<WeakRouter>,
+    router: std::sync::Mutex<Option<WeakRouter>>,
 }
 
 impl InProcess {
     fn local(&self) -> Option<crate::ConnectionRouter> {
-        self.router.get()?.upgrade()
+        self.router
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()?
+            .upgrade()
     }
 }
 
 impl Backend for InProcess {
     fn attach(&self, router: WeakRouter) {
-        let _ = self.router.set(router);
+        *self
+            .router
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(router);
     }
 
     fn is_distributed(&self) -> bool {

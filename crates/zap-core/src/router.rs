@@ -128,6 +128,11 @@ impl ConnectionRouter {
         &self.0.backend
     }
 
+    /// The presence event name, when presence events are on.
+    pub fn presence_event(&self) -> Option<&str> {
+        self.0.presence.as_deref()
+    }
+
     /// Adds a live connection; `false` if its id is already taken.
     pub(crate) fn add(&self, connection: &Connection) -> bool {
         match write(&self.0.connections).entry(connection.id().clone()) {
