@@ -28,10 +28,11 @@ pub(crate) async fn run(state: Arc<State>, mut commands: mpsc::Receiver<Command>
                 None => return,
             },
         }
-        if state.is_available() && state.take_resync() {
-            if let Err(err) = resync(&state).await {
-                state.mark_unavailable(&err);
-            }
+        if state.is_available()
+            && state.take_resync()
+            && let Err(err) = resync(&state).await
+        {
+            state.mark_unavailable(&err);
         }
     }
 }
