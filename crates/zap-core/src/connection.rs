@@ -42,9 +42,17 @@ struct Inner {
     capacity: usize,
     overflow: OverflowPolicy,
     closing: AtomicBool,
-    close_request: Mutex<Option<CloseFrame>>,
+    close_request: Mutex<Option<CloseRequest>>,
     close_notify: Notify,
     rooms: Mutex<Vec<Arc<str>>>,
+}
+
+/// A close asked of the session loop. An abortive close (a reader too slow
+/// to keep up) skips writing what is queued: that peer is not reading.
+#[derive(Debug, Clone)]
+pub(crate) struct CloseRequest {
+    pub(crate) frame: CloseFrame,
+    pub(crate) abort: bool,
 }
 
 /// The session loop's side of a connection.
@@ -124,7 +132,8 @@ impl Connection {
                 if self.0.overflow == OverflowPolicy::Close {
                     tracing::warn!(id = %self.0.id, capacity = self.0.capacity,
                         "outbound queue full: closing slow connection");
-                    self.close_with(close_code::POLICY, "outbound queue full");
+                    let frame = CloseFrame::new(close_code::POLICY, "outbound queue full");
+                    self.request_close(CloseRequest { frame, abort: true });
                 }
                 Err(SendError::Full {
                     capacity: self.0.capacity,
@@ -142,6 +151,14 @@ impl Connection {
 
     /// Closes the connection with a close code and reason.
     pub fn close_with(&self, code: u16, reason: impl Into<Cow<'static, str>>) {
+        let frame = CloseFrame::new(code, reason);
+        self.request_close(CloseRequest {
+            frame,
+            abort: false,
+        });
+    }
+
+    fn request_close(&self, request: CloseRequest) {
         if self.0.closing.swap(true, Ordering::AcqRel) {
             return;
         }
@@ -149,7 +166,7 @@ impl Connection {
             .0
             .close_request
             .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(CloseFrame::new(code, reason));
+            .unwrap_or_else(PoisonError::into_inner) = Some(request);
         self.0.close_notify.notify_one();
     }
 
@@ -180,9 +197,9 @@ impl Connection {
         self.0.closing.store(true, Ordering::Release);
     }
 
-    /// Waits until `close`/`close_with` was called; returns the close frame.
-    /// Cancel-safe; the fast path (no close requested) takes no lock.
-    pub(crate) async fn close_requested(&self) -> CloseFrame {
+    /// Waits until a close was requested. Cancel-safe; the fast path (no
+    /// close requested) takes no lock.
+    pub(crate) async fn close_requested(&self) -> CloseRequest {
         loop {
             if self.0.closing.load(Ordering::Acquire) {
                 let request = self

@@ -36,6 +36,10 @@ pub enum SendError {
     /// The payload could not be encoded as JSON.
     #[error(transparent)]
     Encode(#[from] EncodeError),
+    /// The connection is on another instance and the backend could not
+    /// take the event (see [`BackendError`](crate::BackendError)).
+    #[error(transparent)]
+    Backend(crate::BackendError),
 }
 
 /// An error returned by a handler; it reaches the `error` handler.

@@ -64,6 +64,7 @@
 //! [`Session::run`]. No dispatch logic belongs in an adapter.
 #![forbid(unsafe_code)]
 
+mod backend;
 mod config;
 mod connection;
 mod context;
@@ -78,6 +79,9 @@ mod router;
 mod session;
 mod transport;
 
+pub use backend::{
+    Backend, BackendError, BackendFuture, InProcess, MemberInfo, Membership, Target,
+};
 pub use config::{ConnectionConfig, OverflowPolicy};
 pub use connection::Connection;
 pub use context::EventContext;
@@ -88,7 +92,9 @@ pub use handshake::{Handshake, Rejection};
 pub use id::ConnectionId;
 pub use meta::MetaTag;
 pub use register::EventRegister;
-pub use router::{Broadcast, ConnectionRouter, Delivery, Member};
+pub use router::{
+    Broadcast, ConnectionRouter, Delivery, Member, Remote, RouterBuilder, WeakRouter,
+};
 pub use session::{EndReason, Session};
 pub use transport::{CloseFrame, Inbound, Outbound, Transport, TransportError, close_code};
 

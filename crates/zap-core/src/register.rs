@@ -10,7 +10,7 @@ use zap_protocol::lifecycle;
 
 use crate::handler::{AuthHook, BoxedHandler, IntoHandlerResult, boxed};
 use crate::id::IdStrategy;
-use crate::{ConnectionId, ConnectionRouter, EventContext, Handshake, Rejection};
+use crate::{Backend, ConnectionId, ConnectionRouter, EventContext, Handshake, Rejection};
 
 /// An application's event handlers, built once and shared by every
 /// connection (cloning is cheap: one reference count).
@@ -78,6 +78,37 @@ impl EventRegister {
             router,
             ..Inner::default()
         }))
+    }
+
+    /// Routes rooms and broadcasts through `backend`, for example
+    /// `zap_redis::RedisBackend` to span several server instances. Handler
+    /// code does not change. Call it while building the register, before
+    /// serving: it gives the register a new, empty router.
+    ///
+    /// ```
+    /// let register = zap_core::EventRegister::new().backend(zap_core::InProcess::default());
+    /// ```
+    pub fn backend(mut self, backend: impl Backend) -> Self {
+        let old = &self.0.router;
+        let mut builder = ConnectionRouter::builder().backend(backend);
+        if let Some(event) = old.presence_event() {
+            builder = builder.presence_event(event);
+        }
+        self.inner_mut().router = builder.build();
+        self
+    }
+
+    /// Tells room members when a connection joins or leaves their room (on
+    /// any instance): they receive the event `name` with payload
+    /// `{"room", "id", "action": "join" | "leave", "meta"}`. Call it while
+    /// building the register, before serving.
+    pub fn presence_event(mut self, name: impl Into<String>) -> Self {
+        let backend = self.0.router.backend().clone();
+        self.inner_mut().router = ConnectionRouter::builder()
+            .shared_backend(backend)
+            .presence_event(name)
+            .build();
+        self
     }
 
     fn inner_mut(&mut self) -> &mut Inner {

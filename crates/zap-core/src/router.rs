@@ -1,14 +1,17 @@
 //! [`ConnectionRouter`]: every live connection of a register, the rooms they
-//! joined, and sending to one, to a room or to everyone.
+//! joined, and sending to one, to a room or to everyone, on this instance and,
+//! through its [`Backend`], on every other.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::fmt;
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 
 use serde::Serialize;
+use serde_json::json;
 use zap_protocol::{EncodeError, Frame, Headers};
 
+use crate::backend::{Backend, BackendError, InProcess, MemberInfo, Membership, Target};
 use crate::{Connection, ConnectionId, MetaTag, SendError};
 
 /// The connections of one [`EventRegister`](crate::EventRegister) and their
@@ -18,7 +21,8 @@ use crate::{Connection, ConnectionId, MetaTag, SendError};
 /// removed, leaving all its rooms, when it ends. Cheap to clone; usable from
 /// any task, inside or outside handlers. A broadcast encodes its event once
 /// and queues the same bytes for every recipient; it never waits on a slow
-/// recipient.
+/// recipient. With a distributed [`Backend`] (such as `zap-redis`), rooms
+/// and broadcasts span every server instance; handler code does not change.
 ///
 /// ```
 /// # async fn demo(ctx: zap_core::EventContext) -> zap_core::HandlerResult {
@@ -32,13 +36,25 @@ use crate::{Connection, ConnectionId, MetaTag, SendError};
 /// router.all().send("online", router.count(), None)?;
 /// # Ok(()) }
 /// ```
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct ConnectionRouter(Arc<Inner>);
 
-#[derive(Default)]
+/// A router handle that does not keep it alive (what backends hold).
+#[derive(Clone, Debug)]
+pub struct WeakRouter(Weak<Inner>);
+
+impl WeakRouter {
+    /// The router, if it still exists.
+    pub fn upgrade(&self) -> Option<ConnectionRouter> {
+        self.0.upgrade().map(ConnectionRouter)
+    }
+}
+
 struct Inner {
     connections: RwLock<HashMap<ConnectionId, Connection>>,
     rooms: RwLock<HashMap<Arc<str>, HashMap<ConnectionId, Member>>>,
+    backend: Arc<dyn Backend>,
+    presence: Option<String>,
 }
 
 /// One member of a room: the connection and the metadata it joined with.
@@ -50,16 +66,31 @@ pub struct Member {
     pub meta: Option<MetaTag>,
 }
 
+/// What became of a cross-instance send.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Remote {
+    /// Single instance: there is nobody else to reach.
+    #[default]
+    None,
+    /// Handed to the backend for the other instances.
+    Published,
+    /// Not delivered to the other instances (local delivery happened).
+    Dropped(BackendError),
+}
+
 /// How a broadcast went.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Delivery {
-    /// Recipients whose queue took the event.
+    /// Local recipients whose queue took the event.
     pub delivered: usize,
-    /// Recipients whose queue was full (see [`OverflowPolicy`](crate::OverflowPolicy)).
+    /// Local recipients whose queue was full (see [`OverflowPolicy`](crate::OverflowPolicy)).
     pub full: usize,
-    /// Recipients that were closing or gone.
+    /// Local recipients that were closing or gone.
     pub closed: usize,
+    /// Whether the other instances were reached.
+    pub remote: Remote,
 }
 
 fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
@@ -70,48 +101,97 @@ fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
     lock.write().unwrap_or_else(PoisonError::into_inner)
 }
 
+impl Default for ConnectionRouter {
+    fn default() -> Self {
+        ConnectionRouter::new()
+    }
+}
+
 impl ConnectionRouter {
-    /// An empty router.
+    /// A single-instance router (the [`InProcess`] backend, no presence events).
     pub fn new() -> Self {
-        ConnectionRouter::default()
+        ConnectionRouter::builder().build()
+    }
+
+    /// A builder for a router with a backend or presence events.
+    pub fn builder() -> RouterBuilder {
+        RouterBuilder::default()
+    }
+
+    /// A handle that does not keep the router alive.
+    pub fn downgrade(&self) -> WeakRouter {
+        WeakRouter(Arc::downgrade(&self.0))
+    }
+
+    /// The backend rooms and broadcasts go through.
+    pub fn backend(&self) -> &Arc<dyn Backend> {
+        &self.0.backend
+    }
+
+    /// The presence event name, when presence events are on.
+    pub fn presence_event(&self) -> Option<&str> {
+        self.0.presence.as_deref()
     }
 
     /// Adds a live connection; `false` if its id is already taken.
     pub(crate) fn add(&self, connection: &Connection) -> bool {
         match write(&self.0.connections).entry(connection.id().clone()) {
-            Entry::Occupied(_) => false,
+            Entry::Occupied(_) => return false,
             Entry::Vacant(slot) => {
                 slot.insert(connection.clone());
-                true
             }
         }
+        self.0
+            .backend
+            .record(Membership::Connected(connection.id().clone()));
+        true
     }
 
     /// Removes an ended connection and takes it out of every room.
     pub(crate) fn remove(&self, connection: &Connection) {
         self.leave_all(connection);
-        let mut connections = write(&self.0.connections);
-        if connections.get(connection.id()) == Some(connection) {
-            connections.remove(connection.id());
+        let removed = {
+            let mut connections = write(&self.0.connections);
+            if connections.get(connection.id()) == Some(connection) {
+                connections.remove(connection.id());
+                true
+            } else {
+                false
+            }
+        };
+        if removed {
+            self.0
+                .backend
+                .record(Membership::Disconnected(connection.id().clone()));
         }
     }
 
-    /// The live connection with this id.
+    /// The live connection with this id, on this instance.
     pub fn connection(&self, id: &str) -> Option<Connection> {
         read(&self.0.connections).get(id).cloned()
     }
 
-    /// Every live connection.
+    /// Every live connection of this instance.
     pub fn connections(&self) -> Vec<Connection> {
         read(&self.0.connections).values().cloned().collect()
     }
 
-    /// Number of live connections.
+    /// Number of live connections on this instance.
     pub fn count(&self) -> usize {
         read(&self.0.connections).len()
     }
 
-    /// Sends an event to the connection with this id.
+    /// Number of live connections on every instance.
+    pub async fn cluster_count(&self) -> Result<usize, BackendError> {
+        self.0.backend.connection_count().await
+    }
+
+    /// Sends an event to the connection with this id, wherever it is.
+    ///
+    /// On a single instance an unknown id is [`SendError::NotFound`]. With a
+    /// distributed backend, an id not held here is published to the other
+    /// instances: `Ok` then means "handed over", and a backend failure is
+    /// [`SendError::Backend`].
     pub fn send_to(
         &self,
         id: &str,
@@ -119,10 +199,17 @@ impl ConnectionRouter {
         payload: impl Serialize,
         headers: Option<Headers>,
     ) -> Result<(), SendError> {
-        match self.connection(id) {
-            Some(connection) => connection.send(event_name, payload, headers),
-            None => Err(SendError::NotFound(ConnectionId::new(id))),
+        if let Some(connection) = self.connection(id) {
+            return connection.send(event_name, payload, headers);
         }
+        if !self.0.backend.is_distributed() {
+            return Err(SendError::NotFound(ConnectionId::new(id)));
+        }
+        let frame = zap_protocol::encode(event_name, &payload, headers.as_ref())?;
+        self.0
+            .backend
+            .publish(Target::Connection(ConnectionId::new(id)), &[], &frame)
+            .map_err(SendError::Backend)
     }
 
     /// Adds `connection` to `room` (created on first join). Returns `false`
@@ -139,65 +226,105 @@ impl ConnectionRouter {
     }
 
     fn join_inner(&self, room: &str, connection: &Connection, meta: Option<MetaTag>) -> bool {
-        let mut rooms = write(&self.0.rooms);
-        // Checked under the rooms lock: `remove` marks the connection closed
-        // before taking this lock, so a closed connection never stays behind.
-        if connection.is_closed() {
-            return false;
-        }
-        let name: Arc<str> = match rooms.get_key_value(room) {
-            Some((name, _)) => name.clone(),
-            None => Arc::from(room),
-        };
-        let members = rooms.entry(name.clone()).or_default();
-        match members.entry(connection.id().clone()) {
-            Entry::Occupied(mut member) => {
-                if meta.is_some() {
-                    member.get_mut().meta = meta;
+        {
+            let mut rooms = write(&self.0.rooms);
+            // Checked under the rooms lock: `remove` marks the connection
+            // closed before taking this lock, so a closed one never stays behind.
+            if connection.is_closed() {
+                return false;
+            }
+            let name: Arc<str> = match rooms.get_key_value(room) {
+                Some((name, _)) => name.clone(),
+                None => Arc::from(room),
+            };
+            let members = rooms.entry(name.clone()).or_default();
+            match members.entry(connection.id().clone()) {
+                Entry::Occupied(mut member) => {
+                    if meta.is_some() {
+                        member.get_mut().meta = meta;
+                    }
+                    return false;
                 }
-                false
-            }
-            Entry::Vacant(slot) => {
-                slot.insert(Member {
-                    connection: connection.clone(),
-                    meta,
-                });
-                connection.rooms_lock().push(name);
-                true
+                Entry::Vacant(slot) => {
+                    slot.insert(Member {
+                        connection: connection.clone(),
+                        meta: meta.clone(),
+                    });
+                    connection.rooms_lock().push(name);
+                }
             }
         }
+        self.0.backend.record(Membership::Joined {
+            room: room.to_owned(),
+            id: connection.id().clone(),
+            meta: meta.clone(),
+        });
+        self.announce(room, connection.id(), "join", meta.as_ref());
+        true
     }
 
     /// Removes `connection` from `room`. Returns `false` if it was not a member.
     pub fn leave(&self, room: &str, connection: &Connection) -> bool {
-        let mut rooms = write(&self.0.rooms);
-        let Some(members) = rooms.get_mut(room) else {
+        let removed = {
+            let mut rooms = write(&self.0.rooms);
+            let Some(members) = rooms.get_mut(room) else {
+                return false;
+            };
+            let removed = members.remove(connection.id());
+            if members.is_empty() {
+                rooms.remove(room);
+            }
+            removed
+        };
+        let Some(member) = removed else {
             return false;
         };
-        let removed = members.remove(connection.id()).is_some();
-        if members.is_empty() {
-            rooms.remove(room);
-        }
-        if removed {
-            connection.rooms_lock().retain(|name| &**name != room);
-        }
-        removed
+        connection.rooms_lock().retain(|name| &**name != room);
+        self.left(room, connection.id(), member.meta.as_ref());
+        true
     }
 
     fn leave_all(&self, connection: &Connection) {
-        let mut rooms = write(&self.0.rooms);
         let joined = std::mem::take(&mut *connection.rooms_lock());
-        for name in joined {
-            if let Some(members) = rooms.get_mut(&name) {
-                members.remove(connection.id());
-                if members.is_empty() {
-                    rooms.remove(&name);
+        let mut left = Vec::with_capacity(joined.len());
+        {
+            let mut rooms = write(&self.0.rooms);
+            for name in joined {
+                if let Some(members) = rooms.get_mut(&name) {
+                    if let Some(member) = members.remove(connection.id()) {
+                        left.push((name.clone(), member.meta));
+                    }
+                    if members.is_empty() {
+                        rooms.remove(&name);
+                    }
                 }
             }
         }
+        for (room, meta) in left {
+            self.left(&room, connection.id(), meta.as_ref());
+        }
     }
 
-    /// The members of `room` (empty if the room does not exist).
+    fn left(&self, room: &str, id: &ConnectionId, meta: Option<&MetaTag>) {
+        self.0.backend.record(Membership::Left {
+            room: room.to_owned(),
+            id: id.clone(),
+        });
+        self.announce(room, id, "leave", meta);
+    }
+
+    /// Tells the other members of `room` that `id` joined or left, when
+    /// presence events are on. Backends call it for members of instances
+    /// that crashed.
+    pub fn announce(&self, room: &str, id: &ConnectionId, action: &str, meta: Option<&MetaTag>) {
+        let Some(event) = &self.0.presence else {
+            return;
+        };
+        let payload = json!({"room": room, "id": id, "action": action, "meta": meta});
+        let _ = self.to(room).except(id).send(event, payload, None);
+    }
+
+    /// The members of `room` on this instance (empty if the room does not exist).
     pub fn members(&self, room: &str) -> Vec<Member> {
         read(&self.0.rooms)
             .get(room)
@@ -205,19 +332,24 @@ impl ConnectionRouter {
             .unwrap_or_default()
     }
 
-    /// Number of members of `room`.
+    /// The members of `room` on every instance.
+    pub async fn cluster_members(&self, room: &str) -> Result<Vec<MemberInfo>, BackendError> {
+        self.0.backend.members(room).await
+    }
+
+    /// Number of members of `room` on this instance.
     pub fn room_size(&self, room: &str) -> usize {
         read(&self.0.rooms).get(room).map_or(0, HashMap::len)
     }
 
-    /// Whether `id` is a member of `room`.
+    /// Whether `id` is a member of `room` on this instance.
     pub fn is_member(&self, room: &str, id: &str) -> bool {
         read(&self.0.rooms)
             .get(room)
             .is_some_and(|members| members.contains_key(id))
     }
 
-    /// The names of every room with at least one member.
+    /// The names of every room with at least one member on this instance.
     pub fn room_names(&self) -> Vec<String> {
         read(&self.0.rooms)
             .keys()
@@ -225,11 +357,24 @@ impl ConnectionRouter {
             .collect()
     }
 
+    /// Every local membership: `(room, connection id, metadata)`. Backends
+    /// use it to resynchronise after an outage.
+    pub fn memberships(&self) -> Vec<(String, ConnectionId, Option<MetaTag>)> {
+        read(&self.0.rooms)
+            .iter()
+            .flat_map(|(room, members)| {
+                members
+                    .iter()
+                    .map(move |(id, member)| (room.to_string(), id.clone(), member.meta.clone()))
+            })
+            .collect()
+    }
+
     /// Targets the members of `room`.
     pub fn to(&self, room: &str) -> Broadcast<'_> {
         Broadcast {
             router: self,
-            room: Some(room.to_owned()),
+            target: Target::Room(room.to_owned()),
             except: Vec::new(),
         }
     }
@@ -238,9 +383,46 @@ impl ConnectionRouter {
     pub fn all(&self) -> Broadcast<'_> {
         Broadcast {
             router: self,
-            room: None,
+            target: Target::All,
             except: Vec::new(),
         }
+    }
+
+    /// Queues `frame` for the matching connections of this instance only
+    /// (what backends call with what other instances published).
+    pub fn deliver_local(
+        &self,
+        target: &Target,
+        except: &[ConnectionId],
+        frame: &Frame,
+    ) -> Delivery {
+        let mut delivery = Delivery::default();
+        let mut deliver = |connection: &Connection| {
+            if except.iter().any(|id| id == connection.id()) {
+                return;
+            }
+            match connection.send_frame(frame.clone()) {
+                Ok(()) => delivery.delivered += 1,
+                Err(SendError::Full { .. }) => delivery.full += 1,
+                Err(_) => delivery.closed += 1,
+            }
+        };
+        match target {
+            Target::Room(room) => {
+                if let Some(members) = read(&self.0.rooms).get(room.as_str()) {
+                    members
+                        .values()
+                        .for_each(|member| deliver(&member.connection));
+                }
+            }
+            Target::All => read(&self.0.connections).values().for_each(deliver),
+            Target::Connection(id) => {
+                if let Some(connection) = read(&self.0.connections).get(id) {
+                    deliver(connection);
+                }
+            }
+        }
+        delivery
     }
 }
 
@@ -249,7 +431,59 @@ impl fmt::Debug for ConnectionRouter {
         f.debug_struct("ConnectionRouter")
             .field("connections", &self.count())
             .field("rooms", &read(&self.0.rooms).len())
+            .field("backend", &self.0.backend)
+            .field("presence", &self.0.presence)
             .finish()
+    }
+}
+
+/// Builds a [`ConnectionRouter`] with a [`Backend`] and presence events.
+///
+/// ```
+/// let router = zap_core::ConnectionRouter::builder().presence_event("presence").build();
+/// let register = zap_core::EventRegister::with_router(router);
+/// ```
+#[derive(Debug, Default)]
+#[must_use = "call `build` to get the router"]
+pub struct RouterBuilder {
+    backend: Option<Arc<dyn Backend>>,
+    presence: Option<String>,
+}
+
+impl RouterBuilder {
+    /// Rooms and broadcasts go through `backend` (default: [`InProcess`]).
+    pub fn backend(mut self, backend: impl Backend) -> Self {
+        self.backend = Some(Arc::new(backend));
+        self
+    }
+
+    /// Rooms and broadcasts go through an already shared backend.
+    pub fn shared_backend(mut self, backend: Arc<dyn Backend>) -> Self {
+        self.backend = Some(backend);
+        self
+    }
+
+    /// When a connection joins or leaves a room (on any instance), the other
+    /// members receive the event `name` with payload
+    /// `{"room", "id", "action": "join" | "leave", "meta"}`. Off by default.
+    pub fn presence_event(mut self, name: impl Into<String>) -> Self {
+        self.presence = Some(name.into());
+        self
+    }
+
+    /// The router, attached to its backend.
+    pub fn build(self) -> ConnectionRouter {
+        let backend = self
+            .backend
+            .unwrap_or_else(|| Arc::new(InProcess::default()));
+        let router = ConnectionRouter(Arc::new(Inner {
+            connections: RwLock::default(),
+            rooms: RwLock::default(),
+            backend,
+            presence: self.presence,
+        }));
+        router.0.backend.attach(router.downgrade());
+        router
     }
 }
 
@@ -258,7 +492,7 @@ impl fmt::Debug for ConnectionRouter {
 #[must_use = "a broadcast does nothing until `send` is called"]
 pub struct Broadcast<'a> {
     router: &'a ConnectionRouter,
-    room: Option<String>,
+    target: Target,
     except: Vec<ConnectionId>,
 }
 
@@ -269,7 +503,8 @@ impl Broadcast<'_> {
         self
     }
 
-    /// Encodes the event once and queues it for every recipient.
+    /// Encodes the event once and queues it for every recipient, on this
+    /// instance and (with a distributed backend) on the others.
     pub fn send(
         self,
         event_name: &str,
@@ -282,26 +517,13 @@ impl Broadcast<'_> {
 
     /// Queues an encoded frame for every recipient.
     pub fn send_frame(self, frame: &Frame) -> Delivery {
-        let mut delivery = Delivery::default();
-        let mut deliver = |connection: &Connection| {
-            if self.except.iter().any(|id| id == connection.id()) {
-                return;
-            }
-            match connection.send_frame(frame.clone()) {
-                Ok(()) => delivery.delivered += 1,
-                Err(SendError::Full { .. }) => delivery.full += 1,
-                Err(_) => delivery.closed += 1,
-            }
-        };
-        match &self.room {
-            Some(room) => {
-                if let Some(members) = read(&self.router.0.rooms).get(room.as_str()) {
-                    members
-                        .values()
-                        .for_each(|member| deliver(&member.connection));
-                }
-            }
-            None => read(&self.router.0.connections).values().for_each(deliver),
+        let mut delivery = self.router.deliver_local(&self.target, &self.except, frame);
+        let backend = &self.router.0.backend;
+        if backend.is_distributed() {
+            delivery.remote = match backend.publish(self.target, &self.except, frame) {
+                Ok(()) => Remote::Published,
+                Err(err) => Remote::Dropped(err),
+            };
         }
         delivery
     }

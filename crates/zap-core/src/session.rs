@@ -265,9 +265,13 @@ impl Driver<'_> {
             }
             let is_closing = closing.is_some();
             let action = tokio::select! {
-                frame = self.connection.close_requested(), if !is_closing => {
-                    let reason = EndReason::Closed(frame.clone());
-                    Action::Close(frame, reason)
+                request = self.connection.close_requested(), if !is_closing => {
+                    let reason = EndReason::Closed(request.frame.clone());
+                    if request.abort {
+                        // A peer too slow to read gets no closing handshake.
+                        return (reason, running);
+                    }
+                    Action::Close(request.frame, reason)
                 }
                 () = shutdown.cancelled(), if !is_closing => Action::Close(
                     CloseFrame::new(close_code::GOING_AWAY, "server shutting down"),
@@ -294,8 +298,8 @@ impl Driver<'_> {
                     // ends the connection at once, without a closing handshake.
                     let written = tokio::select! {
                         written = within(write_timeout, write_batch(transport, rx, first, batch)) => written,
-                        frame = self.connection.close_requested(), if !is_closing => {
-                            return (EndReason::Closed(frame), running);
+                        request = self.connection.close_requested(), if !is_closing => {
+                            return (EndReason::Closed(request.frame), running);
                         }
                         () = shutdown.cancelled(), if !is_closing => return (EndReason::Shutdown, running),
                     };

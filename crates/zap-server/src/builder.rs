@@ -51,6 +51,7 @@ pub struct ZapServerBuilder {
     handshake_timeout: Duration,
     read_buffer_size: usize,
     http_fallback: Option<HttpFallback>,
+    subprotocols: Vec<String>,
     #[cfg(feature = "tls")]
     tls: Option<crate::TlsConfig>,
 }
@@ -67,6 +68,7 @@ impl Default for ZapServerBuilder {
             handshake_timeout: Duration::from_secs(10),
             read_buffer_size: 4 * 1024,
             http_fallback: None,
+            subprotocols: Vec::new(),
             #[cfg(feature = "tls")]
             tls: None,
         }
@@ -154,6 +156,19 @@ impl ZapServerBuilder {
         self
     }
 
+    /// Subprotocols the server accepts, in order of preference: the first
+    /// one a client offers is named in the upgrade response. Zaptools
+    /// clients offer none by default; browsers and clients that offer one
+    /// fail the handshake unless it is listed here.
+    pub fn subprotocols<I, S>(mut self, protocols: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.subprotocols = protocols.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// Serves `wss://` with this certificate and key.
     #[cfg(feature = "tls")]
     pub fn tls(mut self, tls: crate::TlsConfig) -> Self {
@@ -196,6 +211,7 @@ impl ZapServerBuilder {
             handshake_timeout: self.handshake_timeout,
             permits: Arc::new(Semaphore::new(self.max_connections)),
             http_fallback: self.http_fallback,
+            subprotocols: self.subprotocols,
             #[cfg(feature = "tls")]
             tls: self.tls.map(|tls| tls.acceptor()),
         });

@@ -17,6 +17,7 @@ pub(crate) struct Shared {
     pub(crate) handshake_timeout: Duration,
     pub(crate) permits: Arc<Semaphore>,
     pub(crate) http_fallback: Option<HttpFallback>,
+    pub(crate) subprotocols: Vec<String>,
     #[cfg(feature = "tls")]
     pub(crate) tls: Option<tokio_rustls::TlsAcceptor>,
 }

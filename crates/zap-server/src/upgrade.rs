@@ -4,7 +4,8 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use http::StatusCode;
+use http::header::SEC_WEBSOCKET_PROTOCOL;
+use http::{HeaderValue, Request, StatusCode};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::server::create_response;
@@ -59,7 +60,14 @@ pub(crate) async fn serve_socket<S>(
 
     let on_path = request.uri().path() == shared.path;
     let response = match create_response(&request) {
-        Ok(response) if on_path => response,
+        Ok(mut response) if on_path => {
+            if let Some(chosen) = choose_subprotocol(&request, &shared.subprotocols) {
+                response
+                    .headers_mut()
+                    .insert(SEC_WEBSOCKET_PROTOCOL, chosen);
+            }
+            response
+        }
         _ => {
             if let Some(custom) = shared.http_fallback.as_ref().and_then(|f| f(&request)) {
                 let _ = write_custom(&mut stream, custom).await;
@@ -116,4 +124,17 @@ pub(crate) async fn serve_socket<S>(
         .run(WsTransport::new(socket))
         .await;
     drop(permit);
+}
+
+/// The first subprotocol the client offers that the server supports.
+fn choose_subprotocol(request: &Request<()>, supported: &[String]) -> Option<HeaderValue> {
+    request
+        .headers()
+        .get_all(SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .find(|offered| supported.iter().any(|ours| ours == offered))
+        .and_then(|chosen| HeaderValue::from_str(chosen).ok())
 }

@@ -237,3 +237,20 @@ async fn an_id_strategy_names_connections_and_duplicates_are_refused() {
     assert_eq!(close.reason.as_str(), "duplicate connection id");
     assert_echoes(&mut first, "first keeps its id").await;
 }
+
+#[tokio::test]
+async fn the_first_offered_subprotocol_the_server_supports_is_chosen() {
+    let server = builder(echo_register())
+        .subprotocols(["zap.v1", "chat"])
+        .start()
+        .await
+        .unwrap();
+    let mut request = server.url().into_client_request().unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "other, chat, zap.v1".parse().unwrap(),
+    );
+    let (mut ws, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+    assert_eq!(response.headers()["sec-websocket-protocol"], "chat");
+    assert_echoes(&mut ws, "with a subprotocol").await;
+}

@@ -1,0 +1,118 @@
+//! [`client_methods!`]: the methods both client faces share, written once.
+
+/// Expands, inside `impl $face`, to the methods that both
+/// [`ZapSubscriber`](crate::ZapSubscriber) and
+/// [`ZapConsumer`](crate::ZapConsumer) offer; each forwards to the engine.
+macro_rules! client_methods {
+    ($face:ident) => {
+        /// Connects, or reconnects after `disconnect()` or a lost connection;
+        /// existing subscriptions and callbacks resume receiving, with no
+        /// duplicates and no need to subscribe again.
+        ///
+        /// Resolves once online, or with the error of the last attempt when
+        /// the [`ReconnectPolicy`](crate::ReconnectPolicy) gives up (with the
+        /// default policy: after one attempt). Already online: returns at
+        /// once. A reconnection under way: waits for it, and cuts its current
+        /// backoff wait short. Cancel-safe: dropping the future leaves the
+        /// attempts running in the background.
+        ///
+        /// ```no_run
+        #[doc = concat!("# async fn run() -> Result<(), zap_client::ConnectError> {")]
+        #[doc = concat!("let client = zap_client::", stringify!($face), "::new(\"ws://127.0.0.1:8000/\");")]
+        /// client.connect().await?;
+        /// assert!(client.is_connected());
+        /// # Ok(()) }
+        /// ```
+        pub async fn connect(&self) -> Result<(), $crate::ConnectError> {
+            self.engine.connect().await
+        }
+
+        /// Closes the connection (close frame, then up to the close timeout
+        /// for the server's answer) and stops reconnecting; the state ends
+        /// `Offline`. Subscriptions and callbacks stay registered for the
+        /// next `connect()`. Events held in the outbox are discarded.
+        pub async fn disconnect(&self) {
+            self.engine.disconnect().await;
+        }
+
+        /// Disconnects and ends every subscription, state and error stream
+        /// and callback, for good: `connect()` and sending fail afterwards
+        /// with a `Cleaned` error. Dropping every clone of the client has the
+        /// same effect.
+        pub async fn clean(&self) {
+            self.engine.clean().await;
+        }
+
+        /// Sends an event. `payload` is anything `Serialize`; `headers` are
+        /// left off the wire when `None`.
+        ///
+        /// Never waits: the event is queued (in order) and the call returns.
+        /// It fails at once when not online (unless the outbox holds it while
+        /// reconnecting) or when the queue is full; see [`SendError`](crate::SendError).
+        ///
+        /// ```no_run
+        #[doc = concat!("# async fn run(client: zap_client::", stringify!($face), ") -> Result<(), zap_client::SendError> {")]
+        /// client.send_event("join", "lobby", None)?;
+        /// client.send_event("say", serde_json::json!({"text": "hi"}), None)?;
+        /// # Ok(()) }
+        /// ```
+        pub fn send_event<P: ::serde::Serialize>(
+            &self,
+            event_name: &str,
+            payload: P,
+            headers: Option<$crate::Headers>,
+        ) -> Result<(), $crate::SendError> {
+            self.engine.send_event(event_name, &payload, headers.as_ref())
+        }
+
+        /// Sends a request and waits for its reply, within the client's
+        /// request timeout (10 s unless set on the builder).
+        ///
+        /// The event carries the header `zap-request-id`; the reply is the
+        /// event from the server whose `zap-response-to` header holds the same
+        /// id (a zaptools Rust server sends it with `ctx.reply(…)`). The reply
+        /// goes to this call only, not to subscriptions. A v1 server that
+        /// does not reply makes this time out; nothing else changes for it.
+        ///
+        /// ```no_run
+        #[doc = concat!("# async fn run(client: zap_client::", stringify!($face), ") -> Result<(), zap_client::RequestError> {")]
+        /// let reply = client.request("ask", serde_json::json!({"q": "time"})).await?;
+        /// println!("{}", reply.payload());
+        /// # Ok(()) }
+        /// ```
+        pub async fn request<P: ::serde::Serialize>(
+            &self,
+            event_name: &str,
+            payload: P,
+        ) -> Result<$crate::EventData, $crate::RequestError> {
+            self.engine.request(event_name, &payload, None).await
+        }
+
+        /// [`request`](Self::request) with its own timeout.
+        pub async fn request_with_timeout<P: ::serde::Serialize>(
+            &self,
+            event_name: &str,
+            payload: P,
+            timeout: ::std::time::Duration,
+        ) -> Result<$crate::EventData, $crate::RequestError> {
+            self.engine.request(event_name, &payload, Some(timeout)).await
+        }
+
+        /// Whether the state is [`Online`](crate::ConnectionState::Online).
+        pub fn is_connected(&self) -> bool {
+            self.engine.state().is_online()
+        }
+
+        /// The connection's state now.
+        pub fn current_state(&self) -> $crate::ConnectionState {
+            self.engine.state()
+        }
+
+        /// The URL this client connects to.
+        pub fn url(&self) -> &str {
+            self.engine.url()
+        }
+    };
+}
+
+pub(crate) use client_methods;

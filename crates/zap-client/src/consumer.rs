@@ -1,0 +1,156 @@
+//! [`ZapConsumer`]: the callback client (Dart `ZapConsumer`).
+
+use std::fmt;
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+
+use crate::callback::Reaction;
+use crate::common::client_methods;
+use crate::config::Options;
+use crate::engine::{Engine, Filter};
+use crate::listen::listen;
+use crate::{ClientBuilder, ConnectionError, ConnectionState, EventData};
+
+/// A zaptools client that calls your callbacks for received events, state
+/// changes and errors.
+///
+/// Callbacks are plain closures or return a future (async blocks). Each
+/// registration runs on its own task: its calls come one at a time, in the
+/// order the events arrived, each awaited before the next. A slow callback
+/// delays only itself; past its buffer (see
+/// [`ClientBuilder::subscription_capacity`]) it loses its oldest pending
+/// events. A callback that panics is logged and keeps being called.
+/// Callbacks stay registered across `disconnect()` and reconnections; `clean()`
+/// (or dropping every clone of the client) ends them.
+///
+/// Registering a callback needs a tokio runtime (it spawns the task) and
+/// panics outside one. Register callbacks before `connect()` so no early
+/// event is missed.
+///
+/// ```no_run
+/// use zap_client::ZapConsumer;
+///
+/// # async fn run() -> Result<(), zap_client::ConnectError> {
+/// let consumer = ZapConsumer::new("ws://127.0.0.1:8000/");
+/// consumer
+///     .on_connected(|| println!("online"))
+///     .on_event("said", |event| println!("{}", event.payload()))
+///     .on_connection_state_changed(|state| println!("{state:?}"));
+/// consumer.connect().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct ZapConsumer {
+    engine: Arc<Engine>,
+}
+
+impl ZapConsumer {
+    /// A client for `url` (`ws://` or `wss://`) with default options, not
+    /// connected yet.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self::builder(url).build()
+    }
+
+    /// Options for a client for `url`.
+    pub fn builder(url: impl Into<String>) -> ClientBuilder<ZapConsumer> {
+        ClientBuilder::new(url)
+    }
+
+    pub(crate) fn from_options(options: Options) -> Self {
+        ZapConsumer {
+            engine: Arc::new(Engine::new(options)),
+        }
+    }
+
+    client_methods!(ZapConsumer);
+
+    /// Calls `callback` for each event named `event_name`.
+    #[track_caller]
+    pub fn on_event<F, R, M>(&self, event_name: impl Into<String>, callback: F) -> &Self
+    where
+        F: Fn(EventData) -> R + Send + Sync + 'static,
+        R: Reaction<M>,
+    {
+        let names = std::iter::once(event_name.into()).collect();
+        listen(self.engine.subscribe(Filter::Names(names)), callback);
+        self
+    }
+
+    /// Calls `callback` for every event.
+    #[track_caller]
+    pub fn on_any_event<F, R, M>(&self, callback: F) -> &Self
+    where
+        F: Fn(EventData) -> R + Send + Sync + 'static,
+        R: Reaction<M>,
+    {
+        listen(self.engine.subscribe(Filter::All), callback);
+        self
+    }
+
+    /// Calls `callback` each time the client goes online (after `connect()`
+    /// and after every automatic reconnection).
+    #[track_caller]
+    pub fn on_connected<F, R, M>(&self, callback: F) -> &Self
+    where
+        F: Fn() -> R + Send + Sync + 'static,
+        R: Reaction<M>,
+    {
+        let online = self
+            .engine
+            .states()
+            .filter(|state| std::future::ready(state.is_online()));
+        listen(online, move |_| callback());
+        self
+    }
+
+    /// Calls `callback` each time an online connection ends, cleanly
+    /// (`Offline`) or not (`Error`).
+    #[track_caller]
+    pub fn on_disconnected<F, R, M>(&self, callback: F) -> &Self
+    where
+        F: Fn() -> R + Send + Sync + 'static,
+        R: Reaction<M>,
+    {
+        let mut was_online = self.engine.state().is_online();
+        let ended = self.engine.states().filter(move |state| {
+            let ended = was_online && !state.is_online();
+            was_online = state.is_online();
+            std::future::ready(ended)
+        });
+        listen(ended, move |_| callback());
+        self
+    }
+
+    /// Calls `callback` with every state change.
+    #[track_caller]
+    pub fn on_connection_state_changed<F, R, M>(&self, callback: F) -> &Self
+    where
+        F: Fn(ConnectionState) -> R + Send + Sync + 'static,
+        R: Reaction<M>,
+    {
+        listen(self.engine.states(), callback);
+        self
+    }
+
+    /// Calls `callback` with every problem on the connection (invalid frames,
+    /// failed attempts, lost connections).
+    #[track_caller]
+    pub fn on_error<F, R, M>(&self, callback: F) -> &Self
+    where
+        F: Fn(ConnectionError) -> R + Send + Sync + 'static,
+        R: Reaction<M>,
+    {
+        listen(self.engine.errors(), callback);
+        self
+    }
+}
+
+impl fmt::Debug for ZapConsumer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ZapConsumer")
+            .field("url", &self.url())
+            .field("state", &self.current_state())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,156 @@
+//! [`Link`]: the way from `send_event` to the socket — the live send queue and the outbox.
+
+use std::collections::VecDeque;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use tokio::sync::mpsc;
+use zap_protocol::Frame;
+
+use crate::{ConnectionState, SendError};
+
+/// Where a sent event goes: into the live connection's bounded queue when
+/// online, into the bounded outbox while a connection attempt is under way
+/// (when the outbox is enabled), nowhere otherwise (an error at once).
+#[derive(Debug)]
+pub(crate) struct Link {
+    inner: Mutex<Inner>,
+    queue_capacity: usize,
+    outbox_capacity: usize,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    live: Option<mpsc::Sender<Frame>>,
+    outbox: VecDeque<Frame>,
+    holding: bool,
+    closed: bool,
+}
+
+/// What [`Link::open`] did.
+#[derive(Debug)]
+pub(crate) enum Opening {
+    /// The queue is live: later sends go to the socket.
+    Open,
+    /// These held events must be written first; then call `open` again.
+    Flush(Vec<Frame>),
+}
+
+impl Link {
+    pub(crate) fn new(queue_capacity: usize, outbox_capacity: usize) -> Self {
+        Link {
+            inner: Mutex::new(Inner::default()),
+            queue_capacity,
+            outbox_capacity,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues `frame` for the socket, or holds it in the outbox.
+    pub(crate) fn send(&self, frame: Frame, state: ConnectionState) -> Result<(), SendError> {
+        let mut inner = self.lock();
+        if inner.closed {
+            return Err(SendError::Cleaned);
+        }
+        if let Some(live) = &inner.live {
+            return live.try_send(frame).map_err(|_| SendError::Full {
+                capacity: self.queue_capacity,
+            });
+        }
+        if !inner.holding || self.outbox_capacity == 0 {
+            return Err(SendError::NotOnline { state });
+        }
+        if inner.outbox.len() >= self.outbox_capacity {
+            return Err(SendError::Full {
+                capacity: self.outbox_capacity,
+            });
+        }
+        inner.outbox.push_back(frame);
+        Ok(())
+    }
+
+    /// Queues `frame` only if online (requests never wait in the outbox).
+    pub(crate) fn send_live(&self, frame: Frame, state: ConnectionState) -> Result<(), SendError> {
+        let inner = self.lock();
+        match (&inner.live, inner.closed) {
+            (_, true) => Err(SendError::Cleaned),
+            (Some(live), false) => live.try_send(frame).map_err(|_| SendError::Full {
+                capacity: self.queue_capacity,
+            }),
+            (None, false) => Err(SendError::NotOnline { state }),
+        }
+    }
+
+    /// A connection attempt starts (`true`) or the client stops trying
+    /// (`false`). Stopping discards the outbox and returns how many events
+    /// it held.
+    pub(crate) fn hold(&self, holding: bool) -> usize {
+        let mut inner = self.lock();
+        inner.holding = holding;
+        if holding {
+            0
+        } else {
+            let discarded = inner.outbox.len();
+            inner.outbox.clear();
+            discarded
+        }
+    }
+
+    /// Makes `tx` the live queue once the outbox is empty: the caller writes
+    /// each [`Opening::Flush`] batch to the socket first, so held events go
+    /// out in order and before any event sent after going online.
+    pub(crate) fn open(&self, tx: &mpsc::Sender<Frame>) -> Opening {
+        let mut inner = self.lock();
+        if inner.outbox.is_empty() {
+            inner.live = Some(tx.clone());
+            Opening::Open
+        } else {
+            Opening::Flush(inner.outbox.drain(..).collect())
+        }
+    }
+
+    /// The connection ended: the live queue is dropped, and what it still
+    /// held (accepted but not written) goes back to the front of the outbox
+    /// while reconnecting with an outbox, or is dropped; returns how many
+    /// were dropped.
+    pub(crate) fn shut(&self, rx: &mut mpsc::Receiver<Frame>) -> usize {
+        let mut inner = self.lock();
+        inner.live = None;
+        let mut unsent = Vec::new();
+        while let Ok(frame) = rx.try_recv() {
+            unsent.push(frame);
+        }
+        self.put_back(&mut inner, unsent)
+    }
+
+    /// Puts events taken by [`Link::open`] but not written back at the front
+    /// of the outbox.
+    pub(crate) fn requeue(&self, frames: Vec<Frame>) {
+        let mut inner = self.lock();
+        let dropped = self.put_back(&mut inner, frames);
+        if dropped > 0 {
+            tracing::warn!(dropped, "held events could not be written and were dropped");
+        }
+    }
+
+    fn put_back(&self, inner: &mut Inner, frames: Vec<Frame>) -> usize {
+        if !inner.holding || self.outbox_capacity == 0 {
+            return frames.len();
+        }
+        for frame in frames.into_iter().rev() {
+            inner.outbox.push_front(frame);
+        }
+        0
+    }
+
+    /// No more sending, for good (the outbox was already discarded when
+    /// the supervisor stopped).
+    pub(crate) fn close(&self) {
+        let mut inner = self.lock();
+        inner.closed = true;
+        inner.live = None;
+        inner.outbox.clear();
+    }
+}

@@ -1,0 +1,179 @@
+//! The supervisor: one task per connection effort that connects, runs the
+//! session, and reconnects according to the [`ReconnectPolicy`](crate::ReconnectPolicy).
+
+use std::sync::Arc;
+
+use tokio::sync::{Notify, watch};
+
+use super::Shared;
+use super::control::{Outcome, Running};
+use super::jitter;
+use super::session::{self, SessionEnd};
+use crate::{ConnectError, ConnectionError, ConnectionState};
+
+/// What a supervisor task owns.
+pub(crate) struct Run {
+    generation: u64,
+    pub(crate) stop: watch::Receiver<bool>,
+    kick: Arc<Notify>,
+    pub(crate) outcome: watch::Sender<Outcome>,
+}
+
+/// Starts a supervisor unless one runs, then waits until it is online or
+/// gives up.
+pub(crate) async fn connect(shared: &Arc<Shared>) -> Result<(), ConnectError> {
+    let mut outcome = {
+        let _serial = shared.control.lifecycle.lock().await;
+        let mut control = shared.control.lock();
+        if control.cleaned {
+            return Err(ConnectError::Cleaned);
+        }
+        match &control.running {
+            Some(running) => {
+                running.kick.notify_waiters();
+                running.outcome.clone()
+            }
+            None => {
+                control.generation += 1;
+                let (stop_tx, stop) = watch::channel(false);
+                let (outcome_tx, outcome) = watch::channel(Outcome::Pending);
+                let kick = Arc::new(Notify::new());
+                let run = Run {
+                    generation: control.generation,
+                    stop,
+                    kick: Arc::clone(&kick),
+                    outcome: outcome_tx,
+                };
+                shared.link.hold(true);
+                let task = tokio::spawn(supervise(Arc::clone(shared), run));
+                control.running = Some(Running {
+                    generation: control.generation,
+                    stop: stop_tx,
+                    kick,
+                    outcome: outcome.clone(),
+                    task,
+                });
+                outcome
+            }
+        }
+    };
+    let settled = outcome
+        .wait_for(|outcome| !matches!(outcome, Outcome::Pending))
+        .await
+        .map(|outcome| outcome.clone());
+    match settled {
+        Ok(Outcome::Online) => Ok(()),
+        Ok(Outcome::Failed(error)) => Err(error),
+        Ok(Outcome::Pending) | Err(_) => Err(ConnectError::Aborted),
+    }
+}
+
+/// Stops the supervisor, if any, and waits until its connection is closed.
+pub(crate) async fn disconnect(shared: &Shared) {
+    let _serial = shared.control.lifecycle.lock().await;
+    let running = shared.control.lock().running.take();
+    if let Some(running) = running {
+        let _already_stopped = running.stop.send(true);
+        if let Err(error) = running.task.await {
+            tracing::error!(%error, "the connection task failed");
+        }
+    }
+    shared.signals.set_state(ConnectionState::Offline);
+}
+
+/// Resolves when the supervisor is asked to stop (or its handle is gone).
+pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _sender_gone = stop.wait_for(|stop| *stop).await;
+}
+
+async fn supervise(shared: Arc<Shared>, mut run: Run) {
+    let options = &shared.options;
+    let policy = &options.reconnect;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        shared.signals.set_state(ConnectionState::Connecting);
+        let dialed = tokio::select! {
+            biased;
+            () = stopped(&mut run.stop) => break,
+            dialed = tokio::time::timeout(options.connect_timeout, shared.dialer.dial(options)) => {
+                dialed.unwrap_or(Err(ConnectError::Timeout(options.connect_timeout)))
+            }
+        };
+        match dialed {
+            Ok(ws) => {
+                attempt = 0;
+                match session::run(&shared, ws, &mut run).await {
+                    SessionEnd::Stopped => break,
+                    SessionEnd::Closed => shared.signals.set_state(ConnectionState::Offline),
+                    SessionEnd::Lost(error) => {
+                        shared.signals.set_state(ConnectionState::Error);
+                        shared.signals.report(error);
+                    }
+                }
+                if !policy.is_enabled() {
+                    return finish(&shared, &run, None);
+                }
+                run.outcome.send_replace(Outcome::Pending);
+            }
+            Err(error) => {
+                shared.signals.set_state(ConnectionState::Error);
+                shared.signals.report(ConnectionError::ConnectFailed {
+                    attempt,
+                    error: error.clone(),
+                });
+                let delay = if error.is_permanent() {
+                    None
+                } else {
+                    policy.delay_before(attempt + 1, jitter::unit())
+                };
+                let Some(delay) = delay else {
+                    if policy.is_enabled() && !error.is_permanent() {
+                        shared
+                            .signals
+                            .report(ConnectionError::GaveUp { attempts: attempt });
+                    }
+                    return finish(&shared, &run, Some(error));
+                };
+                tracing::debug!(?delay, next_attempt = attempt + 1, "waiting to reconnect");
+                tokio::select! {
+                    biased;
+                    () = stopped(&mut run.stop) => break,
+                    () = tokio::time::sleep(delay) => {}
+                    () = run.kick.notified() => {}
+                }
+            }
+        }
+    }
+    // Stopped by `disconnect()`, `clean()` or the client being dropped; the
+    // caller already removed this supervisor from `Control`.
+    shared.signals.set_state(ConnectionState::Offline);
+    discard_outbox(&shared);
+}
+
+/// Ends a supervisor that stops on its own: discards the outbox, removes
+/// itself from `Control` and publishes its outcome in one step, so a
+/// `connect()` either joins it before or starts a new one after.
+fn finish(shared: &Shared, run: &Run, failure: Option<ConnectError>) {
+    discard_outbox(shared);
+    let mut control = shared.control.lock();
+    if control
+        .running
+        .as_ref()
+        .is_some_and(|running| running.generation == run.generation)
+    {
+        control.running = None;
+    }
+    if let Some(error) = failure {
+        run.outcome.send_replace(Outcome::Failed(error));
+    }
+}
+
+fn discard_outbox(shared: &Shared) {
+    let count = shared.link.hold(false);
+    if count > 0 {
+        shared
+            .signals
+            .report(ConnectionError::OutboxDiscarded { count });
+    }
+}

@@ -1,0 +1,224 @@
+//! The engine under tokio's paused clock, with a scripted in-memory dialer:
+//! exact backoff spacing, immediate first retry, heartbeat timing, and a
+//! `connect()` that cuts a backoff short.
+
+use std::collections::VecDeque;
+use std::io;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tokio::io::DuplexStream;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::Role;
+
+use super::Engine;
+use super::dial::{Dial, Dialing, Io};
+use crate::config::Options;
+use crate::{ConnectError, ConnectionError, ConnectionState, Heartbeat, ReconnectPolicy};
+
+/// What the next dial does.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    Refuse,
+    Accept,
+}
+
+/// A dialer that follows a script (refusing once it runs out), records when
+/// each attempt was made, and hands the server half of accepted connections
+/// to the test.
+#[derive(Debug)]
+struct Script {
+    steps: Mutex<VecDeque<Step>>,
+    attempts: Mutex<Vec<Instant>>,
+    servers: mpsc::UnboundedSender<WebSocketStream<DuplexStream>>,
+}
+
+impl Script {
+    fn new(
+        steps: &[Step],
+    ) -> (
+        Arc<Self>,
+        mpsc::UnboundedReceiver<WebSocketStream<DuplexStream>>,
+    ) {
+        let (servers, rx) = mpsc::unbounded_channel();
+        let script = Script {
+            steps: Mutex::new(steps.iter().copied().collect()),
+            attempts: Mutex::default(),
+            servers,
+        };
+        (Arc::new(script), rx)
+    }
+
+    /// The attempts' times, relative to `origin`, in milliseconds.
+    fn attempts_since(&self, origin: Instant) -> Vec<u128> {
+        let attempts = self.attempts.lock().expect("lock");
+        attempts.iter().map(|t| (*t - origin).as_millis()).collect()
+    }
+}
+
+impl Dial for Arc<Script> {
+    fn dial<'a>(&'a self, _options: &'a Options) -> Dialing<'a> {
+        Box::pin(async move {
+            self.attempts.lock().expect("lock").push(Instant::now());
+            let step = self.steps.lock().expect("lock").pop_front();
+            match step.unwrap_or(Step::Refuse) {
+                Step::Refuse => Err(ConnectError::Io(Arc::new(io::Error::from(
+                    io::ErrorKind::ConnectionRefused,
+                )))),
+                Step::Accept => {
+                    let (client, server) = tokio::io::duplex(64 * 1024);
+                    let server = WebSocketStream::from_raw_socket(server, Role::Server, None).await;
+                    let _ = self.servers.send(server);
+                    let client: Box<dyn Io> = Box::new(client);
+                    Ok(WebSocketStream::from_raw_socket(client, Role::Client, None).await)
+                }
+            }
+        })
+    }
+}
+
+fn engine(script: &Arc<Script>, reconnect: ReconnectPolicy, heartbeat: Heartbeat) -> Engine {
+    let mut options = Options::new("ws://scripted/");
+    options.reconnect = reconnect;
+    options.heartbeat = heartbeat;
+    Engine::with_dialer(options, Box::new(Arc::clone(script)))
+}
+
+fn policy() -> ReconnectPolicy {
+    ReconnectPolicy::exponential()
+        .initial_delay(Duration::from_millis(100))
+        .max_delay(Duration::from_secs(1))
+        .jitter(0.0)
+}
+
+#[tokio::test(start_paused = true)]
+async fn attempts_are_spaced_by_the_backoff_schedule_up_to_the_cap() {
+    let (script, _servers) = Script::new(&[]);
+    let engine = engine(&script, policy().max_attempts(7), Heartbeat::disabled());
+    let start = Instant::now();
+    let error = engine
+        .connect()
+        .await
+        .expect_err("every attempt is refused");
+    assert!(matches!(error, ConnectError::Io(_)), "{error:?}");
+    assert_eq!(
+        script.attempts_since(start),
+        [0, 100, 300, 700, 1500, 2500, 3500]
+    );
+    assert_eq!(engine.state(), ConnectionState::Error);
+}
+
+#[tokio::test(start_paused = true)]
+async fn jitter_only_shortens_the_delays() {
+    let (script, _servers) = Script::new(&[]);
+    let policy = policy().jitter(0.5).max_attempts(12);
+    let engine = engine(&script, policy.clone(), Heartbeat::disabled());
+    let start = Instant::now();
+    engine.connect().await.expect_err("refused");
+    let times = script.attempts_since(start);
+    assert_eq!(times.len(), 12);
+    for (n, gap) in times.windows(2).map(|w| w[1] - w[0]).enumerate() {
+        let full = policy
+            .delay_before(n as u32 + 2, 0.0)
+            .expect("allowed")
+            .as_millis();
+        assert!(
+            gap <= full && gap >= full / 2,
+            "gap {n}: {gap} ms for {full} ms"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn after_a_lost_connection_the_first_retry_is_immediate_then_backs_off() {
+    use Step::{Accept, Refuse};
+    let (script, mut servers) = Script::new(&[Accept, Refuse, Refuse, Accept]);
+    let engine = engine(&script, policy(), Heartbeat::disabled());
+    let mut states = engine.states();
+    engine.connect().await.expect("first connection");
+    let first = servers.recv().await.expect("server half");
+
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let lost_at = Instant::now();
+    drop(first); // the network drops
+    let _second = servers.recv().await.expect("reconnected");
+    let attempts = script.attempts_since(lost_at);
+    assert_eq!(attempts[1..], [0, 100, 300]);
+
+    let mut seen = Vec::new();
+    while seen.last() != Some(&ConnectionState::Online) || seen.len() < 3 {
+        seen.push(states.next().await.expect("open"));
+    }
+    use ConnectionState::{Connecting, Error, Online};
+    assert_eq!(
+        seen,
+        [
+            Connecting, Online, Error, Connecting, Error, Connecting, Error, Connecting, Online
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_silent_server_is_dead_at_the_first_ping_tick_after_the_timeout() {
+    let (script, mut servers) = Script::new(&[Step::Accept]);
+    let heartbeat = Heartbeat::new(Duration::from_secs(10), Duration::from_secs(25));
+    let engine = engine(&script, ReconnectPolicy::never(), heartbeat);
+    let mut errors = engine.errors();
+    engine.connect().await.expect("connects");
+    let online_at = Instant::now();
+    let _silent = servers.recv().await.expect("server half, never read");
+
+    let error = errors.next().await.expect("open");
+    assert!(matches!(error, ConnectionError::HeartbeatTimeout(t) if t == Duration::from_secs(30)));
+    assert_eq!(online_at.elapsed(), Duration::from_secs(30));
+    assert_eq!(engine.state(), ConnectionState::Error);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_answering_server_stays_alive_under_the_heartbeat() {
+    let (script, mut servers) = Script::new(&[Step::Accept]);
+    let heartbeat = Heartbeat::new(Duration::from_secs(10), Duration::from_secs(25));
+    let engine = engine(&script, ReconnectPolicy::never(), heartbeat);
+    engine.connect().await.expect("connects");
+    let mut server = servers.recv().await.expect("server half");
+    // Reading answers each ping with a pong; count the pings.
+    let pings = tokio::spawn(async move {
+        let mut pings = 0;
+        while let Some(Ok(message)) = server.next().await {
+            pings += u32::from(message.is_ping());
+        }
+        pings
+    });
+    tokio::time::sleep(Duration::from_secs(305)).await;
+    assert_eq!(engine.state(), ConnectionState::Online);
+    engine.disconnect().await;
+    assert_eq!(pings.await.expect("task"), 30);
+}
+
+#[tokio::test(start_paused = true)]
+async fn connect_during_a_backoff_wait_retries_at_once() {
+    let (script, _servers) = Script::new(&[Step::Refuse, Step::Accept]);
+    let slow = ReconnectPolicy::exponential()
+        .initial_delay(Duration::from_secs(60))
+        .jitter(0.0);
+    let engine = Arc::new(engine(&script, slow, Heartbeat::disabled()));
+    let mut states = engine.states();
+    let start = Instant::now();
+    let first = tokio::spawn({
+        let engine = Arc::clone(&engine);
+        async move { engine.connect().await }
+    });
+    while states.next().await != Some(ConnectionState::Error) {}
+    engine
+        .connect()
+        .await
+        .expect("second connect succeeds at once");
+    first
+        .await
+        .expect("task")
+        .expect("first connect resolves too");
+    assert_eq!(script.attempts_since(start), [0, 0]);
+}

@@ -1,0 +1,67 @@
+//! [`ConnectionError`]: a problem on the connection, reported on the error stream.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use zap_protocol::DecodeError;
+
+use crate::ConnectError;
+
+/// Something that went wrong on the connection without any call to return it
+/// to: delivered by `errors()` (streams) or `on_error` (callbacks).
+///
+/// None of these ends the client: a bad frame is skipped and the next valid
+/// event is delivered; a lost connection moves the state to
+/// [`Error`](crate::ConnectionState::Error) and, with automatic
+/// reconnection, a new attempt follows.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectionError {
+    /// The server sent a text frame that is not a valid event (not JSON, no
+    /// `eventName`…). The frame was skipped.
+    #[error("invalid frame from the server: {error}")]
+    InvalidFrame {
+        /// What was wrong with it.
+        #[source]
+        error: Arc<DecodeError>,
+        /// The start of the frame (at most 256 bytes), for logs.
+        frame: String,
+    },
+    /// The server sent a binary frame; v1 has none. The frame was skipped.
+    #[error("unexpected binary frame of {len} bytes from the server")]
+    BinaryFrame {
+        /// The frame's length in bytes.
+        len: usize,
+    },
+    /// A connection attempt failed (state `Error`).
+    #[error("connection attempt {attempt} failed: {error}")]
+    ConnectFailed {
+        /// The attempt's number, from 1, since the last time the client was online.
+        attempt: u32,
+        /// Why it failed.
+        #[source]
+        error: ConnectError,
+    },
+    /// The connection was lost without a close handshake (reset, EOF, I/O
+    /// error, protocol violation).
+    #[error("connection lost: {0}")]
+    ConnectionLost(#[source] Arc<dyn std::error::Error + Send + Sync>),
+    /// Nothing (no frame, no pong) arrived from the server for longer than
+    /// the heartbeat timeout: the server or the network is presumed dead.
+    #[error("no frame from the server for {0:?}: heartbeat timeout")]
+    HeartbeatTimeout(Duration),
+    /// Automatic reconnection stopped after its maximum number of attempts.
+    /// Call `connect()` to try again.
+    #[error("gave up reconnecting after {attempts} attempts")]
+    GaveUp {
+        /// How many attempts were made.
+        attempts: u32,
+    },
+    /// Events held in the outbox were discarded, because the client stopped
+    /// reconnecting (`disconnect()`, `clean()`, or giving up).
+    #[error("{count} events in the outbox were discarded")]
+    OutboxDiscarded {
+        /// How many events were discarded.
+        count: usize,
+    },
+}

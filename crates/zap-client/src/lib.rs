@@ -1,0 +1,88 @@
+//! A zaptools client: connect a Rust program to any zaptools server (Rust,
+//! Python or Dart) and exchange events over one WebSocket.
+//!
+//! ```no_run
+//! use futures_util::StreamExt;
+//! use zap_client::{ReconnectPolicy, ZapSubscriber};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = ZapSubscriber::builder("ws://127.0.0.1:8000/")
+//!     .reconnect(ReconnectPolicy::exponential())
+//!     .connect()
+//!     .await?;
+//! let mut said = client.subscribe_to_event("said");
+//! client.send_event("join", "lobby", None)?;
+//! while let Some(event) = said.next().await {
+//!     println!("{}", event.payload());
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! Two faces over one connection engine, with the Dart names:
+//!
+//! - [`ZapSubscriber`]: streams — [`subscribe_to_event`](ZapSubscriber::subscribe_to_event),
+//!   [`subscribe_to_events`](ZapSubscriber::subscribe_to_events),
+//!   [`subscribe_to_all_events`](ZapSubscriber::subscribe_to_all_events),
+//!   [`connection_state`](ZapSubscriber::connection_state),
+//!   [`errors`](ZapSubscriber::errors).
+//! - [`ZapConsumer`]: callbacks, plain or async — [`on_event`](ZapConsumer::on_event),
+//!   [`on_any_event`](ZapConsumer::on_any_event), [`on_connected`](ZapConsumer::on_connected),
+//!   [`on_disconnected`](ZapConsumer::on_disconnected),
+//!   [`on_connection_state_changed`](ZapConsumer::on_connection_state_changed),
+//!   [`on_error`](ZapConsumer::on_error).
+//!
+//! Both: `connect()` (also to reconnect), `disconnect()`, `clean()`,
+//! `send_event()`, `request()`, `is_connected()`, `current_state()`.
+//!
+//! # Delivery
+//!
+//! - Events reach each subscription in the order the server sent them;
+//!   every subscription gets every matching event.
+//! - Between the socket and the application every queue is bounded:
+//!   sending fails at once with [`SendError::Full`] when the send queue is
+//!   full; a subscription that lags loses its own *oldest* events
+//!   ([`Subscription::missed`] counts them) without slowing anyone else.
+//! - Subscriptions and callbacks survive `disconnect()` and reconnection:
+//!   after `connect()` they receive again, without duplicates.
+//! - A frame that is not a valid event is reported on the error stream
+//!   ([`ConnectionError::InvalidFrame`]) and skipped.
+//!
+//! # Features
+//!
+//! | feature | what it adds |
+//! | --- | --- |
+//! | `tls` | `wss://` through rustls (ring provider), trusting the roots of a `TlsConfig` |
+//! | `tls-webpki-roots` | `tls`, trusting Mozilla's roots by default |
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+pub mod callback;
+mod common;
+mod config;
+mod consumer;
+mod engine;
+mod error;
+mod error_stream;
+mod listen;
+mod relay;
+mod state;
+mod state_stream;
+mod subscriber;
+mod subscription;
+
+pub use config::{ClientBuilder, Heartbeat, ReconnectPolicy};
+#[cfg(feature = "tls")]
+pub use config::{TlsConfig, TlsConfigError};
+pub use consumer::ZapConsumer;
+pub use error::{ConnectError, ConnectionError, RequestError, SendError};
+pub use error_stream::ErrorStream;
+pub use state::ConnectionState;
+pub use state_stream::StateStream;
+pub use subscriber::ZapSubscriber;
+pub use subscription::Subscription;
+pub use zap_protocol::{DecodeError, EventData, Headers, Payload};
+
+/// The code blocks of this crate's README, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

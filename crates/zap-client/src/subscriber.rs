@@ -1,0 +1,101 @@
+//! [`ZapSubscriber`]: the stream client (Dart `ZapSubscriber`, Python `ZapClient`).
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::common::client_methods;
+use crate::config::Options;
+use crate::engine::{Engine, Filter};
+use crate::{ClientBuilder, ErrorStream, StateStream, Subscription};
+
+/// A zaptools client that hands received events, state changes and errors
+/// out as [`Stream`](futures_util::Stream)s.
+///
+/// Cheap to clone: clones share one connection. Subscriptions are made at
+/// any time, connected or not, and survive reconnections.
+///
+/// ```no_run
+/// use futures_util::StreamExt;
+/// use zap_client::{ReconnectPolicy, ZapSubscriber};
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = ZapSubscriber::builder("ws://127.0.0.1:8000/")
+///     .header("authorization", "Bearer secret")
+///     .reconnect(ReconnectPolicy::exponential())
+///     .connect()
+///     .await?;
+///
+/// let mut said = client.subscribe_to_event("said");
+/// client.send_event("join", "lobby", None)?;
+/// while let Some(event) = said.next().await {
+///     println!("{}", event.payload());
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct ZapSubscriber {
+    engine: Arc<Engine>,
+}
+
+impl ZapSubscriber {
+    /// A client for `url` (`ws://` or `wss://`) with default options, not
+    /// connected yet.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self::builder(url).build()
+    }
+
+    /// Options for a client for `url`.
+    pub fn builder(url: impl Into<String>) -> ClientBuilder<ZapSubscriber> {
+        ClientBuilder::new(url)
+    }
+
+    pub(crate) fn from_options(options: Options) -> Self {
+        ZapSubscriber {
+            engine: Arc::new(Engine::new(options)),
+        }
+    }
+
+    client_methods!(ZapSubscriber);
+
+    /// The events named `event_name`, from now on.
+    pub fn subscribe_to_event(&self, event_name: impl Into<String>) -> Subscription {
+        self.subscribe_to_events([event_name])
+    }
+
+    /// The events with any of these names, from now on, in the order
+    /// received (a name listed twice still delivers each event once).
+    pub fn subscribe_to_events<I>(&self, event_names: I) -> Subscription
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        let names: HashSet<String> = event_names.into_iter().map(Into::into).collect();
+        self.engine.subscribe(Filter::Names(names))
+    }
+
+    /// Every event, from now on.
+    pub fn subscribe_to_all_events(&self) -> Subscription {
+        self.engine.subscribe(Filter::All)
+    }
+
+    /// The state changes, from now on (see [`StateStream`]).
+    pub fn connection_state(&self) -> StateStream {
+        self.engine.states()
+    }
+
+    /// The problems on the connection, from now on: invalid frames, failed
+    /// attempts, lost connections (see [`ErrorStream`]).
+    pub fn errors(&self) -> ErrorStream {
+        self.engine.errors()
+    }
+}
+
+impl fmt::Debug for ZapSubscriber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ZapSubscriber")
+            .field("url", &self.url())
+            .field("state", &self.current_state())
+            .finish_non_exhaustive()
+    }
+}

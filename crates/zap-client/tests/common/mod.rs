@@ -1,0 +1,209 @@
+//! Shared fixtures of the zap-client tests: a zap-server with test handlers,
+//! a raw WebSocket server for protocol-level cases, a proxy whose
+//! connections can be cut, and timeouts so no test can hang.
+#![allow(dead_code, unreachable_pub)] // each test binary uses a subset
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde_json::json;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
+use tokio_tungstenite::WebSocketStream;
+use zap_client::{ConnectionState, StateStream, Subscription};
+use zap_core::{EventContext, EventRegister};
+use zap_server::ZapServer;
+
+/// The longest any single wait in a test may take.
+pub const LIMIT: Duration = Duration::from_secs(10);
+
+/// Awaits `future`, failing the test after [`LIMIT`].
+pub async fn within<F: Future>(what: &str, future: F) -> F::Output {
+    tokio::time::timeout(LIMIT, future)
+        .await
+        .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
+}
+
+/// Logs to the test output when `RUST_LOG` is set.
+pub fn trace() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+}
+
+/// Handlers used across the tests:
+/// - `echo`: sends the same event (name, payload, headers) back;
+/// - `burst` (payload `n`): sends `tick` events `0..n`;
+/// - `ask`: replies `{"ok": true, "echo": payload}` with `ctx.reply`;
+/// - `bye`: the server closes the connection.
+pub fn register() -> EventRegister {
+    EventRegister::new()
+        .on_event("echo", |ctx: EventContext| async move {
+            let headers = ctx.event().headers_opt().cloned();
+            ctx.connection()
+                .send(ctx.event_name(), ctx.payload(), headers)?;
+            Ok(())
+        })
+        .on_event("burst", |ctx: EventContext| async move {
+            let n: u32 = ctx.payload_as()?;
+            for i in 0..n {
+                ctx.connection().send("tick", i, None)?;
+            }
+            Ok(())
+        })
+        .on_event("ask", |ctx: EventContext| async move {
+            ctx.reply(json!({"ok": true, "echo": ctx.payload()}))?;
+            Ok(())
+        })
+        .on_event("bye", |ctx: EventContext| async move {
+            ctx.connection().close();
+        })
+}
+
+/// A zap-server with [`register`] on 127.0.0.1 and a free port.
+pub async fn server() -> ZapServer {
+    server_on(0).await
+}
+
+/// A zap-server with [`register`] on 127.0.0.1:`port`.
+pub async fn server_on(port: u16) -> ZapServer {
+    ZapServer::builder()
+        .port(port)
+        .register(register())
+        .start()
+        .await
+        .expect("server starts")
+}
+
+/// Waits for the next state and checks it.
+pub async fn expect_states(states: &mut StateStream, expected: &[ConnectionState]) {
+    for want in expected {
+        let got = within("a state change", states.next())
+            .await
+            .expect("state stream ended");
+        assert_eq!(got, *want, "expected the sequence {expected:?}");
+    }
+}
+
+/// Waits until the state stream reports `state`, returning what came before.
+pub async fn wait_for_state(
+    states: &mut StateStream,
+    state: ConnectionState,
+) -> Vec<ConnectionState> {
+    let mut seen = Vec::new();
+    loop {
+        let got = within("a state change", states.next())
+            .await
+            .expect("state stream ended");
+        if got == state {
+            return seen;
+        }
+        seen.push(got);
+    }
+}
+
+/// The payload of the next event of `subscription`, as JSON.
+pub async fn next_payload(subscription: &mut Subscription) -> serde_json::Value {
+    let event = within("an event", subscription.next())
+        .await
+        .expect("subscription ended");
+    event.payload().to_value().expect("payload is JSON")
+}
+
+/// A bare WebSocket server: each accepted connection is handed to the test,
+/// which plays the server by hand.
+pub struct RawServer {
+    pub url: String,
+    pub addr: SocketAddr,
+    sockets: mpsc::Receiver<WebSocketStream<TcpStream>>,
+    accept: AbortHandle,
+}
+
+impl RawServer {
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("local addr");
+        let (tx, sockets) = mpsc::channel(16);
+        let accept = tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                if let Ok(ws) = tokio_tungstenite::accept_async(tcp).await
+                    && tx.send(ws).await.is_err()
+                {
+                    break;
+                }
+            }
+        })
+        .abort_handle();
+        RawServer {
+            url: format!("ws://{addr}/"),
+            addr,
+            sockets,
+            accept,
+        }
+    }
+
+    /// The next connection a client opened.
+    pub async fn accept(&mut self) -> WebSocketStream<TcpStream> {
+        within("a client connection", self.sockets.recv())
+            .await
+            .expect("accept loop ended")
+    }
+}
+
+impl Drop for RawServer {
+    fn drop(&mut self) {
+        self.accept.abort();
+    }
+}
+
+/// A TCP proxy in front of `target`; [`Proxy::cut`] drops every connection
+/// through it without a close handshake, like a network failure.
+pub struct Proxy {
+    pub url: String,
+    pipes: Arc<Mutex<Vec<AbortHandle>>>,
+    accept: AbortHandle,
+}
+
+impl Proxy {
+    pub async fn start(target: SocketAddr) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("local addr");
+        let pipes: Arc<Mutex<Vec<AbortHandle>>> = Arc::default();
+        let registry = Arc::clone(&pipes);
+        let accept = tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let pipe = tokio::spawn(async move {
+                    if let Ok(mut server) = TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+                registry.lock().expect("lock").push(pipe.abort_handle());
+            }
+        })
+        .abort_handle();
+        Proxy {
+            url: format!("ws://{addr}/"),
+            pipes,
+            accept,
+        }
+    }
+
+    /// Drops every connection through the proxy (new ones still pass).
+    pub fn cut(&self) {
+        for pipe in self.pipes.lock().expect("lock").drain(..) {
+            pipe.abort();
+        }
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.cut();
+        self.accept.abort();
+    }
+}

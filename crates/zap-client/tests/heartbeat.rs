@@ -1,0 +1,61 @@
+//! Heartbeat: the client answers pings and detects a server that went silent.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{RawServer, wait_for_state, within};
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::Message;
+use zap_client::ConnectionState::{Error, Online};
+use zap_client::{ConnectionError, Heartbeat, ReconnectPolicy, ZapSubscriber};
+
+#[tokio::test]
+async fn pings_from_the_server_are_answered() {
+    let mut raw = RawServer::start().await;
+    let client = ZapSubscriber::builder(&raw.url)
+        .heartbeat(Heartbeat::disabled())
+        .build();
+    let (connected, mut socket) = tokio::join!(client.connect(), raw.accept());
+    connected.expect("connects");
+    socket
+        .send(Message::Ping("are you there".into()))
+        .await
+        .expect("pings");
+    let pong = within("the pong", socket.next())
+        .await
+        .expect("open")
+        .expect("frame");
+    assert_eq!(pong, Message::Pong("are you there".into()));
+}
+
+#[tokio::test]
+async fn a_silent_server_is_declared_dead_and_a_new_one_is_reached() {
+    let mut raw = RawServer::start().await;
+    let client = ZapSubscriber::builder(&raw.url)
+        .heartbeat(Heartbeat::new(
+            Duration::from_millis(50),
+            Duration::from_millis(150),
+        ))
+        .reconnect(ReconnectPolicy::exponential().initial_delay(Duration::from_millis(10)))
+        .build();
+    let mut states = client.connection_state();
+    let mut errors = client.errors();
+    let (connected, silent) = tokio::join!(client.connect(), raw.accept());
+    connected.expect("connects");
+    // `silent` is never read, so the client's pings are never answered.
+    wait_for_state(&mut states, Error).await;
+    let error = within("the error", errors.next()).await.expect("open");
+    assert!(
+        matches!(error, ConnectionError::HeartbeatTimeout(t) if t >= Duration::from_millis(150)),
+        "{error:?}"
+    );
+    // Automatic reconnection opens a second connection; this one answers.
+    let mut second = raw.accept().await;
+    wait_for_state(&mut states, Online).await;
+    let answering = tokio::spawn(async move { while let Some(Ok(_)) = second.next().await {} });
+    // Alive for well over the timeout: several pings, each answered.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(client.is_connected(), "an answering server must stay alive");
+    drop((silent, answering));
+}

@@ -1,0 +1,191 @@
+//! [`RedisBackend`]: a zap-core [`Backend`] that spans server instances
+//! through Redis pub/sub, with cluster-wide membership in Redis hashes.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use redis::aio::ConnectionManagerConfig;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use zap_core::{
+    Backend, BackendError, BackendFuture, ConnectionId, Frame, MemberInfo, Membership, Target,
+    WeakRouter,
+};
+
+use crate::state::State;
+use crate::writer::Command;
+use crate::{ConnectError, RedisConfig, heartbeat, query, subscriber, wire, writer};
+
+/// Rooms and broadcasts across every server instance connected to the same
+/// Redis (and prefix).
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use zap_core::EventRegister;
+/// let register = EventRegister::new().backend(zap_redis::RedisBackend::connect("redis://127.0.0.1/").await?);
+/// # Ok(()) }
+/// ```
+///
+/// - Each broadcast is delivered to this instance's members directly and
+///   published once to Redis; every other instance delivers it to its own
+///   members. The frame is encoded once per instance, and an instance never
+///   delivers its own publish twice.
+/// - When Redis is unreachable, local delivery goes on; cross-instance sends
+///   are **dropped and counted** ([`Stats::dropped`]) and reported as
+///   [`Remote::Dropped`](zap_core::Remote::Dropped). The backend reconnects
+///   by itself and then rewrites this instance's membership in Redis.
+/// - Cloning is cheap; the background tasks stop when the last clone (and
+///   the router holding one) is dropped.
+#[derive(Clone)]
+pub struct RedisBackend {
+    state: Arc<State>,
+    writes: mpsc::Sender<Command>,
+    _tasks: Arc<Tasks>,
+}
+
+/// Aborts the background tasks when the last handle goes.
+struct Tasks(Vec<JoinHandle<()>>);
+
+impl Drop for Tasks {
+    fn drop(&mut self) {
+        self.0.iter().for_each(JoinHandle::abort);
+    }
+}
+
+/// Counters of a backend (since it started).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Frames published to the other instances.
+    pub published: u64,
+    /// Cross-instance sends dropped (Redis unreachable or queue full).
+    pub dropped: u64,
+    /// Frames received from other instances.
+    pub received: u64,
+    /// Whether Redis answered the last request.
+    pub available: bool,
+}
+
+impl RedisBackend {
+    /// Connects with the defaults of [`RedisConfig`].
+    pub async fn connect(url: &str) -> Result<Self, ConnectError> {
+        RedisBackend::connect_with_config(RedisConfig::new(url)).await
+    }
+
+    /// Connects, registers this instance and starts the background tasks
+    /// (writer, subscriber, heartbeat). Fails if Redis cannot be reached now.
+    pub async fn connect_with_config(config: RedisConfig) -> Result<Self, ConnectError> {
+        let client = redis::Client::open(config.url.as_str()).map_err(ConnectError::InvalidUrl)?;
+        let manager_config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(config.connect_timeout))
+            .set_response_timeout(Some(config.query_timeout))
+            .set_number_of_retries(1)
+            .set_max_delay(std::time::Duration::from_millis(500));
+        let connecting = client.get_connection_manager_with_config(manager_config);
+        let commands = match tokio::time::timeout(config.connect_timeout, connecting).await {
+            Ok(Ok(commands)) => commands,
+            Ok(Err(err)) => return Err(ConnectError::Unreachable(err.to_string())),
+            Err(_) => return Err(ConnectError::Unreachable("connect timeout".into())),
+        };
+        let (writes, queue) = mpsc::channel(config.queue);
+        let state = Arc::new(State::new(config, commands));
+        let tasks = vec![
+            tokio::spawn(writer::run(state.clone(), queue)),
+            tokio::spawn(subscriber::run(state.clone(), client)),
+            tokio::spawn(heartbeat::run(state.clone())),
+        ];
+        tracing::info!(instance = %state.instance, prefix = %state.config.prefix, "redis backend started");
+        Ok(RedisBackend {
+            state,
+            writes,
+            _tasks: Arc::new(Tasks(tasks)),
+        })
+    }
+
+    /// This instance's id in the cluster.
+    pub fn instance_id(&self) -> &str {
+        &self.state.instance
+    }
+
+    /// The backend's counters.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            published: self.state.published.load(Ordering::Relaxed),
+            dropped: self.state.dropped.load(Ordering::Relaxed),
+            received: self.state.received.load(Ordering::Relaxed),
+            available: self.state.is_available(),
+        }
+    }
+
+    /// Removes this instance from Redis now (its members leave every room
+    /// cluster-wide) instead of waiting for the heartbeat TTL. Call it after
+    /// the server's graceful shutdown.
+    pub async fn deregister(&self) -> Result<(), BackendError> {
+        heartbeat::forget(&self.state, &self.state.instance)
+            .await
+            .map_err(|err| BackendError::Unavailable(err.to_string()))
+    }
+}
+
+impl Backend for RedisBackend {
+    fn attach(&self, router: WeakRouter) {
+        self.state.attach(router);
+    }
+
+    fn is_distributed(&self) -> bool {
+        true
+    }
+
+    fn publish(
+        &self,
+        target: Target,
+        except: &[ConnectionId],
+        frame: &Frame,
+    ) -> Result<(), BackendError> {
+        if !self.state.is_available() {
+            self.state.count_dropped();
+            return Err(BackendError::Unavailable("redis unreachable".into()));
+        }
+        let bytes = wire::encode(&self.state.instance, target, except, frame);
+        self.writes
+            .try_send(Command::Publish(bytes))
+            .map_err(|err| {
+                self.state.count_dropped();
+                match err {
+                    mpsc::error::TrySendError::Full(_) => BackendError::QueueFull,
+                    mpsc::error::TrySendError::Closed(_) => {
+                        BackendError::Unavailable("backend stopped".into())
+                    }
+                }
+            })
+    }
+
+    fn record(&self, change: Membership) {
+        if self.writes.try_send(Command::Membership(change)).is_err() {
+            // The full picture is rewritten from the local router instead.
+            self.state.request_resync();
+        }
+    }
+
+    fn members(&self, room: &str) -> BackendFuture<Vec<MemberInfo>> {
+        let state = self.state.clone();
+        let room = room.to_owned();
+        Box::pin(async move { query::members(&state, &room).await })
+    }
+
+    fn connection_count(&self) -> BackendFuture<usize> {
+        let state = self.state.clone();
+        Box::pin(async move { query::connection_count(&state).await })
+    }
+}
+
+impl fmt::Debug for RedisBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisBackend")
+            .field("instance", &self.state.instance)
+            .field("prefix", &self.state.config.prefix)
+            .field("stats", &self.stats())
+            .finish()
+    }
+}

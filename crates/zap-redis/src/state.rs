@@ -1,0 +1,116 @@
+//! [`State`]: what the backend's tasks share: identity, keys, availability,
+//! the router to deliver into, and counters.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use redis::aio::ConnectionManager;
+use tokio::sync::Notify;
+use zap_core::{ConnectionRouter, WeakRouter};
+
+use crate::RedisConfig;
+use crate::keys::Keys;
+
+pub(crate) struct State {
+    pub(crate) instance: String,
+    pub(crate) keys: Keys,
+    pub(crate) config: RedisConfig,
+    pub(crate) commands: ConnectionManager,
+    router: Mutex<Option<WeakRouter>>,
+    available: AtomicBool,
+    /// Bumped by every failure, so a success that started before a failure
+    /// cannot mark Redis available again.
+    failures: AtomicU64,
+    needs_resync: AtomicBool,
+    pub(crate) resync: Notify,
+    pub(crate) published: AtomicU64,
+    pub(crate) dropped: AtomicU64,
+    pub(crate) received: AtomicU64,
+}
+
+impl State {
+    pub(crate) fn new(config: RedisConfig, commands: ConnectionManager) -> Self {
+        State {
+            instance: uuid::Uuid::new_v4().to_string(),
+            keys: Keys::new(&config.prefix),
+            config,
+            commands,
+            router: Mutex::new(None),
+            available: AtomicBool::new(true),
+            failures: AtomicU64::new(0),
+            needs_resync: AtomicBool::new(false),
+            resync: Notify::new(),
+            published: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+            received: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn attach(&self, router: WeakRouter) {
+        *self.router.lock().unwrap_or_else(PoisonError::into_inner) = Some(router);
+    }
+
+    pub(crate) fn router(&self) -> Option<ConnectionRouter> {
+        self.router
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()?
+            .upgrade()
+    }
+
+    pub(crate) fn is_available(&self) -> bool {
+        self.available.load(Ordering::Acquire)
+    }
+
+    /// The failure generation: take it before a request to Redis, and pass it
+    /// to [`Self::mark_available`] when the request succeeds.
+    pub(crate) fn generation(&self) -> u64 {
+        self.failures.load(Ordering::Acquire)
+    }
+
+    /// Redis answered a request started at `generation`: unless something
+    /// failed since, it is available; if it was not, rewrite our membership.
+    pub(crate) fn mark_available(&self, generation: u64) {
+        if self.generation() != generation {
+            return;
+        }
+        if !self.available.swap(true, Ordering::AcqRel) {
+            tracing::info!(instance = %self.instance, "redis reachable again: resynchronising");
+            self.request_resync();
+        }
+    }
+
+    /// Redis failed: cross-instance sends are dropped until it is back, and
+    /// our membership will be rewritten then.
+    pub(crate) fn mark_unavailable(&self, why: &dyn std::fmt::Display) {
+        self.failures.fetch_add(1, Ordering::AcqRel);
+        self.needs_resync.store(true, Ordering::Release);
+        if self.available.swap(false, Ordering::AcqRel) {
+            tracing::warn!(instance = %self.instance, %why, "redis unreachable: local delivery only");
+        }
+    }
+
+    pub(crate) fn request_resync(&self) {
+        self.needs_resync.store(true, Ordering::Release);
+        self.resync.notify_one();
+    }
+
+    /// Takes the resync request, if any.
+    pub(crate) fn take_resync(&self) -> bool {
+        self.needs_resync.swap(false, Ordering::AcqRel)
+    }
+
+    pub(crate) fn count_dropped(&self) {
+        self.dropped.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Milliseconds since the Unix epoch (heartbeat scores).
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+        })
+}

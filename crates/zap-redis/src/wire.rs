@@ -1,0 +1,84 @@
+//! The bus message: who published it, for whom, and the frame, encoded as a
+//! JSON header line followed by the frame's text, untouched.
+
+use serde::{Deserialize, Serialize};
+use zap_core::{ConnectionId, Frame, Target};
+
+#[derive(Serialize, Deserialize)]
+struct Header {
+    /// Origin instance.
+    o: String,
+    /// Target.
+    t: Target,
+    /// Excluded connections.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    x: Vec<ConnectionId>,
+}
+
+/// One decoded bus message.
+pub(crate) struct BusMessage {
+    pub(crate) origin: String,
+    pub(crate) target: Target,
+    pub(crate) except: Vec<ConnectionId>,
+    pub(crate) frame: Frame,
+}
+
+/// `header \n frame`: the frame is copied once, never re-encoded.
+pub(crate) fn encode(
+    origin: &str,
+    target: Target,
+    except: &[ConnectionId],
+    frame: &Frame,
+) -> Vec<u8> {
+    let header = Header {
+        o: origin.to_owned(),
+        t: target,
+        x: except.to_vec(),
+    };
+    // A header of strings always serializes.
+    let mut bytes = serde_json::to_vec(&header).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes.extend_from_slice(frame.as_str().as_bytes());
+    bytes
+}
+
+/// Decodes a bus message; `None` for anything malformed (logged by the caller).
+pub(crate) fn decode(bytes: &[u8]) -> Option<BusMessage> {
+    let split = bytes.iter().position(|&b| b == b'\n')?;
+    let header: Header = serde_json::from_slice(&bytes[..split]).ok()?;
+    let text = std::str::from_utf8(&bytes[split + 1..]).ok()?;
+    Some(BusMessage {
+        origin: header.o,
+        target: header.t,
+        except: header.x,
+        frame: Frame::from_text(text),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bus_message_round_trips_with_the_frame_untouched() {
+        let frame = zap_protocol::encode("say", &"multi\nline", None).expect("encodes");
+        let bytes = encode(
+            "inst-1",
+            Target::Room("lobby".into()),
+            &["zpt-1".into()],
+            &frame,
+        );
+        let message = decode(&bytes).expect("decodes");
+        assert_eq!(message.origin, "inst-1");
+        assert_eq!(message.target, Target::Room("lobby".into()));
+        assert_eq!(message.except, vec![ConnectionId::from("zpt-1")]);
+        assert_eq!(message.frame, frame);
+    }
+
+    #[test]
+    fn garbage_is_refused() {
+        assert!(decode(b"no newline").is_none());
+        assert!(decode(b"{bad json}\n{}").is_none());
+        assert!(decode(b"{\"o\":\"a\",\"t\":\"All\"}\n\xff").is_none());
+    }
+}

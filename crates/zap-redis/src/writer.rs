@@ -1,0 +1,237 @@
+//! The writer task: applies publishes and membership changes to Redis in the
+//! order they happened, and rewrites this instance's membership after an
+//! outage.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use redis::RedisResult;
+use tokio::sync::mpsc;
+use zap_core::Membership;
+
+use crate::state::{State, now_ms};
+
+/// One write, queued by the backend.
+pub(crate) enum Command {
+    Publish(Vec<u8>),
+    Membership(Membership),
+}
+
+/// Most queued writes sent to Redis in one pipeline (one round trip).
+const BATCH: usize = 128;
+
+pub(crate) async fn run(state: Arc<State>, mut commands: mpsc::Receiver<Command>) {
+    let mut batch = Vec::with_capacity(BATCH);
+    loop {
+        tokio::select! {
+            biased;
+            () = state.resync.notified() => {}
+            received = commands.recv_many(&mut batch, BATCH) => {
+                if received == 0 {
+                    return;
+                }
+                apply(&state, std::mem::take(&mut batch)).await;
+            }
+        }
+        if state.is_available()
+            && state.take_resync()
+            && let Err(err) = resync(&state).await
+        {
+            state.mark_unavailable(&err);
+        }
+    }
+}
+
+/// Applies queued writes in order, in one pipeline. While Redis is down,
+/// publishes are dropped (and counted) and membership changes are left to
+/// the resync that follows the outage.
+async fn apply(state: &State, commands: Vec<Command>) {
+    if !state.is_available() {
+        for command in commands {
+            match command {
+                Command::Publish(_) => state.count_dropped(),
+                Command::Membership(_) => state.request_resync(),
+            }
+        }
+        return;
+    }
+    let mut pipe = redis::pipe();
+    let mut publishes = 0u64;
+    for command in commands {
+        match command {
+            Command::Publish(bytes) => {
+                pipe.cmd("PUBLISH")
+                    .arg(state.keys.bus())
+                    .arg(bytes)
+                    .ignore();
+                publishes += 1;
+            }
+            Command::Membership(change) => record(state, &mut pipe, change),
+        }
+    }
+    let mut conn = state.commands.clone();
+    match pipe.query_async::<()>(&mut conn).await {
+        Ok(()) => {
+            state.published.fetch_add(publishes, Ordering::Relaxed);
+        }
+        Err(err) => {
+            state.dropped.fetch_add(publishes, Ordering::Relaxed);
+            state.mark_unavailable(&err);
+        }
+    }
+}
+
+/// The `[room, id]` member of an instance's membership set.
+pub(crate) fn pair(room: &str, id: &str) -> String {
+    serde_json::json!([room, id]).to_string()
+}
+
+/// The value stored for a member in a room hash.
+fn member_value(instance: &str, meta: Option<&zap_core::MetaTag>) -> String {
+    serde_json::json!({"i": instance, "m": meta}).to_string()
+}
+
+/// Adds the commands of one membership change to `pipe`.
+fn record(state: &State, pipe: &mut redis::Pipeline, change: Membership) {
+    let keys = &state.keys;
+    let me = state.instance.as_str();
+    match change {
+        Membership::Connected(id) => {
+            pipe.cmd("HSET")
+                .arg(keys.connections())
+                .arg(id.as_str())
+                .arg(me)
+                .ignore();
+            pipe.cmd("HINCRBY")
+                .arg(keys.counts())
+                .arg(me)
+                .arg(1)
+                .ignore();
+            pipe.cmd("SADD")
+                .arg(keys.instance_connections(me))
+                .arg(id.as_str())
+                .ignore();
+        }
+        Membership::Disconnected(id) => {
+            pipe.cmd("HDEL")
+                .arg(keys.connections())
+                .arg(id.as_str())
+                .ignore();
+            pipe.cmd("HINCRBY")
+                .arg(keys.counts())
+                .arg(me)
+                .arg(-1)
+                .ignore();
+            pipe.cmd("SREM")
+                .arg(keys.instance_connections(me))
+                .arg(id.as_str())
+                .ignore();
+        }
+        Membership::Joined { room, id, meta } => {
+            pipe.cmd("HSET")
+                .arg(keys.room(&room))
+                .arg(id.as_str())
+                .arg(member_value(me, meta.as_ref()))
+                .ignore();
+            pipe.cmd("SADD")
+                .arg(keys.instance_memberships(me))
+                .arg(pair(&room, id.as_str()))
+                .ignore();
+        }
+        Membership::Left { room, id } => {
+            pipe.cmd("HDEL")
+                .arg(keys.room(&room))
+                .arg(id.as_str())
+                .ignore();
+            pipe.cmd("SREM")
+                .arg(keys.instance_memberships(me))
+                .arg(pair(&room, id.as_str()))
+                .ignore();
+        }
+        _ => {}
+    }
+}
+
+/// Rewrites everything Redis knows about this instance from the local router
+/// (after an outage, or a Redis restart that lost the data).
+async fn resync(state: &State) -> RedisResult<()> {
+    let Some(router) = state.router() else {
+        return Ok(());
+    };
+    let keys = &state.keys;
+    let me = state.instance.as_str();
+    let mut conn = state.commands.clone();
+    let (old_pairs, old_conns): (Vec<String>, Vec<String>) = redis::pipe()
+        .cmd("SMEMBERS")
+        .arg(keys.instance_memberships(me))
+        .cmd("SMEMBERS")
+        .arg(keys.instance_connections(me))
+        .query_async(&mut conn)
+        .await?;
+    let connections = router.connections();
+    let memberships = router.memberships();
+    let current_pairs: HashSet<String> = memberships
+        .iter()
+        .map(|(room, id, _)| pair(room, id.as_str()))
+        .collect();
+    let current_conns: HashSet<&str> = connections.iter().map(|c| c.id().as_str()).collect();
+
+    let mut pipe = redis::pipe();
+    for stale in old_pairs.iter().filter(|p| !current_pairs.contains(*p)) {
+        if let Ok((room, id)) = serde_json::from_str::<(String, String)>(stale) {
+            pipe.cmd("HDEL").arg(keys.room(&room)).arg(id).ignore();
+        }
+    }
+    for stale in old_conns
+        .iter()
+        .filter(|c| !current_conns.contains(c.as_str()))
+    {
+        pipe.cmd("HDEL").arg(keys.connections()).arg(stale).ignore();
+    }
+    pipe.cmd("DEL")
+        .arg(keys.instance_memberships(me))
+        .arg(keys.instance_connections(me))
+        .ignore();
+    for connection in &connections {
+        let id = connection.id().as_str();
+        pipe.cmd("HSET")
+            .arg(keys.connections())
+            .arg(id)
+            .arg(me)
+            .ignore();
+        pipe.cmd("SADD")
+            .arg(keys.instance_connections(me))
+            .arg(id)
+            .ignore();
+    }
+    for (room, id, meta) in &memberships {
+        pipe.cmd("HSET")
+            .arg(keys.room(room))
+            .arg(id.as_str())
+            .arg(member_value(me, meta.as_ref()))
+            .ignore();
+        pipe.cmd("SADD")
+            .arg(keys.instance_memberships(me))
+            .arg(pair(room, id.as_str()))
+            .ignore();
+    }
+    pipe.cmd("HSET")
+        .arg(keys.counts())
+        .arg(me)
+        .arg(connections.len())
+        .ignore();
+    pipe.cmd("ZADD")
+        .arg(keys.alive())
+        .arg(now_ms())
+        .arg(me)
+        .ignore();
+    pipe.query_async::<()>(&mut conn).await?;
+    tracing::info!(
+        instance = me,
+        connections = connections.len(),
+        memberships = memberships.len(),
+        "membership resynchronised with redis"
+    );
+    Ok(())
+}
