@@ -2,10 +2,11 @@
 //! [`EventRegister`] on the WebSocket.
 
 use actix_web::http::StatusCode;
-use actix_web::{Handler, HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest, Handler, HttpRequest, HttpResponse, web};
 use futures_util::future::LocalBoxFuture;
 use zap_core::{CancellationToken, ConnectionConfig, EventRegister, Handshake, Session};
 
+use crate::limit::FrameLimit;
 use crate::transport::ActixTransport;
 
 /// An actix-web handler serving `register` with the default
@@ -58,6 +59,12 @@ impl ZapHandler {
     }
 
     async fn upgrade(self, request: HttpRequest, body: web::Payload) -> HttpResponse {
+        let max = self.config.max_message_size;
+        let mut limited = FrameLimit::payload(body.into_inner(), max);
+        let body = match web::Payload::from_request(&request, &mut limited).await {
+            Ok(body) => body,
+            Err(err) => return err.error_response(),
+        };
         let (response, session, stream) = match actix_ws::handle(&request, body) {
             Ok(upgrade) => upgrade,
             Err(err) => return err.error_response(),
@@ -72,7 +79,8 @@ impl ZapHandler {
                 .content_type("text/plain; charset=utf-8")
                 .body(format!("{}\n", rejection.reason()));
         }
-        let max = self.config.max_message_size;
+        // The codec's own limits (64 KiB frames by default) are raised to
+        // the configured one; `FrameLimit` refuses oversized frames earlier.
         let stream = stream
             .max_frame_size(max)
             .aggregate_continuations()
@@ -82,7 +90,7 @@ impl ZapHandler {
             let end = Session::new(self.register, handshake)
                 .config(self.config)
                 .shutdown_token(self.shutdown)
-                .run(ActixTransport::new(session, stream, max))
+                .run(ActixTransport::new(session, stream))
                 .await;
             tracing::debug!(?end, "websocket session ended");
         });
@@ -92,7 +100,10 @@ impl ZapHandler {
 
 /// actix-web 4 is on `http` 0.2; zap-core's handshake on `http` 1.
 fn headers(request: &HttpRequest) -> http::HeaderMap {
-    let convert = |(name, value): (&actix_web::http::header::HeaderName, &actix_web::http::header::HeaderValue)| {
+    let convert = |(name, value): (
+        &actix_web::http::header::HeaderName,
+        &actix_web::http::header::HeaderValue,
+    )| {
         let name = http::HeaderName::from_bytes(name.as_str().as_bytes()).ok()?;
         Some((name, http::HeaderValue::from_bytes(value.as_bytes()).ok()?))
     };

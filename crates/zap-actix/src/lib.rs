@@ -30,7 +30,9 @@
 //!   (`aggregate_continuations`), and the frame and message limits are
 //!   [`ConnectionConfig::max_message_size`](zap_core::ConnectionConfig::max_message_size)
 //!   instead of actix-ws's 64 KiB frames: a larger message raises `error`
-//!   and closes the connection with 1009.
+//!   and closes the connection with 1009. The limit is checked on each frame
+//!   header as it arrives (actix-http itself would first buffer the whole
+//!   frame), so a peer cannot make the server buffer an oversized message.
 //! - Pings are answered with pongs, and a peer's close frame with a close
 //!   frame.
 //! - actix-ws's streams are not `Send`: each session runs on the actix worker
@@ -73,6 +75,7 @@
 #![forbid(unsafe_code)]
 
 mod handler;
+mod limit;
 mod transport;
 
 pub use handler::{ZapHandler, handler, handler_with_config};

@@ -2,22 +2,20 @@
 //! seen as a zap-core [`Transport`](zap_core::Transport), answering the pings
 //! and close frames that actix-ws leaves to its user.
 
-use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
+use actix_web::error::PayloadError;
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseReason, Message, ProtocolError};
 use bytes::Bytes;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use zap_core::{CloseFrame, Inbound, Outbound, TransportError};
 
-/// The text of the error actix-ws gives for continuations over the limit.
-const CONTINUATION_OVERFLOW: &str = "Exceeded maximum continuation size";
+use crate::limit::TooLarge;
 
 pub(crate) struct ActixTransport {
     session: actix_ws::Session,
     stream: AggregatedMessageStream,
-    max: usize,
     /// A ping's payload still to be answered with a pong.
     pong: Option<Bytes>,
     /// The close frame owed to a peer that closed first.
@@ -27,11 +25,10 @@ pub(crate) struct ActixTransport {
 }
 
 impl ActixTransport {
-    pub(crate) fn new(session: actix_ws::Session, stream: AggregatedMessageStream, max: usize) -> Self {
+    pub(crate) fn new(session: actix_ws::Session, stream: AggregatedMessageStream) -> Self {
         ActixTransport {
             session,
             stream,
-            max,
             pong: None,
             close_reply: None,
             closing: false,
@@ -81,24 +78,27 @@ impl ActixTransport {
             }
         }
     }
+}
 
-    fn transport_error(&self, err: ProtocolError) -> TransportError {
-        let too_large = match &err {
-            ProtocolError::Overflow => true,
-            ProtocolError::Io(io) => {
-                io.kind() == io::ErrorKind::Other && io.to_string() == CONTINUATION_OVERFLOW
-            }
-            _ => false,
-        };
-        if too_large {
-            // actix-ws does not say how large: at least one byte over.
-            let max = self.max;
-            return TransportError::TooLarge {
-                size: max.saturating_add(1),
-                max,
-            };
-        }
-        TransportError::Other(Box::new(err))
+/// [`FrameLimit`](crate::limit::FrameLimit)'s refusal reaches us wrapped
+/// twice (payload error, then protocol error): it is `TooLarge`.
+fn transport_error(err: ProtocolError) -> TransportError {
+    let too_large = match &err {
+        ProtocolError::Io(io) => io
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<PayloadError>())
+            .and_then(|payload| match payload {
+                PayloadError::Io(io) => io.get_ref()?.downcast_ref::<TooLarge>(),
+                _ => None,
+            }),
+        _ => None,
+    };
+    match too_large {
+        Some(TooLarge { size, max }) => TransportError::TooLarge {
+            size: usize::try_from(*size).unwrap_or(usize::MAX),
+            max: *max,
+        },
+        None => TransportError::Other(Box::new(err)),
     }
 }
 
@@ -114,7 +114,7 @@ impl Stream for ActixTransport {
         this.answer_ping(cx);
         Poll::Ready(match ready!(this.stream.poll_next_unpin(cx)) {
             Some(Ok(message)) => Some(Ok(this.inbound(message, cx))),
-            Some(Err(err)) => Some(Err(this.transport_error(err))),
+            Some(Err(err)) => Some(Err(transport_error(err))),
             None => None,
         })
     }

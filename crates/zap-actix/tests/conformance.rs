@@ -13,17 +13,20 @@ async fn serve(endpoint: Endpoint) -> Running {
                 .shutdown_token(endpoint.shutdown);
             let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
             let addr = listener.local_addr().expect("a bound address");
-            let server = HttpServer::new(move || App::new().route("/ws", web::get().to(ws.clone())))
-                .workers(1)
-                .disable_signals()
-                .listen(listener)
-                .expect("listen")
-                .run();
+            let server =
+                HttpServer::new(move || App::new().route("/ws", web::get().to(ws.clone())))
+                    .workers(1)
+                    .disable_signals()
+                    .listen(listener)
+                    .expect("listen")
+                    .run();
             let _ = tx.send((addr, server.handle()));
             server.await
         })
     });
-    let (addr, handle) = zap_conformance::within("actix to start", rx).await.expect("actix started");
+    let (addr, handle) = zap_conformance::within("actix to start", rx)
+        .await
+        .expect("actix started");
     Running::new(format!("ws://{addr}/ws"), StopOnDrop(handle))
 }
 

@@ -78,7 +78,9 @@ impl Sink<Outbound> for AxumTransport {
     }
 
     fn start_send(mut self: Pin<&mut Self>, item: Outbound) -> Result<(), Self::Error> {
-        self.0.start_send_unpin(message(item)?).map_err(transport_error)
+        self.0
+            .start_send_unpin(message(item)?)
+            .map_err(transport_error)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {

@@ -55,7 +55,10 @@ pub fn conformance_register() -> (EventRegister, Probe) {
         .on_error(move |ctx| {
             let log = on_error.clone();
             async move {
-                let info = ctx.error().cloned().ok_or("an error handler without ErrorInfo")?;
+                let info = ctx
+                    .error()
+                    .cloned()
+                    .ok_or("an error handler without ErrorInfo")?;
                 log(format!("error:{}", kind_name(info.kind)));
                 if info.message == FAIL_THE_ERROR_HANDLER {
                     panic!("the error handler fails too");

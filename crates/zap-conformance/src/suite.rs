@@ -50,6 +50,7 @@ macro_rules! conformance_tests {
             limits: [
                 an_oversized_message_closes_that_connection_with_1009_and_no_other,
                 an_oversized_fragmented_message_closes_with_1009,
+                an_oversized_frame_is_refused_from_its_header,
                 a_large_message_within_the_limit_is_accepted,
                 client_pings_are_answered,
                 a_peer_that_never_answers_is_disconnected_after_the_idle_timeout,

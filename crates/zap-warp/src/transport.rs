@@ -48,7 +48,10 @@ fn message(outbound: Outbound) -> Message {
 
 /// warp wraps tungstenite's error: an oversized message is `TooLarge`.
 fn transport_error(err: warp::Error) -> TransportError {
-    match err.source().and_then(|source| source.downcast_ref::<WsError>()) {
+    match err
+        .source()
+        .and_then(|source| source.downcast_ref::<WsError>())
+    {
         Some(WsError::Capacity(CapacityError::MessageTooLong { size, max_size })) => {
             TransportError::TooLarge {
                 size: *size,
@@ -78,7 +81,9 @@ impl Sink<Outbound> for WarpTransport {
     }
 
     fn start_send(mut self: Pin<&mut Self>, item: Outbound) -> Result<(), Self::Error> {
-        self.0.start_send_unpin(message(item)).map_err(transport_error)
+        self.0
+            .start_send_unpin(message(item))
+            .map_err(transport_error)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {

@@ -6,7 +6,9 @@ use serde_json::json;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use zap_core::{EventRegister, Rejection};
 
-use crate::{Client, Endpoint, Integration, Running, conformance_register, http_request, refused_status};
+use crate::{
+    Client, Endpoint, Integration, Running, conformance_register, http_request, refused_status,
+};
 
 #[derive(Clone, Debug, PartialEq)]
 struct User(String);
@@ -62,7 +64,10 @@ pub async fn the_authorization_hook_refuses_with_401_and_403(it: &impl Integrati
     assert!(raw.starts_with("HTTP/1.1 401 Unauthorized\r\n"), "{raw}");
     assert!(raw.ends_with("\r\n\r\nmissing token\n"), "{raw}");
     assert_eq!(router.count(), 0);
-    assert!(probe.drain().is_empty(), "no handler runs for a refused upgrade");
+    assert!(
+        probe.drain().is_empty(),
+        "no handler runs for a refused upgrade"
+    );
 }
 
 /// What the hook stores in the handshake's extensions, handlers read.
@@ -107,7 +112,9 @@ pub async fn an_id_strategy_names_connections_and_duplicates_are_refused(it: &im
     let mut first = Client::connect(&url).await;
     assert_eq!(first.id, "user-ada");
     let mut second = Client::open(&url).await;
-    let close = crate::client::recv_close(&mut second).await.expect("a close frame");
+    let close = crate::client::recv_close(&mut second)
+        .await
+        .expect("a close frame");
     assert_eq!(u16::from(close.code), 1008);
     assert_eq!(close.reason.as_str(), "duplicate connection id");
     first.assert_echoes("first keeps its id").await;

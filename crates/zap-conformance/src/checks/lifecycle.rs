@@ -14,11 +14,17 @@ use crate::{Client, Integration, Probe, Running};
 /// round trip that nothing about `id` follows and its sends failed.
 async fn expect_single_disconnect(server: &Running, probe: &mut Probe, id: &str) {
     let gone = format!("disconnected:{id}");
-    let before = probe.wait_for(|entry| entry.ends_with(id) && entry.starts_with("disconnected")).await;
+    let before = probe
+        .wait_for(|entry| entry.ends_with(id) && entry.starts_with("disconnected"))
+        .await;
     assert_eq!(before, gone, "sends must fail once `disconnected` runs");
     let mut witness = Client::connect(server.url()).await;
     witness.assert_echoes("after").await;
-    let later: Vec<String> = probe.drain().into_iter().filter(|e| e.ends_with(id)).collect();
+    let later: Vec<String> = probe
+        .drain()
+        .into_iter()
+        .filter(|e| e.ends_with(id))
+        .collect();
     assert!(later.is_empty(), "after `disconnected` came {later:?}");
 }
 
@@ -29,9 +35,11 @@ pub async fn connected_runs_before_any_other_handler(it: &impl Integration) {
     let url = format!("{}?slow=1", server.url());
     let mut ws = Client::open(&url).await;
     // Sent while `connected` is still sleeping.
-    ws.send(tokio_tungstenite::tungstenite::Message::text(r#"{"eventName":"first"}"#))
-        .await
-        .unwrap();
+    ws.send(tokio_tungstenite::tungstenite::Message::text(
+        r#"{"eventName":"first"}"#,
+    ))
+    .await
+    .unwrap();
     assert!(probe.next().await.starts_with("connected:"));
     probe.expect("event:first").await;
     let client = Client::greeted(ws).await;
@@ -108,5 +116,8 @@ pub async fn connections_that_leave_are_removed_from_the_router(it: &impl Integr
     }
     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
     probe.wait_disconnected(&ids).await;
-    until("every connection to leave the router", || router.count() == 0).await;
+    until("every connection to leave the router", || {
+        router.count() == 0
+    })
+    .await;
 }

@@ -14,7 +14,10 @@ use crate::{Client, Endpoint, Integration, Probe, Running, conformance_register}
 
 async fn serve_with(it: &impl Integration, config: ConnectionConfig) -> (Running, Probe) {
     let (register, probe) = conformance_register();
-    (it.serve(Endpoint::new(register).config(config)).await, probe)
+    (
+        it.serve(Endpoint::new(register).config(config)).await,
+        probe,
+    )
 }
 
 /// Reads the `too_large` error report, then the 1009 close frame.
@@ -50,6 +53,24 @@ pub async fn an_oversized_fragmented_message_closes_with_1009(it: &impl Integrat
     expect_too_large(&mut offender).await;
 }
 
+/// The framework itself enforces the limit: a frame whose header announces
+/// 1 GiB is refused from the header, without waiting for (or buffering) the
+/// payload.
+pub async fn an_oversized_frame_is_refused_from_its_header(it: &impl Integration) {
+    use tokio::io::AsyncWriteExt;
+    let (server, _probe) = serve_with(it, ConnectionConfig::default().max_message_size(1024)).await;
+    let mut offender = Client::connect(server.url()).await;
+    let tokio_tungstenite::MaybeTlsStream::Plain(tcp) = offender.ws.get_mut() else {
+        unreachable!("the suite connects over plain ws://");
+    };
+    // FIN + text, masked, 64-bit length of 1 GiB, mask key, a few payload bytes.
+    let mut header = vec![0x81, 0xFF];
+    header.extend_from_slice(&(1u64 << 30).to_be_bytes());
+    header.extend_from_slice(&[1, 2, 3, 4, b'{' ^ 1, b'"' ^ 2]);
+    tcp.write_all(&header).await.unwrap();
+    expect_too_large(&mut offender).await;
+}
+
 /// A message far above the frameworks' own defaults (64 KiB in actix-ws)
 /// but within the default 1 MiB limit is accepted, whole or fragmented.
 pub async fn a_large_message_within_the_limit_is_accepted(it: &impl Integration) {
@@ -69,7 +90,11 @@ pub async fn client_pings_are_answered(it: &impl Integration) {
     let mut client = Client::connect(server.url()).await;
     for n in 0..3u8 {
         let payload = Bytes::from(vec![b'p', n]);
-        client.ws.send(Message::Ping(payload.clone())).await.unwrap();
+        client
+            .ws
+            .send(Message::Ping(payload.clone()))
+            .await
+            .unwrap();
         let pong = crate::within("a pong", async {
             loop {
                 match client.ws.next().await {
@@ -118,7 +143,11 @@ pub async fn a_peer_that_answers_pings_stays_connected(it: &impl Integration) {
     })
     .await;
     client.assert_echoes("alive").await;
-    let ended: Vec<String> = probe.drain().into_iter().filter(|e| e.starts_with("disconnected")).collect();
+    let ended: Vec<String> = probe
+        .drain()
+        .into_iter()
+        .filter(|e| e.starts_with("disconnected"))
+        .collect();
     assert!(ended.is_empty(), "{ended:?}");
 }
 
@@ -153,12 +182,18 @@ pub async fn a_slow_reader_is_disconnected_when_its_outbound_queue_overflows(
         // Let the session write, so only a jammed socket fills the queue.
         tokio::task::yield_now().await;
     }
-    assert!(full, "the queue of a peer that stopped reading never filled");
+    assert!(
+        full,
+        "the queue of a peer that stopped reading never filled"
+    );
     probe.wait_disconnected(&[&slow.id]).await;
     assert!(matches!(
         connection.send("late", (), None),
         Err(SendError::Closed)
     ));
-    until("the slow reader to leave the router", || router.count() == 0).await;
+    until("the slow reader to leave the router", || {
+        router.count() == 0
+    })
+    .await;
     drop(slow);
 }

@@ -62,7 +62,11 @@ pub async fn missing_payload_reaches_the_handler_as_null(it: &impl Integration) 
 
 /// Keys other than the three are ignored.
 pub async fn other_keys_are_ignored(it: &impl Integration) {
-    let seen = seen_for(it, r#"{"eventName":"e","payload":[1],"id":5,"meta":{"x":1}}"#).await;
+    let seen = seen_for(
+        it,
+        r#"{"eventName":"e","payload":[1],"id":5,"meta":{"x":1}}"#,
+    )
+    .await;
     assert_eq!(seen, json!({"name": "e", "payload": [1], "headers": {}}));
 }
 

@@ -139,7 +139,9 @@ pub async fn a_room_of_many_gets_each_broadcast_exactly_once(it: &impl Integrati
     }
     let (sender, receivers) = clients.split_first_mut().unwrap();
     for round in 0..3 {
-        let delivered = sender.call("say", json!(["big", format!("m{round}")])).await;
+        let delivered = sender
+            .call("say", json!(["big", format!("m{round}")]))
+            .await;
         assert_eq!(delivered, json!(N - 1));
     }
     for client in receivers.iter_mut() {
