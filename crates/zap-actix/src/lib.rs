@@ -44,6 +44,10 @@
 //! validated the upgrade request; a refusal is answered with its 401/403
 //! status and its reason as plain text.
 //!
+//! Build the register once, outside `HttpServer::new`'s factory, and clone
+//! the handler into each worker's `App`: the workers then share one router,
+//! so rooms and connection ids span the whole server.
+//!
 //! # Graceful shutdown
 //!
 //! actix-web's graceful stop waits for open WebSocket connections until its

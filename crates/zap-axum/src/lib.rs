@@ -40,18 +40,22 @@
 //!
 //! # Graceful shutdown
 //!
-//! axum's graceful shutdown does not wait for upgraded connections. Pass a
-//! [`CancellationToken`](zap_core::CancellationToken) with
+//! Pass a [`CancellationToken`](zap_core::CancellationToken) with
 //! [`ZapHandler::shutdown_token`] and cancel it when the application stops:
 //! every session then closes with code 1001 ("server shutting down") and
-//! runs its `disconnected` handler.
+//! runs its `disconnected` handler, then leaves the register's router.
+//! axum's graceful shutdown does not wait for upgraded connections, so wait
+//! for the router to empty before letting it finish:
 //!
 //! ```no_run
 //! # async fn demo(register: zap_core::EventRegister) -> std::io::Result<()> {
+//! use std::time::Duration;
+//!
 //! use axum::{Router, routing::get};
 //! use zap_core::CancellationToken;
 //!
 //! let shutdown = CancellationToken::new();
+//! let router = register.router().clone();
 //! let ws = zap_axum::handler(register).shutdown_token(shutdown.clone());
 //! let app = Router::new().route("/ws", get(ws));
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
@@ -59,6 +63,10 @@
 //!     .with_graceful_shutdown(async move {
 //!         let _ = tokio::signal::ctrl_c().await;
 //!         shutdown.cancel();
+//!         // Every `disconnected` has run once the router is empty.
+//!         while router.count() > 0 {
+//!             tokio::time::sleep(Duration::from_millis(10)).await;
+//!         }
 //!     })
 //!     .await
 //! # }

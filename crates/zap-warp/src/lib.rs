@@ -35,18 +35,22 @@
 //!
 //! # Graceful shutdown
 //!
-//! warp's graceful shutdown does not wait for upgraded connections. Build
-//! the filter with [`filter_with_shutdown`] and cancel the
+//! Build the filter with [`filter_with_shutdown`] and cancel the
 //! [`CancellationToken`](zap_core::CancellationToken) when the application
 //! stops: every session then closes with code 1001 ("server shutting down")
-//! and runs its `disconnected` handler.
+//! and runs its `disconnected` handler, then leaves the register's router.
+//! warp's graceful shutdown does not wait for upgraded connections, so wait
+//! for the router to empty before letting it finish:
 //!
 //! ```no_run
 //! # async fn demo(register: zap_core::EventRegister) {
+//! use std::time::Duration;
+//!
 //! use warp::Filter;
 //! use zap_core::{CancellationToken, ConnectionConfig};
 //!
 //! let shutdown = CancellationToken::new();
+//! let router = register.router().clone();
 //! let ws = zap_warp::filter_with_shutdown(register, ConnectionConfig::default(), shutdown.clone());
 //! warp::serve(warp::path("ws").and(ws))
 //!     .bind(([127, 0, 0, 1], 8000))
@@ -54,6 +58,10 @@
 //!     .graceful(async move {
 //!         let _ = tokio::signal::ctrl_c().await;
 //!         shutdown.cancel();
+//!         // Every `disconnected` has run once the router is empty.
+//!         while router.count() > 0 {
+//!             tokio::time::sleep(Duration::from_millis(10)).await;
+//!         }
 //!     })
 //!     .run()
 //!     .await;

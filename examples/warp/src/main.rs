@@ -1,0 +1,57 @@
+//! The chat example on warp: `cargo run -p example-warp`, then open
+//! <http://127.0.0.1:8000/> in two browser tabs. Ctrl-C closes every
+//! WebSocket with 1001 and stops the server.
+//!
+//! `ZAP_ADDRESS` and `ZAP_PORT` override the defaults (127.0.0.1, 8000).
+
+use std::time::Duration;
+
+use warp::Filter;
+use zap_core::{CancellationToken, ConnectionConfig, ConnectionRouter};
+
+/// Waits (at most 10 s) until every session has closed and run its
+/// `disconnected` handler: the framework does not wait for upgraded
+/// connections, and zap-core has no signal for this yet.
+async fn drained(router: ConnectionRouter) {
+    let empty = async {
+        while router.count() > 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(10), empty).await;
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let address = std::env::var("ZAP_ADDRESS").unwrap_or_else(|_| "127.0.0.1".to_owned());
+    let port: u16 = std::env::var("ZAP_PORT").map_or(Ok(8000), |port| port.parse())?;
+
+    let shutdown = CancellationToken::new();
+    let register = example_chat::register();
+    let router = register.router().clone();
+    let ws =
+        zap_warp::filter_with_shutdown(register, ConnectionConfig::default(), shutdown.clone());
+    let page = warp::path::end().map(|| warp::reply::html(example_chat::INDEX_HTML));
+    let routes = warp::get().and(page.or(warp::path("ws").and(warp::path::end()).and(ws)));
+
+    let listener = tokio::net::TcpListener::bind((address.as_str(), port)).await?;
+    tracing::info!(
+        "chat ready: open http://{} in two tabs",
+        listener.local_addr()?
+    );
+    warp::serve(routes)
+        .incoming(listener)
+        .graceful(async move {
+            let _ = tokio::signal::ctrl_c().await;
+            shutdown.cancel();
+            drained(router).await;
+        })
+        .run()
+        .await;
+    Ok(())
+}
