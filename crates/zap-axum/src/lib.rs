@@ -76,4 +76,9 @@
 mod handler;
 mod transport;
 
+/// The code blocks of this crate's README, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 pub use handler::{ZapHandler, handler, handler_with_config};

@@ -6,7 +6,7 @@
 //! `127.0.0.1:0` and lets [`conformance_tests!`] write one test per check:
 //!
 //! ```no_run
-//! // crates/zap-server-like/tests/conformance.rs
+//! // crates/zap-server/tests/conformance.rs, say
 //! use zap_conformance::{Endpoint, Running};
 //!
 //! async fn serve(endpoint: Endpoint) -> Running {
@@ -18,7 +18,10 @@
 //!         .start()
 //!         .await
 //!         .expect("bind 127.0.0.1:0");
-//!     Running::new(server.url(), server)
+//!     let url = server.url().to_owned();
+//!     // The endpoint's shutdown token stops the server.
+//!     tokio::spawn(server.run_until(endpoint.shutdown.cancelled_owned()));
+//!     Running::new(url, ())
 //! }
 //!
 //! zap_conformance::conformance_tests!(serve);
@@ -52,6 +55,12 @@ pub async fn within<F: std::future::Future>(what: &str, future: F) -> F::Output 
         Err(_) => panic!("timed out waiting for {what}"),
     }
 }
+
+/// The code blocks of `ADAPTERS-SECTION.md` (the README section on the
+/// framework adapters), compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../ADAPTERS-SECTION.md")]
+pub struct AdaptersSectionDoctests;
 
 /// Upper bound of every wait in the suite: a bug fails a check, never hangs CI.
 pub const WAIT: std::time::Duration = std::time::Duration::from_secs(10);

@@ -72,4 +72,9 @@
 mod filter;
 mod transport;
 
+/// The code blocks of this crate's README, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 pub use filter::{filter, filter_with_config, filter_with_shutdown};
