@@ -17,16 +17,7 @@ async fn serve(endpoint: Endpoint) -> Running {
     let addr = listener.local_addr().expect("a bound address");
     let service = app.into_make_service_with_connect_info::<SocketAddr>();
     let server = tokio::spawn(async move { axum::serve(listener, service).await });
-    Running::new(format!("ws://{addr}/ws"), AbortOnDrop(server))
-}
-
-/// Stops the server when the check ends.
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
+    Running::task(format!("ws://{addr}/ws"), server)
 }
 
 zap_conformance::conformance_tests!(serve);

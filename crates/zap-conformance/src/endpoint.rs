@@ -52,6 +52,12 @@ impl Running {
         }
     }
 
+    /// A server running as `task` on the test's runtime, aborted when the
+    /// check ends.
+    pub fn task<T: 'static>(url: impl Into<String>, task: tokio::task::JoinHandle<T>) -> Self {
+        Running::new(url, AbortOnDrop(task))
+    }
+
     /// The WebSocket URL, such as `ws://127.0.0.1:41234/ws`.
     pub fn url(&self) -> &str {
         &self.url
@@ -69,6 +75,15 @@ impl Running {
         let host = rest.split('/').next().unwrap_or(rest);
         host.parse()
             .unwrap_or_else(|err| panic!("{} is not ws://IP:PORT/…: {err}", self.url))
+    }
+}
+
+/// Aborts a server task when dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

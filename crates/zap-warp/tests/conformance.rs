@@ -12,16 +12,7 @@ async fn serve(endpoint: Endpoint) -> Running {
         .expect("bind 127.0.0.1:0");
     let addr = listener.local_addr().expect("a bound address");
     let task = tokio::spawn(warp::serve(routes).incoming(listener).run());
-    Running::new(format!("ws://{addr}/ws"), AbortOnDrop(task))
-}
-
-/// Stops the server when the check ends.
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
+    Running::task(format!("ws://{addr}/ws"), task)
 }
 
 zap_conformance::conformance_tests!(serve);
