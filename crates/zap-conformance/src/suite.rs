@@ -32,9 +32,6 @@ macro_rules! conformance_tests {
                 disconnected_runs_once_when_the_peer_closes,
                 disconnected_runs_once_when_the_network_drops,
                 disconnected_runs_once_when_the_server_closes,
-                // zap-core's session loop can drop the queued events and the
-                // close frame when `close` races a write (see the check).
-                #[ignore = "zap-core race: a close request abandons a write in progress"]
                 queued_events_are_written_before_the_close_frame,
                 connections_that_leave_are_removed_from_the_router,
             ];

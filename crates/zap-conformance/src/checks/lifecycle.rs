@@ -81,13 +81,6 @@ pub async fn disconnected_runs_once_when_the_server_closes(it: &impl Integration
 
 /// Events queued before `close_with` reach the peer before the close frame,
 /// which carries the given code and reason.
-///
-/// Ignored for now in [`conformance_tests!`](crate::conformance_tests): in
-/// zap-core's session loop, when the outer `select!` picks the write of a
-/// queued event while a close is already requested, the write's own
-/// `select!` may poll `close_requested()` first and end the session without
-/// writing the queue or the close frame (about one run in five, with every
-/// integration, `zap-server` included). Run it with `--ignored`.
 pub async fn queued_events_are_written_before_the_close_frame(it: &impl Integration) {
     let (server, _probe) = standard(it).await;
     let mut client = Client::connect(server.url()).await;
