@@ -27,9 +27,10 @@ macro_rules! client_methods {
             self.engine.connect().await
         }
 
-        /// Closes the connection (close frame, then up to the close timeout
-        /// for the server's answer) and stops reconnecting; the state ends
-        /// `Offline`. Subscriptions and callbacks stay registered for the
+        /// Closes the connection (close frame, then the server's answer) and
+        /// stops reconnecting; the state ends `Offline`. Returns within the
+        /// close timeout (see [`ClientBuilder::close_timeout`](crate::ClientBuilder::close_timeout)),
+        /// even when the server stopped reading: the socket is dropped then. Subscriptions and callbacks stay registered for the
         /// next `connect()`. Events held in the outbox are discarded.
         pub async fn disconnect(&self) {
             self.engine.disconnect().await;

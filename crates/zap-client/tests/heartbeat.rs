@@ -2,9 +2,9 @@
 
 mod common;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use common::{RawServer, wait_for_state, within};
+use common::{RawServer, flood, wait_for_state, within};
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 use zap_client::ConnectionState::{Error, Online};
@@ -58,4 +58,31 @@ async fn a_silent_server_is_declared_dead_and_a_new_one_is_reached() {
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert!(client.is_connected(), "an answering server must stay alive");
     drop((silent, answering));
+}
+
+#[tokio::test]
+async fn a_server_that_stops_reading_is_declared_dead_while_a_write_is_stuck() {
+    let mut raw = RawServer::start().await;
+    let timeout = Duration::from_millis(300);
+    let client = ZapSubscriber::builder(&raw.url)
+        .heartbeat(Heartbeat::new(Duration::from_millis(100), timeout))
+        .close_timeout(Duration::from_millis(500))
+        .build();
+    let mut errors = client.errors();
+    let (connected, _not_reading) = tokio::join!(client.connect(), raw.accept());
+    connected.expect("connects");
+    let start = Instant::now();
+    flood(&client, 32);
+
+    let error = within("the heartbeat timeout", errors.next())
+        .await
+        .expect("open");
+    assert!(
+        matches!(error, ConnectionError::HeartbeatTimeout(t) if t >= timeout),
+        "{error:?}"
+    );
+    // The timeout, plus generous slack for a loaded machine.
+    assert!(start.elapsed() < timeout + Duration::from_secs(2));
+    assert_eq!(client.current_state(), Error);
+    within("disconnect", client.disconnect()).await;
 }

@@ -64,8 +64,9 @@ impl<C> ClientBuilder<C> {
         self
     }
 
-    /// How long `disconnect()` waits for the server to answer the close
-    /// frame before dropping the socket. Default: 2 s.
+    /// How long `disconnect()` (or `clean()`, or dropping the client) may
+    /// take to close the connection: writing the close frame and waiting for
+    /// the server's answer. Past it the socket is dropped. Default: 2 s.
     pub fn close_timeout(mut self, timeout: Duration) -> Self {
         self.options.close_timeout = timeout;
         self

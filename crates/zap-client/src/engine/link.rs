@@ -26,15 +26,6 @@ struct Inner {
     closed: bool,
 }
 
-/// What [`Link::open`] did.
-#[derive(Debug)]
-pub(crate) enum Opening {
-    /// The queue is live: later sends go to the socket.
-    Open,
-    /// These held events must be written first; then call `open` again.
-    Flush(Vec<Frame>),
-}
-
 impl Link {
     pub(crate) fn new(queue_capacity: usize, outbox_capacity: usize) -> Self {
         Link {
@@ -98,44 +89,26 @@ impl Link {
         }
     }
 
-    /// Makes `tx` the live queue once the outbox is empty: the caller writes
-    /// each [`Opening::Flush`] batch to the socket first, so held events go
-    /// out in order and before any event sent after going online.
-    pub(crate) fn open(&self, tx: &mpsc::Sender<Frame>) -> Opening {
+    /// Goes online: makes `tx` the live queue and hands over the events
+    /// held in the outbox, in one step. The session writes them before
+    /// anything from `tx`, so held events go out in order and before any
+    /// event sent after going online.
+    pub(crate) fn open(&self, tx: mpsc::Sender<Frame>) -> Vec<Frame> {
         let mut inner = self.lock();
-        if inner.outbox.is_empty() {
-            inner.live = Some(tx.clone());
-            Opening::Open
-        } else {
-            Opening::Flush(inner.outbox.drain(..).collect())
-        }
+        inner.live = Some(tx);
+        inner.outbox.drain(..).collect()
     }
 
-    /// The connection ended: the live queue is dropped, and what it still
-    /// held (accepted but not written) goes back to the front of the outbox
-    /// while reconnecting with an outbox, or is dropped; returns how many
-    /// were dropped.
-    pub(crate) fn shut(&self, rx: &mut mpsc::Receiver<Frame>) -> usize {
-        let mut inner = self.lock();
-        inner.live = None;
-        let mut unsent = Vec::new();
-        while let Ok(frame) = rx.try_recv() {
-            unsent.push(frame);
-        }
-        self.put_back(&mut inner, unsent)
+    /// The connection is ending: sending no longer reaches it.
+    pub(crate) fn detach(&self) {
+        self.lock().live = None;
     }
 
-    /// Puts events taken by [`Link::open`] but not written back at the front
-    /// of the outbox.
-    pub(crate) fn requeue(&self, frames: Vec<Frame>) {
+    /// Puts events that were accepted but not written back at the front of
+    /// the outbox while reconnecting with an outbox; otherwise drops them.
+    /// Returns how many were dropped.
+    pub(crate) fn put_back(&self, frames: Vec<Frame>) -> usize {
         let mut inner = self.lock();
-        let dropped = self.put_back(&mut inner, frames);
-        if dropped > 0 {
-            tracing::warn!(dropped, "held events could not be written and were dropped");
-        }
-    }
-
-    fn put_back(&self, inner: &mut Inner, frames: Vec<Frame>) -> usize {
         if !inner.holding || self.outbox_capacity == 0 {
             return frames.len();
         }

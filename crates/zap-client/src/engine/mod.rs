@@ -7,10 +7,12 @@
 //! through the [`Link`] (a bounded queue while online, the outbox while
 //! reconnecting); state changes and problems go out through [`Signals`].
 
+mod clock;
 mod control;
 mod dial;
 mod jitter;
 mod link;
+mod outgoing;
 mod pending;
 mod registry;
 mod session;
@@ -145,6 +147,8 @@ impl Engine {
 
 impl Drop for Engine {
     fn drop(&mut self) {
-        self.shared.control.abandon();
+        self.shared
+            .control
+            .abandon(self.shared.options.close_timeout);
     }
 }

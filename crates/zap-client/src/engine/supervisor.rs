@@ -2,10 +2,13 @@
 //! session, and reconnects according to the [`ReconnectPolicy`](crate::ReconnectPolicy).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
+use tokio::time::Instant;
 
 use super::Shared;
+use super::clock::after;
 use super::control::{Outcome, Running};
 use super::jitter;
 use super::session::{self, SessionEnd};
@@ -14,7 +17,8 @@ use crate::{ConnectError, ConnectionError, ConnectionState};
 /// What a supervisor task owns.
 pub(crate) struct Run {
     generation: u64,
-    pub(crate) stop: watch::Receiver<bool>,
+    /// Set to the instant by which the connection must be closed.
+    pub(crate) stop: watch::Receiver<Option<Instant>>,
     kick: Arc<Notify>,
     pub(crate) outcome: watch::Sender<Outcome>,
 }
@@ -35,7 +39,7 @@ pub(crate) async fn connect(shared: &Arc<Shared>) -> Result<(), ConnectError> {
             }
             None => {
                 control.generation += 1;
-                let (stop_tx, stop) = watch::channel(false);
+                let (stop_tx, stop) = watch::channel(None);
                 let (outcome_tx, outcome) = watch::channel(Outcome::Pending);
                 let kick = Arc::new(Notify::new());
                 let run = Run {
@@ -68,22 +72,46 @@ pub(crate) async fn connect(shared: &Arc<Shared>) -> Result<(), ConnectError> {
     }
 }
 
-/// Stops the supervisor, if any, and waits until its connection is closed.
+/// How long past its deadline a stopping connection may take to end on its
+/// own before its task is aborted.
+const GRACE: Duration = Duration::from_millis(50);
+
+/// Stops the supervisor, if any, and waits until its connection is closed:
+/// at most the close timeout (plus [`GRACE`]), after which the task is
+/// aborted (dropping the socket).
 pub(crate) async fn disconnect(shared: &Shared) {
+    // Serializes with `connect()`; held for a bounded time only.
     let _serial = shared.control.lifecycle.lock().await;
     let running = shared.control.lock().running.take();
     if let Some(running) = running {
-        let _already_stopped = running.stop.send(true);
-        if let Err(error) = running.task.await {
-            tracing::error!(%error, "the connection task failed");
+        let deadline = after(shared.options.close_timeout);
+        let _already_stopped = running.stop.send(Some(deadline));
+        let mut task = running.task;
+        match tokio::time::timeout_at(deadline + GRACE, &mut task).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::error!(%error, "the connection task failed"),
+            Err(_) => {
+                tracing::debug!("the connection did not close in time: dropping it");
+                task.abort();
+                if let Err(error) = task.await
+                    && !error.is_cancelled()
+                {
+                    tracing::error!(%error, "the connection task failed");
+                }
+            }
         }
     }
     shared.signals.set_state(ConnectionState::Offline);
+    discard_outbox(shared);
 }
 
-/// Resolves when the supervisor is asked to stop (or its handle is gone).
-pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
-    let _sender_gone = stop.wait_for(|stop| *stop).await;
+/// Resolves when the supervisor is asked to stop, with the instant by which
+/// the connection must be closed (`None`: the handle is gone).
+pub(crate) async fn stopped(stop: &mut watch::Receiver<Option<Instant>>) -> Option<Instant> {
+    match stop.wait_for(Option::is_some).await {
+        Ok(deadline) => *deadline,
+        Err(_) => None,
+    }
 }
 
 async fn supervise(shared: Arc<Shared>, mut run: Run) {
@@ -95,7 +123,7 @@ async fn supervise(shared: Arc<Shared>, mut run: Run) {
         shared.signals.set_state(ConnectionState::Connecting);
         let dialed = tokio::select! {
             biased;
-            () = stopped(&mut run.stop) => break,
+            _ = stopped(&mut run.stop) => break,
             dialed = tokio::time::timeout(options.connect_timeout, shared.dialer.dial(options)) => {
                 dialed.unwrap_or(Err(ConnectError::Timeout(options.connect_timeout)))
             }
@@ -138,7 +166,7 @@ async fn supervise(shared: Arc<Shared>, mut run: Run) {
                 tracing::debug!(?delay, next_attempt = attempt + 1, "waiting to reconnect");
                 tokio::select! {
                     biased;
-                    () = stopped(&mut run.stop) => break,
+                    _ = stopped(&mut run.stop) => break,
                     () = tokio::time::sleep(delay) => {}
                     () = run.kick.notified() => {}
                 }

@@ -1,6 +1,6 @@
 //! The engine under tokio's paused clock, with a scripted in-memory dialer:
-//! exact backoff spacing, immediate first retry, heartbeat timing, and a
-//! `connect()` that cuts a backoff short.
+//! exact backoff spacing, immediate first retry, heartbeat timing, a
+//! `connect()` that cuts a backoff short, and a server that stops reading.
 
 use std::collections::VecDeque;
 use std::io;
@@ -162,7 +162,7 @@ async fn after_a_lost_connection_the_first_retry_is_immediate_then_backs_off() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_silent_server_is_dead_at_the_first_ping_tick_after_the_timeout() {
+async fn a_silent_server_is_dead_as_soon_as_the_timeout_has_passed() {
     let (script, mut servers) = Script::new(&[Step::Accept]);
     let heartbeat = Heartbeat::new(Duration::from_secs(10), Duration::from_secs(25));
     let engine = engine(&script, ReconnectPolicy::never(), heartbeat);
@@ -172,8 +172,8 @@ async fn a_silent_server_is_dead_at_the_first_ping_tick_after_the_timeout() {
     let _silent = servers.recv().await.expect("server half, never read");
 
     let error = errors.next().await.expect("open");
-    assert!(matches!(error, ConnectionError::HeartbeatTimeout(t) if t == Duration::from_secs(30)));
-    assert_eq!(online_at.elapsed(), Duration::from_secs(30));
+    assert!(matches!(error, ConnectionError::HeartbeatTimeout(t) if t == Duration::from_secs(25)));
+    assert_eq!(online_at.elapsed(), Duration::from_secs(25));
     assert_eq!(engine.state(), ConnectionState::Error);
 }
 
@@ -221,4 +221,50 @@ async fn connect_during_a_backoff_wait_retries_at_once() {
         .expect("task")
         .expect("first connect resolves too");
     assert_eq!(script.attempts_since(start), [0, 0]);
+}
+
+/// A megabyte of payload: a few of them fill the in-memory pipe.
+fn big() -> String {
+    "x".repeat(1 << 20)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_server_that_stops_reading_is_dead_at_the_timeout_while_a_write_is_stuck() {
+    let (script, mut servers) = Script::new(&[Step::Accept]);
+    let heartbeat = Heartbeat::new(Duration::from_secs(10), Duration::from_secs(25));
+    let engine = engine(&script, ReconnectPolicy::never(), heartbeat);
+    let mut errors = engine.errors();
+    engine.connect().await.expect("connects");
+    let online_at = Instant::now();
+    let _not_reading = servers.recv().await.expect("server half, never read");
+    for _ in 0..8 {
+        engine.send_event("big", &big(), None).expect("queued");
+    }
+
+    let error = errors.next().await.expect("open");
+    assert!(
+        matches!(error, ConnectionError::HeartbeatTimeout(t) if t == Duration::from_secs(25)),
+        "{error:?}"
+    );
+    assert_eq!(online_at.elapsed(), Duration::from_secs(25));
+    assert_eq!(engine.state(), ConnectionState::Error);
+}
+
+#[tokio::test(start_paused = true)]
+async fn disconnect_with_a_write_stuck_ends_at_the_close_timeout() {
+    let (script, mut servers) = Script::new(&[Step::Accept]);
+    let engine = engine(&script, ReconnectPolicy::never(), Heartbeat::disabled());
+    engine.connect().await.expect("connects");
+    let _not_reading = servers.recv().await.expect("server half, never read");
+    for _ in 0..8 {
+        engine.send_event("big", &big(), None).expect("queued");
+    }
+    tokio::task::yield_now().await;
+
+    let start = Instant::now();
+    engine.disconnect().await;
+    let took = start.elapsed();
+    let close_timeout = Options::new("ws://scripted/").close_timeout;
+    assert!(took <= close_timeout, "disconnect took {took:?}");
+    assert_eq!(engine.state(), ConnectionState::Offline);
 }

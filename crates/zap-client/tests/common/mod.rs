@@ -14,7 +14,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 use tokio_tungstenite::WebSocketStream;
-use zap_client::{ConnectionState, StateStream, Subscription};
+use zap_client::{ConnectionState, StateStream, Subscription, ZapSubscriber};
 use zap_core::{EventContext, EventRegister};
 use zap_server::ZapServer;
 
@@ -113,6 +113,17 @@ pub async fn next_payload(subscription: &mut Subscription) -> serde_json::Value 
         .await
         .expect("subscription ended");
     event.payload().to_value().expect("payload is JSON")
+}
+
+/// Sends `count` events of one megabyte each: more than the socket buffers
+/// of both ends hold, so a server that does not read leaves a write stuck.
+/// The payload is encoded once (a raw JSON string), so this is quick.
+pub fn flood(client: &ZapSubscriber, count: usize) {
+    let text = format!("\"{}\"", "x".repeat(1 << 20));
+    let big = serde_json::value::RawValue::from_string(text).expect("valid JSON");
+    for _ in 0..count {
+        client.send_event("big", &big, None).expect("queued");
+    }
 }
 
 /// A bare WebSocket server: each accepted connection is handed to the test,
