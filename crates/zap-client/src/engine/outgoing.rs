@@ -49,8 +49,6 @@ pub(crate) struct Outgoing {
     next: Option<Item>,
     ping_due: bool,
     close_due: bool,
-    /// Close without writing the rest.
-    abandon: bool,
     /// `false` once our close frame went out or the server's arrived: only
     /// what the socket already holds is flushed.
     writing: bool,
@@ -66,7 +64,6 @@ impl Outgoing {
             next: None,
             ping_due: false,
             close_due: false,
-            abandon: false,
             writing: true,
             unflushed: false,
         }
@@ -77,10 +74,11 @@ impl Outgoing {
         self.ping_due = self.writing;
     }
 
-    /// Writes our close frame next, leaving the queued events unwritten.
-    pub(crate) fn close_now(&mut self) {
+    /// Writes our close frame once every event accepted so far is written:
+    /// the held ones and the send queue, up to the end of the queue (the
+    /// caller detaches the queue's sender, so the queue ends).
+    pub(crate) fn close_after_queue(&mut self) {
         self.close_due = self.writing;
-        self.abandon = true;
     }
 
     /// The server sent its close frame: nothing more may be written, but
@@ -150,10 +148,6 @@ impl Outgoing {
     /// The next item to write, if any is ready: a due ping, the held
     /// events, the send queue, then our close frame.
     fn take_next(&mut self, cx: &mut Context<'_>) -> Option<Item> {
-        if self.close_due && (self.abandon || (!self.queue_open && self.backlog.is_empty())) {
-            self.close_due = false;
-            return Some(Item::Close);
-        }
         if self.ping_due {
             self.ping_due = false;
             return Some(Item::Ping);

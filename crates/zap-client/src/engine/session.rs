@@ -97,7 +97,11 @@ async fn serve(
                 let deadline = deadline.unwrap_or_else(|| after(options.close_timeout));
                 ending.as_mut().reset(deadline);
                 winding_down = true;
-                out.close_now();
+                // From now on sending fails; what was accepted is written
+                // first, then our close frame, all before the deadline.
+                shared.signals.set_state(ConnectionState::Offline);
+                shared.link.detach();
+                out.close_after_queue();
             }
             incoming = stream.next() => {
                 let message = match incoming {
