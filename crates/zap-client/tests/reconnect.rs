@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Proxy, next_payload, server, server_on, wait_for_state, within};
+use common::{Proxy, RawServer, next_payload, server, server_on, wait_for_state, within};
 use futures_util::StreamExt;
 use serde_json::json;
 use zap_client::ConnectionState::{Connecting, Error, Offline, Online};
@@ -64,8 +64,10 @@ async fn connect_after_a_lost_connection_resumes_subscriptions() {
 async fn a_server_restart_is_survived_without_the_application_doing_anything() {
     let server = server().await;
     let port = server.local_addr().port();
+    // Online for a moment only: with no minimum uptime that still counts as
+    // a success, so the attempts after the restart are numbered from 1.
     let client = ZapSubscriber::builder(server.url())
-        .reconnect(fast_retries())
+        .reconnect(fast_retries().min_uptime(Duration::ZERO))
         .connect()
         .await
         .expect("connects");
@@ -205,4 +207,45 @@ async fn disconnect_during_reconnection_stops_it_and_goes_offline() {
     let outcome = within("connect", connecting).await.expect("task");
     assert!(matches!(outcome, Err(ConnectError::Aborted)), "{outcome:?}");
     assert_eq!(client.current_state(), Offline);
+}
+
+#[tokio::test]
+async fn a_server_that_closes_every_connection_at_once_is_redialled_with_backoff() {
+    let mut raw = RawServer::start().await;
+    let client = ZapSubscriber::builder(&raw.url)
+        .reconnect(
+            ReconnectPolicy::exponential()
+                .initial_delay(Duration::from_millis(50))
+                .jitter(0.0)
+                .max_attempts(4),
+        )
+        .build();
+    let mut errors = client.errors();
+    let closer = tokio::spawn(async move {
+        let mut accepted = 0;
+        loop {
+            let mut socket = raw.accept().await;
+            accepted += 1;
+            let _ = socket.close(None).await;
+            if accepted == 4 {
+                return accepted;
+            }
+        }
+    });
+    let start = std::time::Instant::now();
+    // Online for a moment, then gave up: either outcome is right for connect().
+    let _ = within("connect", client.connect()).await;
+    let gave_up = loop {
+        match within("an error", errors.next()).await.expect("open") {
+            ConnectionError::GaveUp { attempts } => break attempts,
+            other => assert!(
+                matches!(other, ConnectionError::ConnectionLost(_)),
+                "{other:?}"
+            ),
+        }
+    };
+    assert_eq!(gave_up, 4);
+    assert_eq!(within("the closer", closer).await.expect("task"), 4);
+    // Waits of 50, 100 and 200 ms between the four connections.
+    assert!(start.elapsed() >= Duration::from_millis(350));
 }

@@ -128,9 +128,9 @@ async fn supervise(shared: Arc<Shared>, mut run: Run) {
                 dialed.unwrap_or(Err(ConnectError::Timeout(options.connect_timeout)))
             }
         };
-        match dialed {
+        let failure = match dialed {
             Ok(ws) => {
-                attempt = 0;
+                let online_at = Instant::now();
                 match session::run(&shared, ws, &mut run).await {
                     SessionEnd::Stopped => break,
                     SessionEnd::Closed => shared.signals.set_state(ConnectionState::Offline),
@@ -143,6 +143,19 @@ async fn supervise(shared: Arc<Shared>, mut run: Run) {
                     return finish(&shared, &run, None);
                 }
                 run.outcome.send_replace(Outcome::Pending);
+                let online_for = online_at.elapsed();
+                if policy.is_stable(online_for) {
+                    // A connection that lasted resets the backoff: the next
+                    // attempt is number 1, immediate.
+                    attempt = 0;
+                    continue;
+                }
+                tracing::debug!(
+                    ?online_for,
+                    attempt,
+                    "the connection ended early: counted as a failed attempt"
+                );
+                ConnectError::ClosedEarly { online_for }
             }
             Err(error) => {
                 shared.signals.set_state(ConnectionState::Error);
@@ -150,27 +163,26 @@ async fn supervise(shared: Arc<Shared>, mut run: Run) {
                     attempt,
                     error: error.clone(),
                 });
-                let delay = if error.is_permanent() {
-                    None
-                } else {
-                    policy.delay_before(attempt + 1, jitter::unit())
-                };
-                let Some(delay) = delay else {
-                    if policy.is_enabled() && !error.is_permanent() {
-                        shared
-                            .signals
-                            .report(ConnectionError::GaveUp { attempts: attempt });
-                    }
+                if error.is_permanent() {
                     return finish(&shared, &run, Some(error));
-                };
-                tracing::debug!(?delay, next_attempt = attempt + 1, "waiting to reconnect");
-                tokio::select! {
-                    biased;
-                    _ = stopped(&mut run.stop) => break,
-                    () = tokio::time::sleep(delay) => {}
-                    () = run.kick.notified() => {}
                 }
+                error
             }
+        };
+        let Some(delay) = policy.delay_before(attempt + 1, jitter::unit()) else {
+            if policy.is_enabled() {
+                shared
+                    .signals
+                    .report(ConnectionError::GaveUp { attempts: attempt });
+            }
+            return finish(&shared, &run, Some(failure));
+        };
+        tracing::debug!(?delay, next_attempt = attempt + 1, "waiting to reconnect");
+        tokio::select! {
+            biased;
+            _ = stopped(&mut run.stop) => break,
+            () = tokio::time::sleep(delay) => {}
+            () = run.kick.notified() => {}
         }
     }
     // Stopped by `disconnect()`, `clean()` or the client being dropped; the

@@ -268,3 +268,43 @@ async fn disconnect_with_a_write_stuck_ends_at_the_close_timeout() {
     assert!(took <= close_timeout, "disconnect took {took:?}");
     assert_eq!(engine.state(), ConnectionState::Offline);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_server_that_drops_every_connection_at_once_is_redialled_with_backoff() {
+    let (script, mut servers) = Script::new(&[Step::Accept; 10]);
+    let engine = engine(&script, policy().max_attempts(5), Heartbeat::disabled());
+    let mut errors = engine.errors();
+    let dropper = tokio::spawn(async move { while servers.recv().await.is_some() {} });
+    let start = Instant::now();
+    // Online for a moment, then gave up: either outcome is right for connect().
+    let _ = engine.connect().await;
+    loop {
+        match errors.next().await.expect("open") {
+            ConnectionError::GaveUp { attempts } => break assert_eq!(attempts, 5),
+            ConnectionError::ConnectionLost(_) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    // Each early end counts as a failed attempt: the backoff schedule.
+    assert_eq!(script.attempts_since(start), [0, 100, 300, 700, 1500]);
+    assert_eq!(engine.state(), ConnectionState::Error);
+    dropper.abort();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_connection_that_lasted_min_uptime_resets_the_backoff() {
+    use Step::Accept;
+    let (script, mut servers) = Script::new(&[Accept, Accept, Accept]);
+    let policy = policy().min_uptime(Duration::from_secs(2));
+    let engine = engine(&script, policy, Heartbeat::disabled());
+    engine.connect().await.expect("connects");
+    let start = Instant::now();
+    // Lost at once: an early end, so the next attempt waits 100 ms.
+    drop(servers.recv().await.expect("first"));
+    let second = servers.recv().await.expect("second");
+    // Online for 2 s: stable, so after this loss the retry is immediate.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    drop(second);
+    let _third = servers.recv().await.expect("third");
+    assert_eq!(script.attempts_since(start)[1..], [100, 2100]);
+}
