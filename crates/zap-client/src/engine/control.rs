@@ -18,8 +18,14 @@ pub(crate) enum Outcome {
     Pending,
     /// Online.
     Online,
-    /// The supervisor gave up with this error.
+    /// The supervisor gave up with this error, or was stopped (`Aborted`).
     Failed(ConnectError),
+    /// The supervisor ended with its connection, after `online_for` online,
+    /// making no further attempt (no automatic reconnection).
+    Ended {
+        /// How long the connection was online.
+        online_for: Duration,
+    },
 }
 
 /// At most one supervisor task runs per client.

@@ -39,7 +39,17 @@ pub(crate) async fn run(shared: &Shared, ws: Ws, run: &mut Run) -> SessionEnd {
     };
     shared.signals.set_state(ConnectionState::Online);
     run.outcome.send_replace(Outcome::Online);
-    serve(shared, ws, &mut attached.out, &mut run.stop).await
+    let end = serve(shared, ws, &mut attached.out, &mut run.stop).await;
+    // No longer online: a `connect()` must not see `Online` from here on.
+    run.outcome.send_replace(Outcome::Pending);
+    shared.signals.set_state(match end {
+        SessionEnd::Stopped | SessionEnd::Closed => ConnectionState::Offline,
+        SessionEnd::Lost(_) => ConnectionState::Error,
+    });
+    // The state is set before the send queue is detached, so a refused
+    // send reports the state the connection ended in.
+    drop(attached);
+    end
 }
 
 /// The session's hold on the send path. Dropping it, when the session ends

@@ -24,52 +24,61 @@ pub(crate) struct Run {
 }
 
 /// Starts a supervisor unless one runs, then waits until it is online or
-/// gives up.
+/// gives up. A supervisor joined while its connection was ending (it ends
+/// with [`Outcome::Ended`]) does not count: a new one is started.
 pub(crate) async fn connect(shared: &Arc<Shared>) -> Result<(), ConnectError> {
-    let mut outcome = {
-        let _serial = shared.control.lifecycle.lock().await;
-        let mut control = shared.control.lock();
-        if control.cleaned {
-            return Err(ConnectError::Cleaned);
-        }
-        match &control.running {
-            Some(running) => {
-                running.kick.notify_waiters();
-                running.outcome.clone()
+    loop {
+        let (mut outcome, started) = join_or_start(shared).await?;
+        let settled = outcome
+            .wait_for(|outcome| !matches!(outcome, Outcome::Pending))
+            .await
+            .map(|outcome| outcome.clone());
+        return match settled {
+            Ok(Outcome::Online) => Ok(()),
+            Ok(Outcome::Failed(error)) => Err(error),
+            Ok(Outcome::Ended { online_for }) if started => {
+                Err(ConnectError::ClosedEarly { online_for })
             }
-            None => {
-                control.generation += 1;
-                let (stop_tx, stop) = watch::channel(None);
-                let (outcome_tx, outcome) = watch::channel(Outcome::Pending);
-                let kick = Arc::new(Notify::new());
-                let run = Run {
-                    generation: control.generation,
-                    stop,
-                    kick: Arc::clone(&kick),
-                    outcome: outcome_tx,
-                };
-                shared.link.hold(true);
-                let task = tokio::spawn(supervise(Arc::clone(shared), run));
-                control.running = Some(Running {
-                    generation: control.generation,
-                    stop: stop_tx,
-                    kick,
-                    outcome: outcome.clone(),
-                    task,
-                });
-                outcome
-            }
-        }
-    };
-    let settled = outcome
-        .wait_for(|outcome| !matches!(outcome, Outcome::Pending))
-        .await
-        .map(|outcome| outcome.clone());
-    match settled {
-        Ok(Outcome::Online) => Ok(()),
-        Ok(Outcome::Failed(error)) => Err(error),
-        Ok(Outcome::Pending) | Err(_) => Err(ConnectError::Aborted),
+            Ok(Outcome::Ended { .. }) => continue,
+            Ok(Outcome::Pending) | Err(_) => Err(ConnectError::Aborted),
+        };
     }
+}
+
+/// The outcome of the running supervisor, or of a new one; `true` when
+/// this call started it.
+async fn join_or_start(
+    shared: &Arc<Shared>,
+) -> Result<(watch::Receiver<Outcome>, bool), ConnectError> {
+    let _serial = shared.control.lifecycle.lock().await;
+    let mut control = shared.control.lock();
+    if control.cleaned {
+        return Err(ConnectError::Cleaned);
+    }
+    if let Some(running) = &control.running {
+        running.kick.notify_waiters();
+        return Ok((running.outcome.clone(), false));
+    }
+    control.generation += 1;
+    let (stop_tx, stop) = watch::channel(None);
+    let (outcome_tx, outcome) = watch::channel(Outcome::Pending);
+    let kick = Arc::new(Notify::new());
+    let run = Run {
+        generation: control.generation,
+        stop,
+        kick: Arc::clone(&kick),
+        outcome: outcome_tx,
+    };
+    shared.link.hold(true);
+    let task = tokio::spawn(supervise(Arc::clone(shared), run));
+    control.running = Some(Running {
+        generation: control.generation,
+        stop: stop_tx,
+        kick,
+        outcome: outcome.clone(),
+        task,
+    });
+    Ok((outcome, true))
 }
 
 /// How long past its deadline a stopping connection may take to end on its
@@ -131,19 +140,17 @@ async fn supervise(shared: Arc<Shared>, mut run: Run) {
         let failure = match dialed {
             Ok(ws) => {
                 let online_at = Instant::now();
+                // The session publishes `Pending` and the new state as soon
+                // as the connection ends.
                 match session::run(&shared, ws, &mut run).await {
                     SessionEnd::Stopped => break,
-                    SessionEnd::Closed => shared.signals.set_state(ConnectionState::Offline),
-                    SessionEnd::Lost(error) => {
-                        shared.signals.set_state(ConnectionState::Error);
-                        shared.signals.report(error);
-                    }
+                    SessionEnd::Closed => {}
+                    SessionEnd::Lost(error) => shared.signals.report(error),
                 }
-                if !policy.is_enabled() {
-                    return finish(&shared, &run, None);
-                }
-                run.outcome.send_replace(Outcome::Pending);
                 let online_for = online_at.elapsed();
+                if !policy.is_enabled() {
+                    return finish(&shared, &run, Outcome::Ended { online_for });
+                }
                 if policy.is_stable(online_for) {
                     // A connection that lasted resets the backoff: the next
                     // attempt is number 1, immediate.
@@ -164,7 +171,7 @@ async fn supervise(shared: Arc<Shared>, mut run: Run) {
                     error: error.clone(),
                 });
                 if error.is_permanent() {
-                    return finish(&shared, &run, Some(error));
+                    return finish(&shared, &run, Outcome::Failed(error));
                 }
                 error
             }
@@ -175,7 +182,7 @@ async fn supervise(shared: Arc<Shared>, mut run: Run) {
                     .signals
                     .report(ConnectionError::GaveUp { attempts: attempt });
             }
-            return finish(&shared, &run, Some(failure));
+            return finish(&shared, &run, Outcome::Failed(failure));
         };
         tracing::debug!(?delay, next_attempt = attempt + 1, "waiting to reconnect");
         tokio::select! {
@@ -187,14 +194,16 @@ async fn supervise(shared: Arc<Shared>, mut run: Run) {
     }
     // Stopped by `disconnect()`, `clean()` or the client being dropped; the
     // caller already removed this supervisor from `Control`.
+    run.outcome
+        .send_replace(Outcome::Failed(ConnectError::Aborted));
     shared.signals.set_state(ConnectionState::Offline);
     discard_outbox(&shared);
 }
 
 /// Ends a supervisor that stops on its own: discards the outbox, removes
-/// itself from `Control` and publishes its outcome in one step, so a
+/// itself from `Control` and publishes its final outcome in one step, so a
 /// `connect()` either joins it before or starts a new one after.
-fn finish(shared: &Shared, run: &Run, failure: Option<ConnectError>) {
+fn finish(shared: &Shared, run: &Run, outcome: Outcome) {
     discard_outbox(shared);
     let mut control = shared.control.lock();
     if control
@@ -204,9 +213,7 @@ fn finish(shared: &Shared, run: &Run, failure: Option<ConnectError>) {
     {
         control.running = None;
     }
-    if let Some(error) = failure {
-        run.outcome.send_replace(Outcome::Failed(error));
-    }
+    run.outcome.send_replace(outcome);
 }
 
 fn discard_outbox(shared: &Shared) {

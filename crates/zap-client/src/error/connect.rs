@@ -54,12 +54,13 @@ pub enum ConnectError {
     /// The attempt took longer than the connect timeout.
     #[error("connection attempt timed out after {0:?}")]
     Timeout(Duration),
-    /// The WebSocket opened, but the connection ended after `online_for`,
-    /// before the policy's [`min_uptime`](crate::ReconnectPolicy::min_uptime),
-    /// and the [`ReconnectPolicy`](crate::ReconnectPolicy) then gave up. The
-    /// server accepts connections and drops them at once (overloaded, or
-    /// refusing this client after the handshake): check its logs; retrying
-    /// later may help.
+    /// The WebSocket opened, but the connection ended (after `online_for`)
+    /// before `connect()` returned, and no further attempt followed: either
+    /// the policy makes none ([`ReconnectPolicy::never`](crate::ReconnectPolicy::never)),
+    /// or it gave up because each connection ended before its
+    /// [`min_uptime`](crate::ReconnectPolicy::min_uptime). The server
+    /// accepts connections and drops them (overloaded, or refusing this
+    /// client after the handshake): check its logs; retrying later may help.
     #[error("the connection ended {online_for:?} after it opened")]
     ClosedEarly {
         /// How long the connection was online.
