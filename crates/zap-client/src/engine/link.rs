@@ -18,9 +18,18 @@ pub(crate) struct Link {
     outbox_capacity: usize,
 }
 
+/// A frame in the live send queue. Request frames are tagged: they are
+/// never put back into the outbox, since their caller has been told the
+/// connection was lost (requests never wait in the outbox).
+#[derive(Debug)]
+pub(crate) struct Queued {
+    pub(crate) frame: Frame,
+    pub(crate) request: bool,
+}
+
 #[derive(Debug, Default)]
 struct Inner {
-    live: Option<mpsc::Sender<Frame>>,
+    live: Option<mpsc::Sender<Queued>>,
     outbox: VecDeque<Frame>,
     holding: bool,
     closed: bool,
@@ -46,7 +55,11 @@ impl Link {
             return Err(SendError::Cleaned);
         }
         if let Some(live) = &inner.live {
-            return live.try_send(frame).map_err(|_| SendError::Full {
+            let queued = Queued {
+                frame,
+                request: false,
+            };
+            return live.try_send(queued).map_err(|_| SendError::Full {
                 capacity: self.queue_capacity,
             });
         }
@@ -67,9 +80,15 @@ impl Link {
         let inner = self.lock();
         match (&inner.live, inner.closed) {
             (_, true) => Err(SendError::Cleaned),
-            (Some(live), false) => live.try_send(frame).map_err(|_| SendError::Full {
-                capacity: self.queue_capacity,
-            }),
+            (Some(live), false) => {
+                let queued = Queued {
+                    frame,
+                    request: true,
+                };
+                live.try_send(queued).map_err(|_| SendError::Full {
+                    capacity: self.queue_capacity,
+                })
+            }
             (None, false) => Err(SendError::NotOnline { state }),
         }
     }
@@ -93,7 +112,7 @@ impl Link {
     /// held in the outbox, in one step. The session writes them before
     /// anything from `tx`, so held events go out in order and before any
     /// event sent after going online.
-    pub(crate) fn open(&self, tx: mpsc::Sender<Frame>) -> Vec<Frame> {
+    pub(crate) fn open(&self, tx: mpsc::Sender<Queued>) -> Vec<Frame> {
         let mut inner = self.lock();
         inner.live = Some(tx);
         inner.outbox.drain(..).collect()

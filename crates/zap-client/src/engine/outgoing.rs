@@ -13,10 +13,12 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message};
 use zap_protocol::Frame;
 
+use super::link::Queued;
+
 /// One thing to write.
 #[derive(Debug)]
 enum Item {
-    Event(Frame),
+    Frame(Queued),
     Ping,
     Close,
 }
@@ -24,7 +26,7 @@ enum Item {
 impl Item {
     fn into_message(self) -> Message {
         match self {
-            Item::Event(frame) => Message::text(frame.as_str()),
+            Item::Frame(queued) => Message::text(queued.frame.as_str()),
             Item::Ping => Message::Ping(Bytes::new()),
             Item::Close => Message::Close(Some(CloseFrame {
                 code: CloseCode::Normal,
@@ -43,7 +45,7 @@ pub(crate) struct Outgoing {
     /// Events held in the outbox during the attempt: written first, in order.
     backlog: VecDeque<Frame>,
     /// The live send queue.
-    queue: mpsc::Receiver<Frame>,
+    queue: mpsc::Receiver<Queued>,
     queue_open: bool,
     /// Taken from above, waiting for the socket to accept it.
     next: Option<Item>,
@@ -56,7 +58,7 @@ pub(crate) struct Outgoing {
 }
 
 impl Outgoing {
-    pub(crate) fn new(backlog: Vec<Frame>, queue: mpsc::Receiver<Frame>) -> Self {
+    pub(crate) fn new(backlog: Vec<Frame>, queue: mpsc::Receiver<Queued>) -> Self {
         Outgoing {
             backlog: backlog.into(),
             queue,
@@ -153,11 +155,12 @@ impl Outgoing {
             return Some(Item::Ping);
         }
         if let Some(frame) = self.backlog.pop_front() {
-            return Some(Item::Event(frame));
+            let request = false;
+            return Some(Item::Frame(Queued { frame, request }));
         }
         if self.queue_open {
             match self.queue.poll_recv(cx) {
-                Poll::Ready(Some(frame)) => return Some(Item::Event(frame)),
+                Poll::Ready(Some(queued)) => return Some(Item::Frame(queued)),
                 Poll::Ready(None) => self.queue_open = false,
                 Poll::Pending => return None,
             }
@@ -170,16 +173,31 @@ impl Outgoing {
     }
 
     /// The events that were accepted but not handed to the socket, oldest
-    /// first. Call once the queue's sender is gone.
+    /// first. Request frames are left out (their callers fail with
+    /// `ConnectionLost`). Call once the queue's sender is gone.
     pub(crate) fn unsent(&mut self) -> Vec<Frame> {
         let mut unsent = Vec::new();
-        if let Some(Item::Event(frame)) = self.next.take() {
-            unsent.push(frame);
+        let mut requests = 0;
+        let mut keep = |queued: Queued| {
+            if queued.request {
+                requests += 1;
+            } else {
+                unsent.push(queued.frame);
+            }
+        };
+        if let Some(Item::Frame(queued)) = self.next.take() {
+            keep(queued);
         }
-        unsent.extend(self.backlog.drain(..));
+        let request = false;
+        self.backlog
+            .drain(..)
+            .for_each(|frame| keep(Queued { frame, request }));
         self.queue.close();
-        while let Ok(frame) = self.queue.try_recv() {
-            unsent.push(frame);
+        while let Ok(queued) = self.queue.try_recv() {
+            keep(queued);
+        }
+        if requests > 0 {
+            tracing::debug!(requests, "unsent requests dropped with their connection");
         }
         unsent
     }

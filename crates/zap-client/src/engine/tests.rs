@@ -308,3 +308,52 @@ async fn a_connection_that_lasted_min_uptime_resets_the_backoff() {
     let _third = servers.recv().await.expect("third");
     assert_eq!(script.attempts_since(start)[1..], [100, 2100]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_request_queued_when_the_connection_is_lost_is_not_resent() {
+    use Step::Accept;
+    let (script, mut servers) = Script::new(&[Accept, Accept]);
+    let mut options = Options::new("ws://scripted/");
+    options.reconnect = policy().min_uptime(Duration::ZERO);
+    options.heartbeat = Heartbeat::disabled();
+    options.outbox = 16;
+    let engine = Arc::new(Engine::with_dialer(options, Box::new(Arc::clone(&script))));
+    let mut states = engine.states();
+    engine.connect().await.expect("connects");
+    let first = servers.recv().await.expect("server half, not read yet");
+    // Fill the pipe so that what follows stays in the send queue.
+    for _ in 0..4 {
+        engine.send_event("big", &big(), None).expect("queued");
+    }
+    let request = tokio::spawn({
+        let engine = Arc::clone(&engine);
+        async move { engine.request("ask", &1, None).await }
+    });
+    engine.send_event("after", &2, None).expect("queued");
+    tokio::task::yield_now().await;
+
+    drop(first); // the connection is lost
+    let error = request.await.expect("task").expect_err("lost");
+    assert!(
+        matches!(error, crate::RequestError::ConnectionLost),
+        "{error:?}"
+    );
+    let mut second = servers.recv().await.expect("reconnected");
+    while states.next().await != Some(ConnectionState::Online) {}
+    engine.send_event("end", &3, None).expect("sent");
+    let mut names = Vec::new();
+    while let Some(Ok(message)) = second.next().await {
+        if let Ok(text) = message.to_text() {
+            let event = zap_protocol::decode(text).expect("event");
+            names.push(event.event_name().to_owned());
+            if event.event_name() == "end" {
+                break;
+            }
+        }
+    }
+    // Events that were not written are put back and sent again; the
+    // request, whose caller was told the connection was lost, is not.
+    assert!(!names.contains(&"ask".to_owned()), "{names:?}");
+    assert_eq!(names.last().map(String::as_str), Some("end"));
+    assert!(names.contains(&"after".to_owned()), "{names:?}");
+}
