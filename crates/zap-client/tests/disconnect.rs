@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use common::{RawServer, flood, within};
 use futures_util::StreamExt;
 use tokio_tungstenite::tungstenite::Message;
-use zap_client::{ConnectionState, Heartbeat, ZapSubscriber};
+use zap_client::{ConnectionError, ConnectionState, Heartbeat, ZapSubscriber};
 
 #[tokio::test]
 async fn disconnect_returns_within_the_close_timeout_when_the_server_stops_reading() {
@@ -21,6 +21,7 @@ async fn disconnect_returns_within_the_close_timeout_when_the_server_stops_readi
         .build();
     let (connected, _not_reading) = tokio::join!(client.connect(), raw.accept());
     connected.expect("connects");
+    let mut errors = client.errors();
     flood(&client, 32);
 
     let start = Instant::now();
@@ -32,6 +33,12 @@ async fn disconnect_returns_within_the_close_timeout_when_the_server_stops_readi
         "took {took:?}"
     );
     assert_eq!(client.current_state(), ConnectionState::Offline);
+    // What could not be written in time is counted.
+    let error = within("the report", errors.next()).await.expect("open");
+    assert!(
+        matches!(error, ConnectionError::EventsDropped { count } if count > 0),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]

@@ -124,7 +124,9 @@ impl Link {
     }
 
     /// Puts events that were accepted but not written back at the front of
-    /// the outbox while reconnecting with an outbox; otherwise drops them.
+    /// the outbox while reconnecting with an outbox, keeping its capacity:
+    /// past it the newest are dropped (as a full outbox refuses new events).
+    /// Without an outbox, or when the client stops trying, all are dropped.
     /// Returns how many were dropped.
     pub(crate) fn put_back(&self, frames: Vec<Frame>) -> usize {
         let mut inner = self.lock();
@@ -134,7 +136,9 @@ impl Link {
         for frame in frames.into_iter().rev() {
             inner.outbox.push_front(frame);
         }
-        0
+        let dropped = inner.outbox.len().saturating_sub(self.outbox_capacity);
+        inner.outbox.truncate(self.outbox_capacity);
+        dropped
     }
 
     /// No more sending, for good (the outbox was already discarded when
@@ -144,5 +148,48 @@ impl Link {
         inner.closed = true;
         inner.live = None;
         inner.outbox.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frames(names: &[&str]) -> Vec<Frame> {
+        names
+            .iter()
+            .map(|name| zap_protocol::encode(name, &(), None).expect("encodes"))
+            .collect()
+    }
+
+    fn outbox(link: &Link) -> Vec<String> {
+        let inner = link.lock();
+        let events = inner
+            .outbox
+            .iter()
+            .map(|frame| zap_protocol::decode(frame.as_str()));
+        events
+            .map(|event| event.expect("event").event_name().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn putting_back_keeps_the_outbox_capacity_and_drops_the_newest() {
+        let link = Link::new(8, 3);
+        link.hold(true);
+        link.send(frames(&["new"]).remove(0), ConnectionState::Error)
+            .expect("held");
+        let dropped = link.put_back(frames(&["a", "b", "c", "d"]));
+        assert_eq!(dropped, 2);
+        assert_eq!(outbox(&link), ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn without_an_outbox_everything_put_back_is_dropped() {
+        let link = Link::new(8, 0);
+        link.hold(true);
+        assert_eq!(link.put_back(frames(&["a", "b"])), 2);
+        let link = Link::new(8, 4);
+        assert_eq!(link.put_back(frames(&["a"])), 1, "not holding");
     }
 }

@@ -24,7 +24,7 @@ pub(crate) enum SessionEnd {
     Stopped,
     /// Closed cleanly by the server.
     Closed,
-    /// Lost without a close handshake.
+    /// Lost without a close handshake (already reported).
     Lost(ConnectionError),
 }
 
@@ -42,10 +42,15 @@ pub(crate) async fn run(shared: &Shared, ws: Ws, run: &mut Run) -> SessionEnd {
     let end = serve(shared, ws, &mut attached.out, &mut run.stop).await;
     // No longer online: a `connect()` must not see `Online` from here on.
     run.outcome.send_replace(Outcome::Pending);
-    shared.signals.set_state(match end {
-        SessionEnd::Stopped | SessionEnd::Closed => ConnectionState::Offline,
-        SessionEnd::Lost(_) => ConnectionState::Error,
-    });
+    match &end {
+        SessionEnd::Stopped | SessionEnd::Closed => {
+            shared.signals.set_state(ConnectionState::Offline);
+        }
+        SessionEnd::Lost(error) => {
+            shared.signals.set_state(ConnectionState::Error);
+            shared.signals.report(error.clone());
+        }
+    }
     // The state is set before the send queue is detached, so a refused
     // send reports the state the connection ended in.
     drop(attached);
@@ -54,7 +59,8 @@ pub(crate) async fn run(shared: &Shared, ws: Ws, run: &mut Run) -> SessionEnd {
 
 /// The session's hold on the send path. Dropping it, when the session ends
 /// or when its task is aborted, detaches the send queue, puts what was not
-/// written back into the outbox (or drops it), and fails waiting requests.
+/// written back into the outbox (or drops it, reported as
+/// [`ConnectionError::EventsDropped`]), and fails waiting requests.
 struct Attached<'a> {
     shared: &'a Shared,
     out: Outgoing,
@@ -63,9 +69,11 @@ struct Attached<'a> {
 impl Drop for Attached<'_> {
     fn drop(&mut self) {
         self.shared.link.detach();
-        let dropped = self.shared.link.put_back(self.out.unsent());
-        if dropped > 0 {
-            tracing::warn!(dropped, "events queued for a lost connection were dropped");
+        let count = self.shared.link.put_back(self.out.unsent());
+        if count > 0 {
+            self.shared
+                .signals
+                .report(ConnectionError::EventsDropped { count });
         }
         self.shared.pending.fail_all();
     }

@@ -140,12 +140,11 @@ async fn supervise(shared: Arc<Shared>, mut run: Run) {
         let failure = match dialed {
             Ok(ws) => {
                 let online_at = Instant::now();
-                // The session publishes `Pending` and the new state as soon
-                // as the connection ends.
+                // The session publishes `Pending`, the new state and the
+                // error as soon as the connection ends.
                 match session::run(&shared, ws, &mut run).await {
                     SessionEnd::Stopped => break,
-                    SessionEnd::Closed => {}
-                    SessionEnd::Lost(error) => shared.signals.report(error),
+                    SessionEnd::Closed | SessionEnd::Lost(_) => {}
                 }
                 let online_for = online_at.elapsed();
                 if !policy.is_enabled() {

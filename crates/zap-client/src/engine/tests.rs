@@ -357,3 +357,35 @@ async fn a_request_queued_when_the_connection_is_lost_is_not_resent() {
     assert_eq!(names.last().map(String::as_str), Some("end"));
     assert!(names.contains(&"after".to_owned()), "{names:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn events_that_do_not_fit_the_outbox_after_a_loss_are_reported() {
+    use Step::Accept;
+    let (script, mut servers) = Script::new(&[Accept, Accept]);
+    let mut options = Options::new("ws://scripted/");
+    options.reconnect = policy();
+    options.heartbeat = Heartbeat::disabled();
+    options.outbox = 2;
+    let engine = Engine::with_dialer(options, Box::new(Arc::clone(&script)));
+    let mut errors = engine.errors();
+    engine.connect().await.expect("connects");
+    let first = servers.recv().await.expect("server half, not read");
+    for _ in 0..4 {
+        engine.send_event("big", &big(), None).expect("queued");
+    }
+    for n in 0..5 {
+        engine.send_event("small", &n, None).expect("queued");
+    }
+    tokio::task::yield_now().await;
+    drop(first);
+    let dropped = loop {
+        match errors.next().await.expect("open") {
+            ConnectionError::EventsDropped { count } => break count,
+            ConnectionError::ConnectionLost(_) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    // At least the five small events and two big ones were still queued;
+    // two of them fit the outbox.
+    assert!(dropped >= 5, "{dropped}");
+}

@@ -57,6 +57,16 @@ pub enum ConnectionError {
         /// How many attempts were made.
         attempts: u32,
     },
+    /// Events accepted by `send_event` were dropped without being written:
+    /// the connection ended first and the outbox could not keep them (it is
+    /// disabled, no reconnection follows, or it is full: the newest are
+    /// dropped), or `disconnect()` could not write them within the close
+    /// timeout. Send them again once online if they matter.
+    #[error("{count} events accepted for sending were dropped unsent")]
+    EventsDropped {
+        /// How many events were dropped.
+        count: usize,
+    },
     /// Events held in the outbox were discarded, because the client stopped
     /// reconnecting (`disconnect()`, `clean()`, or giving up).
     #[error("{count} events in the outbox were discarded")]
