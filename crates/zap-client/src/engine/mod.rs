@@ -37,8 +37,8 @@ use control::Control;
 use dial::{Dial, NetDialer};
 use link::Link;
 use pending::Pending;
-pub(crate) use registry::Filter;
 use registry::Registry;
+pub(crate) use registry::{Filter, Registration};
 use signals::Signals;
 
 /// Everything the client faces and the supervisor task share.
