@@ -10,10 +10,10 @@
 mod clock;
 mod control;
 mod dial;
-mod jitter;
 mod link;
 mod outgoing;
 mod pending;
+mod random;
 mod registry;
 mod session;
 mod signals;
@@ -68,7 +68,7 @@ impl Engine {
             signals: Signals::new(),
             registry: Registry::new(options.subscription_capacity),
             link: Link::new(options.send_queue, options.outbox),
-            pending: Pending::default(),
+            pending: Pending::new(),
             control: Control::default(),
             dialer,
             options,

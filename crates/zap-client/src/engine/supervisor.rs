@@ -10,7 +10,7 @@ use tokio::time::Instant;
 use super::Shared;
 use super::clock::after;
 use super::control::{Outcome, Running};
-use super::jitter;
+use super::random;
 use super::session::{self, SessionEnd};
 use crate::{ConnectError, ConnectionError, ConnectionState};
 
@@ -175,7 +175,7 @@ async fn supervise(shared: Arc<Shared>, mut run: Run) {
                 error
             }
         };
-        let Some(delay) = policy.delay_before(attempt + 1, jitter::unit()) else {
+        let Some(delay) = policy.delay_before(attempt + 1, random::unit()) else {
             if policy.is_enabled() {
                 shared
                     .signals
