@@ -29,7 +29,9 @@
 //!   [`on_any_event`](ZapConsumer::on_any_event), [`on_connected`](ZapConsumer::on_connected),
 //!   [`on_disconnected`](ZapConsumer::on_disconnected),
 //!   [`on_connection_state_changed`](ZapConsumer::on_connection_state_changed),
-//!   [`on_error`](ZapConsumer::on_error).
+//!   [`on_error`](ZapConsumer::on_error); a callback that needs the client
+//!   captures [`ZapConsumer::downgrade`] ([`WeakZapConsumer`]), not a clone,
+//!   which would keep the client alive until `clean()`.
 //!
 //! Both: `connect()` (also to reconnect), `disconnect()`, `clean()`,
 //! `send_event()`, `request()`, `is_connected()`, `current_state()`.
@@ -69,6 +71,7 @@ mod state;
 mod state_stream;
 mod subscriber;
 mod subscription;
+mod weak;
 
 pub use config::{ClientBuilder, Heartbeat, ReconnectPolicy};
 #[cfg(feature = "tls")]
@@ -80,6 +83,7 @@ pub use state::ConnectionState;
 pub use state_stream::StateStream;
 pub use subscriber::ZapSubscriber;
 pub use subscription::Subscription;
+pub use weak::WeakZapConsumer;
 pub use zap_protocol::{DecodeError, EventData, Headers, Payload};
 
 /// The code blocks of this crate's README, compiled as doc tests.

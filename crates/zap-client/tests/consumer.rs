@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{RawServer, server, within};
-use futures_util::SinkExt;
+use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
@@ -174,4 +174,46 @@ async fn clean_ends_every_callback() {
     // Registering after clean is harmless: the callback never runs.
     consumer.on_event("e", |_| -> () { panic!("must not run") });
     tokio::time::sleep(Duration::from_millis(10)).await;
+}
+
+#[tokio::test]
+async fn a_callback_holding_a_weak_consumer_does_not_keep_it_alive() {
+    let mut raw = RawServer::start().await;
+    let consumer = ZapConsumer::new(&raw.url);
+    let weak = consumer.downgrade();
+    let (tx, mut ended) = mpsc::unbounded_channel();
+    let guard = DropSignal(tx);
+    consumer.on_event("ping", move |_| {
+        let _keep = &guard;
+        if let Some(consumer) = weak.upgrade() {
+            consumer.send_event("pong", (), None).expect("sent");
+        }
+    });
+    let (connected, mut socket) = tokio::join!(consumer.connect(), raw.accept());
+    connected.expect("connects");
+    socket
+        .send(Message::text(r#"{"eventName":"ping","payload":null}"#))
+        .await
+        .expect("sends");
+    // The callback reaches the client through its weak handle.
+    let pong = loop {
+        match within("the pong", socket.next()).await {
+            Some(Ok(Message::Text(text))) => break text.to_string(),
+            Some(Ok(_)) => {}
+            other => panic!("socket ended: {other:?}"),
+        }
+    };
+    assert!(pong.contains("pong"), "{pong}");
+
+    // Dropping the last handle closes the connection and ends the callback.
+    // (Reading on after the close frame sends the server's answer.)
+    drop(consumer);
+    loop {
+        match within("the close", socket.next()).await {
+            None | Some(Err(_)) => break,
+            Some(Ok(_)) => {}
+        }
+    }
+    drop(socket); // the server ends the TCP connection
+    recv(&mut ended).await;
 }
