@@ -55,6 +55,10 @@
 //! | --- | --- |
 //! | `tls` | `wss://` through rustls (ring provider), trusting the roots of a `TlsConfig` |
 //! | `tls-webpki-roots` | `tls`, trusting Mozilla's roots by default |
+//! | `tls-native-roots` | `tls`, trusting the operating system's roots by default (before Mozilla's when both are on) |
+//!
+//! With `tls`, [`rustls`] is the rustls this crate uses, re-exported to build
+//! a [`TlsConfig::from_rustls`] without guessing its version.
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
@@ -85,6 +89,11 @@ pub use subscriber::ZapSubscriber;
 pub use subscription::Subscription;
 pub use weak::WeakZapConsumer;
 pub use zap_protocol::{DecodeError, EventData, Headers, Payload};
+
+/// The rustls crate this client is built with (feature `tls`), for
+/// [`TlsConfig::from_rustls`]: client certificates, custom verifiers.
+#[cfg(feature = "tls")]
+pub use tokio_rustls::rustls;
 
 /// The code blocks of this crate's README, compiled as doc tests.
 #[cfg(doctest)]

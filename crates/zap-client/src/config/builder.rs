@@ -129,8 +129,9 @@ impl<C> ClientBuilder<C> {
     }
 
     /// How to trust the server of a `wss://` URL (the `tls` feature). Without
-    /// it, `wss://` uses Mozilla's roots when the `tls-webpki-roots` feature
-    /// is on, and fails with [`ConnectError::Tls`] otherwise.
+    /// it, `wss://` uses the operating system's roots when the
+    /// `tls-native-roots` feature is on, else Mozilla's when
+    /// `tls-webpki-roots` is on, and fails with [`ConnectError::Tls`] otherwise.
     #[cfg(feature = "tls")]
     pub fn tls(mut self, config: crate::TlsConfig) -> Self {
         self.options.tls = Some(config);
