@@ -126,8 +126,11 @@ impl ZapConsumer {
         F: Fn() -> R + Send + Sync + 'static,
         R: Reaction<M>,
     {
+        // Subscribe first, then read the state: a change in between is
+        // seen by the stream, not lost.
+        let states = self.engine.states();
         let mut was_online = self.engine.state().is_online();
-        let ended = self.engine.states().filter(move |state| {
+        let ended = states.filter(move |state| {
             let ended = was_online && !state.is_online();
             was_online = state.is_online();
             std::future::ready(ended)

@@ -51,7 +51,8 @@ pub(crate) struct Running {
     /// Set to the instant by which the connection must be closed, to stop;
     /// dropping it stops too.
     pub(crate) stop: watch::Sender<Option<Instant>>,
-    /// Cuts a backoff wait short (a `connect()` call during reconnection).
+    /// Cuts a backoff wait short (a `connect()` call during reconnection);
+    /// `notify_one`, so a call made while dialing still cuts the next wait.
     pub(crate) kick: Arc<Notify>,
     pub(crate) outcome: watch::Receiver<Outcome>,
     pub(crate) task: JoinHandle<()>,

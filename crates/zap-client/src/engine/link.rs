@@ -48,8 +48,14 @@ impl Link {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Queues `frame` for the socket, or holds it in the outbox.
-    pub(crate) fn send(&self, frame: Frame, state: ConnectionState) -> Result<(), SendError> {
+    /// Queues `frame` for the socket, or holds it in the outbox. `state` is
+    /// read under the link's lock, for the error: a session sets its end
+    /// state before it detaches the queue, so a refusal never says `Online`.
+    pub(crate) fn send(
+        &self,
+        frame: Frame,
+        state: impl FnOnce() -> ConnectionState,
+    ) -> Result<(), SendError> {
         let mut inner = self.lock();
         if inner.closed {
             return Err(SendError::Cleaned);
@@ -64,7 +70,7 @@ impl Link {
             });
         }
         if !inner.holding || self.outbox_capacity == 0 {
-            return Err(SendError::NotOnline { state });
+            return Err(SendError::NotOnline { state: state() });
         }
         if inner.outbox.len() >= self.outbox_capacity {
             return Err(SendError::Full {
@@ -76,7 +82,11 @@ impl Link {
     }
 
     /// Queues `frame` only if online (requests never wait in the outbox).
-    pub(crate) fn send_live(&self, frame: Frame, state: ConnectionState) -> Result<(), SendError> {
+    pub(crate) fn send_live(
+        &self,
+        frame: Frame,
+        state: impl FnOnce() -> ConnectionState,
+    ) -> Result<(), SendError> {
         let inner = self.lock();
         match (&inner.live, inner.closed) {
             (_, true) => Err(SendError::Cleaned),
@@ -89,7 +99,7 @@ impl Link {
                     capacity: self.queue_capacity,
                 })
             }
-            (None, false) => Err(SendError::NotOnline { state }),
+            (None, false) => Err(SendError::NotOnline { state: state() }),
         }
     }
 
@@ -177,7 +187,7 @@ mod tests {
     fn putting_back_keeps_the_outbox_capacity_and_drops_the_newest() {
         let link = Link::new(8, 3);
         link.hold(true);
-        link.send(frames(&["new"]).remove(0), ConnectionState::Error)
+        link.send(frames(&["new"]).remove(0), || ConnectionState::Error)
             .expect("held");
         let dropped = link.put_back(frames(&["a", "b", "c", "d"]));
         assert_eq!(dropped, 2);

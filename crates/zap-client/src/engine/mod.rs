@@ -106,7 +106,7 @@ impl Engine {
         headers: Option<&Headers>,
     ) -> Result<(), SendError> {
         let frame = encode(event_name, payload, headers)?;
-        self.shared.link.send(frame, self.state())
+        self.shared.link.send(frame, || self.state())
     }
 
     pub(crate) async fn request<P: Serialize + ?Sized>(
@@ -120,7 +120,7 @@ impl Engine {
         let mut headers = Headers::new();
         headers.insert(REQUEST_ID_HEADER.to_owned(), ticket.id().into());
         let frame = encode(event_name, payload, Some(&headers)).map_err(SendError::from)?;
-        self.shared.link.send_live(frame, self.state())?;
+        self.shared.link.send_live(frame, || self.state())?;
         match tokio::time::timeout(timeout, ticket.reply()).await {
             Ok(Some(reply)) => Ok(reply),
             Ok(None) => Err(RequestError::ConnectionLost),

@@ -40,6 +40,9 @@ pub(crate) async fn run(shared: &Shared, ws: Ws, run: &mut Run) -> SessionEnd {
     shared.signals.set_state(ConnectionState::Online);
     run.outcome.send_replace(Outcome::Online);
     let end = serve(shared, ws, &mut attached.out, &mut run.stop).await;
+    // A `connect()` that kicked while online got `Online`: its kick must not
+    // cut the next backoff wait short. Those from now on wait, and count.
+    run.forget_kicks();
     // No longer online: a `connect()` must not see `Online` from here on.
     run.outcome.send_replace(Outcome::Pending);
     match &end {

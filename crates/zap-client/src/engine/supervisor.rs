@@ -23,6 +23,13 @@ pub(crate) struct Run {
     pub(crate) outcome: watch::Sender<Outcome>,
 }
 
+impl Run {
+    /// Drops a pending kick, if any.
+    pub(crate) fn forget_kicks(&self) {
+        let _pending = futures_util::FutureExt::now_or_never(self.kick.notified());
+    }
+}
+
 /// Starts a supervisor unless one runs, then waits until it is online or
 /// gives up. A supervisor joined while its connection was ending (it ends
 /// with [`Outcome::Ended`]) does not count: a new one is started.
@@ -56,7 +63,8 @@ async fn join_or_start(
         return Err(ConnectError::Cleaned);
     }
     if let Some(running) = &control.running {
-        running.kick.notify_waiters();
+        // A permit: kept if the supervisor is not waiting yet (dialing).
+        running.kick.notify_one();
         return Ok((running.outcome.clone(), false));
     }
     control.generation += 1;

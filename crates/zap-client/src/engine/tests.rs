@@ -23,6 +23,8 @@ use crate::{ConnectError, ConnectionError, ConnectionState, Heartbeat, Reconnect
 #[derive(Debug, Clone, Copy)]
 enum Step {
     Refuse,
+    /// Refuses after a second (a dial in progress).
+    SlowRefuse,
     Accept,
 }
 
@@ -68,6 +70,12 @@ impl Dial for Arc<Script> {
                 Step::Refuse => Err(ConnectError::Io(Arc::new(io::Error::from(
                     io::ErrorKind::ConnectionRefused,
                 )))),
+                Step::SlowRefuse => {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    Err(ConnectError::Io(Arc::new(io::Error::from(
+                        io::ErrorKind::ConnectionRefused,
+                    ))))
+                }
                 Step::Accept => {
                     let (client, server) = tokio::io::duplex(64 * 1024);
                     let server = WebSocketStream::from_raw_socket(server, Role::Server, None).await;
@@ -388,4 +396,24 @@ async fn events_that_do_not_fit_the_outbox_after_a_loss_are_reported() {
     // At least the five small events and two big ones were still queued;
     // two of them fit the outbox.
     assert!(dropped >= 5, "{dropped}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn connect_while_an_attempt_is_dialing_cuts_the_next_backoff_short() {
+    let (script, _servers) = Script::new(&[Step::SlowRefuse, Step::Accept]);
+    let slow = ReconnectPolicy::exponential()
+        .initial_delay(Duration::from_secs(60))
+        .jitter(0.0);
+    let engine = Arc::new(engine(&script, slow, Heartbeat::disabled()));
+    let mut states = engine.states();
+    let start = Instant::now();
+    let first = tokio::spawn({
+        let engine = Arc::clone(&engine);
+        async move { engine.connect().await }
+    });
+    while states.next().await != Some(ConnectionState::Connecting) {}
+    // The first attempt is still dialing: the kick must not be lost.
+    engine.connect().await.expect("connects");
+    first.await.expect("task").expect("connects too");
+    assert_eq!(script.attempts_since(start), [0, 1000]);
 }
