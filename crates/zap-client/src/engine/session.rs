@@ -167,7 +167,7 @@ async fn serve(
                 return if stopping { SessionEnd::Stopped } else { SessionEnd::Closed };
             }
             () = tick(&mut ticker), if !stopping => out.ping(),
-            () = &mut silence, if watching && !stopping => {
+            () = &mut silence, if watching && !stopping && !close_received => {
                 return SessionEnd::Lost(ConnectionError::HeartbeatTimeout(last_heard.elapsed()));
             }
         }

@@ -36,7 +36,10 @@ pub enum ConnectionError {
     /// A connection attempt failed (state `Error`).
     #[error("connection attempt {attempt} failed: {error}")]
     ConnectFailed {
-        /// The attempt's number, from 1, since the last time the client was online.
+        /// The attempt's number, from 1, since the last connection that
+        /// stayed online for the policy's
+        /// [`min_uptime`](crate::ReconnectPolicy::min_uptime) (a shorter one
+        /// counts as an attempt).
         attempt: u32,
         /// Why it failed.
         #[source]
