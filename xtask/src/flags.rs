@@ -6,6 +6,8 @@ use anyhow::bail;
 pub(crate) enum Task {
     /// Every check CI runs: fmt, clippy, tests, docs.
     Ci,
+    /// The benchmarks, with their arguments.
+    Bench(Vec<String>),
     /// Print the usage.
     Help,
 }
@@ -14,6 +16,7 @@ impl Task {
     pub(crate) fn parse(args: &[String]) -> anyhow::Result<Task> {
         match args.first().map(String::as_str) {
             Some("ci") => Ok(Task::Ci),
+            Some("bench") => Ok(Task::Bench(args[1..].to_vec())),
             None | Some("help" | "-h" | "--help") => Ok(Task::Help),
             Some(other) => bail!("unknown task `{other}`"),
         }
@@ -24,7 +27,8 @@ pub(crate) fn print_help() {
     eprintln!(
         "usage: cargo xtask <task>\n\n\
          tasks:\n  \
-         ci    run every check CI runs (fmt, clippy -D warnings, tests, docs), as .ci/run does\n  \
-         help  show this message"
+         ci     run every check CI runs (fmt, clippy -D warnings, tests, docs), as .ci/run does\n  \
+         bench  run the benchmarks (release build): `cargo xtask bench redis-fanout [--receivers N]`\n  \
+         help   show this message"
     );
 }

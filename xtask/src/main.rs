@@ -3,6 +3,7 @@
 
 #![allow(clippy::print_stderr)]
 
+mod bench;
 mod ci;
 mod flags;
 
@@ -12,6 +13,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match flags::Task::parse(&args) {
         Ok(flags::Task::Ci) => ci::run(),
+        Ok(flags::Task::Bench(args)) => bench::run(&args),
         Ok(flags::Task::Help) => {
             flags::print_help();
             Ok(())

@@ -13,8 +13,9 @@ pub(crate) async fn run(state: Arc<State>) {
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
+        let generation = state.generation();
         match beat(&state).await {
-            Ok(()) => state.mark_available(),
+            Ok(()) => state.mark_available(generation),
             Err(err) => {
                 state.mark_unavailable(&err);
                 continue;

@@ -21,10 +21,15 @@ fn live_since(state: &State) -> String {
     now_ms().saturating_sub(ttl).to_string()
 }
 
+/// Runs a query within the query timeout; fails at once while Redis is
+/// known to be unreachable.
 async fn bounded<T>(
     state: &State,
     query: impl Future<Output = RedisResult<T>>,
 ) -> Result<T, BackendError> {
+    if !state.is_available() {
+        return Err(BackendError::Unavailable("redis unreachable".into()));
+    }
     match tokio::time::timeout(state.config.query_timeout, query).await {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(err)) => {

@@ -19,6 +19,9 @@ pub(crate) struct State {
     pub(crate) commands: ConnectionManager,
     router: Mutex<Option<WeakRouter>>,
     available: AtomicBool,
+    /// Bumped by every failure, so a success that started before a failure
+    /// cannot mark Redis available again.
+    failures: AtomicU64,
     needs_resync: AtomicBool,
     pub(crate) resync: Notify,
     pub(crate) published: AtomicU64,
@@ -35,6 +38,7 @@ impl State {
             commands,
             router: Mutex::new(None),
             available: AtomicBool::new(true),
+            failures: AtomicU64::new(0),
             needs_resync: AtomicBool::new(false),
             resync: Notify::new(),
             published: AtomicU64::new(0),
@@ -59,8 +63,18 @@ impl State {
         self.available.load(Ordering::Acquire)
     }
 
-    /// Redis answered: if it had not before, rewrite our membership.
-    pub(crate) fn mark_available(&self) {
+    /// The failure generation: take it before a request to Redis, and pass it
+    /// to [`Self::mark_available`] when the request succeeds.
+    pub(crate) fn generation(&self) -> u64 {
+        self.failures.load(Ordering::Acquire)
+    }
+
+    /// Redis answered a request started at `generation`: unless something
+    /// failed since, it is available; if it was not, rewrite our membership.
+    pub(crate) fn mark_available(&self, generation: u64) {
+        if self.generation() != generation {
+            return;
+        }
         if !self.available.swap(true, Ordering::AcqRel) {
             tracing::info!(instance = %self.instance, "redis reachable again: resynchronising");
             self.request_resync();
@@ -70,6 +84,7 @@ impl State {
     /// Redis failed: cross-instance sends are dropped until it is back, and
     /// our membership will be rewritten then.
     pub(crate) fn mark_unavailable(&self, why: &dyn std::fmt::Display) {
+        self.failures.fetch_add(1, Ordering::AcqRel);
         self.needs_resync.store(true, Ordering::Release);
         if self.available.swap(false, Ordering::AcqRel) {
             tracing::warn!(instance = %self.instance, %why, "redis unreachable: local delivery only");

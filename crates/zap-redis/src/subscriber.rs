@@ -15,10 +15,11 @@ const MAX_BACKOFF: Duration = Duration::from_secs(2);
 pub(crate) async fn run(state: Arc<State>, client: redis::Client) {
     let mut backoff = Duration::from_millis(50);
     loop {
+        let generation = state.generation();
         match subscribe(&state, &client).await {
             Ok(mut pubsub) => {
                 backoff = Duration::from_millis(50);
-                state.mark_available();
+                state.mark_available(generation);
                 let mut messages = pubsub.on_message();
                 while let Some(message) = messages.next().await {
                     deliver(&state, message.get_payload_bytes());

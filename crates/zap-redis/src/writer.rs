@@ -18,56 +18,66 @@ pub(crate) enum Command {
     Membership(Membership),
 }
 
+/// Most queued writes sent to Redis in one pipeline (one round trip).
+const BATCH: usize = 128;
+
 pub(crate) async fn run(state: Arc<State>, mut commands: mpsc::Receiver<Command>) {
+    let mut batch = Vec::with_capacity(BATCH);
     loop {
         tokio::select! {
             biased;
             () = state.resync.notified() => {}
-            command = commands.recv() => match command {
-                Some(command) => apply(&state, command).await,
-                None => return,
-            },
-        }
-        if state.is_available() && state.take_resync() {
-            if let Err(err) = resync(&state).await {
-                state.mark_unavailable(&err);
+            received = commands.recv_many(&mut batch, BATCH) => {
+                if received == 0 {
+                    return;
+                }
+                apply(&state, std::mem::take(&mut batch)).await;
             }
+        }
+        if state.is_available()
+            && state.take_resync()
+            && let Err(err) = resync(&state).await
+        {
+            state.mark_unavailable(&err);
         }
     }
 }
 
-async fn apply(state: &State, command: Command) {
-    match command {
-        Command::Publish(bytes) => {
-            if !state.is_available() {
-                state.count_dropped();
-                return;
-            }
-            let mut conn = state.commands.clone();
-            let result: RedisResult<i64> = redis::cmd("PUBLISH")
-                .arg(state.keys.bus())
-                .arg(bytes)
-                .query_async(&mut conn)
-                .await;
-            match result {
-                Ok(_) => {
-                    state.published.fetch_add(1, Ordering::Relaxed);
-                }
-                Err(err) => {
-                    state.count_dropped();
-                    state.mark_unavailable(&err);
-                }
+/// Applies queued writes in order, in one pipeline. While Redis is down,
+/// publishes are dropped (and counted) and membership changes are left to
+/// the resync that follows the outage.
+async fn apply(state: &State, commands: Vec<Command>) {
+    if !state.is_available() {
+        for command in commands {
+            match command {
+                Command::Publish(_) => state.count_dropped(),
+                Command::Membership(_) => state.request_resync(),
             }
         }
-        Command::Membership(change) => {
-            if !state.is_available() {
-                // Rewritten in full by the resync once Redis is back.
-                state.request_resync();
-                return;
+        return;
+    }
+    let mut pipe = redis::pipe();
+    let mut publishes = 0u64;
+    for command in commands {
+        match command {
+            Command::Publish(bytes) => {
+                pipe.cmd("PUBLISH")
+                    .arg(state.keys.bus())
+                    .arg(bytes)
+                    .ignore();
+                publishes += 1;
             }
-            if let Err(err) = record(state, change).await {
-                state.mark_unavailable(&err);
-            }
+            Command::Membership(change) => record(state, &mut pipe, change),
+        }
+    }
+    let mut conn = state.commands.clone();
+    match pipe.query_async::<()>(&mut conn).await {
+        Ok(()) => {
+            state.published.fetch_add(publishes, Ordering::Relaxed);
+        }
+        Err(err) => {
+            state.dropped.fetch_add(publishes, Ordering::Relaxed);
+            state.mark_unavailable(&err);
         }
     }
 }
@@ -82,10 +92,10 @@ fn member_value(instance: &str, meta: Option<&zap_core::MetaTag>) -> String {
     serde_json::json!({"i": instance, "m": meta}).to_string()
 }
 
-async fn record(state: &State, change: Membership) -> RedisResult<()> {
+/// Adds the commands of one membership change to `pipe`.
+fn record(state: &State, pipe: &mut redis::Pipeline, change: Membership) {
     let keys = &state.keys;
     let me = state.instance.as_str();
-    let mut pipe = redis::pipe();
     match change {
         Membership::Connected(id) => {
             pipe.cmd("HSET")
@@ -139,10 +149,8 @@ async fn record(state: &State, change: Membership) -> RedisResult<()> {
                 .arg(pair(&room, id.as_str()))
                 .ignore();
         }
-        _ => return Ok(()),
+        _ => {}
     }
-    let mut conn = state.commands.clone();
-    pipe.query_async::<()>(&mut conn).await
 }
 
 /// Rewrites everything Redis knows about this instance from the local router

@@ -177,9 +177,13 @@ pub fn register() -> EventRegister {
         })
         .on_event("members", |ctx| async move {
             let room: String = ctx.payload_as()?;
-            let members = ctx.router().cluster_members(&room).await?;
-            let ids: Vec<Value> = members.iter().map(|m| json!([m.id, m.local])).collect();
-            ctx.reply(ids)?;
+            match ctx.router().cluster_members(&room).await {
+                Ok(members) => {
+                    let ids: Vec<Value> = members.iter().map(|m| json!([m.id, m.local])).collect();
+                    ctx.reply(ids)?;
+                }
+                Err(err) => ctx.reply(json!({"error": err.to_string()}))?,
+            }
             Ok(())
         })
         .on_event("count", |ctx| async move {
