@@ -4,7 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, Handler, HttpRequest, HttpResponse, web};
 use futures_util::future::LocalBoxFuture;
-use zap_core::{CancellationToken, ConnectionConfig, EventRegister, Handshake, Session};
+use zap_core::{CancellationToken, ConnectionConfig, Endpoint, EventRegister, Handshake};
 
 use crate::limit::FrameLimit;
 use crate::transport::ActixTransport;
@@ -34,9 +34,7 @@ pub fn handler(register: EventRegister) -> ZapHandler {
 /// ```
 pub fn handler_with_config(register: EventRegister, config: ConnectionConfig) -> ZapHandler {
     ZapHandler {
-        register,
-        config,
-        shutdown: CancellationToken::new(),
+        endpoint: Endpoint::new(register).config(config),
     }
 }
 
@@ -45,21 +43,19 @@ pub fn handler_with_config(register: EventRegister, config: ConnectionConfig) ->
 #[derive(Debug, Clone)]
 #[must_use = "a handler does nothing until it is routed"]
 pub struct ZapHandler {
-    register: EventRegister,
-    config: ConnectionConfig,
-    shutdown: CancellationToken,
+    endpoint: Endpoint,
 }
 
 impl ZapHandler {
     /// Closes every session of this handler with code 1001 when `token` is
     /// cancelled (see [graceful shutdown](crate#graceful-shutdown)).
     pub fn shutdown_token(mut self, token: CancellationToken) -> Self {
-        self.shutdown = token;
+        self.endpoint = self.endpoint.shutdown_token(token);
         self
     }
 
     async fn upgrade(self, request: HttpRequest, body: web::Payload) -> HttpResponse {
-        let max = self.config.max_message_size;
+        let max = self.endpoint.connection_config().max_message_size;
         let mut limited = FrameLimit::payload(body.into_inner(), max);
         let body = match web::Payload::from_request(&request, &mut limited).await {
             Ok(body) => body,
@@ -72,8 +68,7 @@ impl ZapHandler {
         let peer = request.peer_addr();
         let query = request.uri().query().map(str::to_owned);
         let handshake = Handshake::new(request.path(), query, headers(&request), peer);
-        if let Err(rejection) = self.register.check_handshake(&handshake).await {
-            tracing::debug!(?peer, %rejection, "upgrade refused by the authorization hook");
+        if let Err(rejection) = self.endpoint.authorize(&handshake).await {
             let status = StatusCode::from_u16(rejection.status()).unwrap_or(StatusCode::FORBIDDEN);
             return HttpResponse::build(status)
                 .content_type("text/plain; charset=utf-8")
@@ -87,12 +82,9 @@ impl ZapHandler {
             .max_continuation_size(max);
         // actix-ws's stream is not `Send`: the session stays on this worker.
         actix_web::rt::spawn(async move {
-            let end = Session::new(self.register, handshake)
-                .config(self.config)
-                .shutdown_token(self.shutdown)
-                .run(ActixTransport::new(session, stream))
+            self.endpoint
+                .serve(handshake, ActixTransport::new(session, stream))
                 .await;
-            tracing::debug!(?end, "websocket session ended");
         });
         response
     }

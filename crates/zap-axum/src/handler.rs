@@ -8,7 +8,7 @@ use std::pin::Pin;
 use axum::extract::{ConnectInfo, FromRequestParts, OriginalUri, Request, WebSocketUpgrade};
 use axum::handler::Handler;
 use axum::response::{IntoResponse, Response};
-use zap_core::{CancellationToken, ConnectionConfig, EventRegister, Handshake, Session};
+use zap_core::{CancellationToken, ConnectionConfig, Endpoint, EventRegister, Handshake};
 
 use crate::transport::AxumTransport;
 
@@ -34,9 +34,7 @@ pub fn handler(register: EventRegister) -> ZapHandler {
 /// ```
 pub fn handler_with_config(register: EventRegister, config: ConnectionConfig) -> ZapHandler {
     ZapHandler {
-        register,
-        config,
-        shutdown: CancellationToken::new(),
+        endpoint: Endpoint::new(register).config(config),
     }
 }
 
@@ -45,16 +43,14 @@ pub fn handler_with_config(register: EventRegister, config: ConnectionConfig) ->
 #[derive(Debug, Clone)]
 #[must_use = "a handler does nothing until it is routed"]
 pub struct ZapHandler {
-    register: EventRegister,
-    config: ConnectionConfig,
-    shutdown: CancellationToken,
+    endpoint: Endpoint,
 }
 
 impl ZapHandler {
     /// Closes every session of this handler with code 1001 when `token` is
     /// cancelled (see [graceful shutdown](crate#graceful-shutdown)).
     pub fn shutdown_token(mut self, token: CancellationToken) -> Self {
-        self.shutdown = token;
+        self.endpoint = self.endpoint.shutdown_token(token);
         self
     }
 
@@ -74,22 +70,18 @@ impl ZapHandler {
             .map(|ConnectInfo(peer)| *peer);
         let query = uri.query().map(str::to_owned);
         let handshake = Handshake::new(uri.path(), query, parts.headers, peer);
-        if let Err(rejection) = self.register.check_handshake(&handshake).await {
-            tracing::debug!(?peer, %rejection, "upgrade refused by the authorization hook");
+        if let Err(rejection) = self.endpoint.authorize(&handshake).await {
             let body = format!("{}\n", rejection.reason());
             return (rejection.status_code(), body).into_response();
         }
-        let max = self.config.max_message_size;
+        let max = self.endpoint.connection_config().max_message_size;
         upgrade
             .max_message_size(max)
             .max_frame_size(max)
             .on_upgrade(move |socket| async move {
-                let end = Session::new(self.register, handshake)
-                    .config(self.config)
-                    .shutdown_token(self.shutdown)
-                    .run(AxumTransport::new(socket))
+                self.endpoint
+                    .serve(handshake, AxumTransport::new(socket))
                     .await;
-                tracing::debug!(?end, "websocket session ended");
             })
     }
 }

@@ -64,9 +64,7 @@
 //!         let _ = tokio::signal::ctrl_c().await;
 //!         shutdown.cancel();
 //!         // Every `disconnected` has run once the router is empty.
-//!         while router.count() > 0 {
-//!             tokio::time::sleep(Duration::from_millis(10)).await;
-//!         }
+//!         router.until_empty().await;
 //!     })
 //!     .await
 //! # }

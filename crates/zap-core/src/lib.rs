@@ -58,16 +58,17 @@
 //! # Building integrations
 //!
 //! An adapter depends on this crate alone: it builds a [`Handshake`], calls
-//! [`EventRegister::check_handshake`] (answering a [`Rejection`] with its
-//! status), upgrades, adapts the framework's socket into a [`Transport`]
-//! (a stream of [`Inbound`] and a sink of [`Outbound`]) and runs
-//! [`Session::run`]. No dispatch logic belongs in an adapter.
+//! [`Endpoint::authorize`] (answering a [`Rejection`] with its status),
+//! upgrades, adapts the framework's socket into a [`Transport`] (a stream
+//! of [`Inbound`] and a sink of [`Outbound`]) and runs [`Endpoint::serve`].
+//! No dispatch logic belongs in an adapter.
 #![forbid(unsafe_code)]
 
 mod backend;
 mod config;
 mod connection;
 mod context;
+mod endpoint;
 mod error;
 mod extensions;
 mod handler;
@@ -86,6 +87,7 @@ pub use backend::{
 pub use config::{ConnectionConfig, OverflowPolicy};
 pub use connection::Connection;
 pub use context::EventContext;
+pub use endpoint::Endpoint;
 pub use error::{BoxError, ErrorInfo, ErrorKind, HandlerError, HandlerResult, SendError};
 pub use extensions::Extensions;
 pub use handler::IntoHandlerResult;

@@ -55,6 +55,7 @@ struct Inner {
     rooms: RwLock<HashMap<Arc<str>, HashMap<ConnectionId, Member>>>,
     backend: Arc<dyn Backend>,
     presence: Option<String>,
+    emptied: tokio::sync::Notify,
 }
 
 /// One member of a room: the connection and the metadata it joined with.
@@ -154,6 +155,9 @@ impl ConnectionRouter {
             let mut connections = write(&self.0.connections);
             if connections.get(connection.id()) == Some(connection) {
                 connections.remove(connection.id());
+                if connections.is_empty() {
+                    self.0.emptied.notify_waiters();
+                }
                 true
             } else {
                 false
@@ -179,6 +183,19 @@ impl ConnectionRouter {
     /// Number of live connections on this instance.
     pub fn count(&self) -> usize {
         read(&self.0.connections).len()
+    }
+
+    /// Waits until this instance has no live connection: every
+    /// `disconnected` handler has run. Use it after cancelling an
+    /// integration's shutdown token to finish a graceful shutdown.
+    pub async fn until_empty(&self) {
+        loop {
+            let emptied = self.0.emptied.notified();
+            if self.count() == 0 {
+                return;
+            }
+            emptied.await;
+        }
     }
 
     /// Number of live connections on every instance.
@@ -481,6 +498,7 @@ impl RouterBuilder {
             rooms: RwLock::default(),
             backend,
             presence: self.presence,
+            emptied: tokio::sync::Notify::new(),
         }));
         router.0.backend.attach(router.downgrade());
         router

@@ -187,14 +187,25 @@ async fn prefixes_keep_applications_apart() {
     ask(&a1, "join", json!("lobby")).await;
     ask(&b1, "join", json!("lobby")).await;
     let mut said = b1.subscribe_to_event("said");
-    assert_eq!(
-        ask(&a1, "members", json!("lobby"))
-            .await
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    // Membership reaches Redis asynchronously: wait until each app sees its
+    // own member, then check neither sees the other's.
+    for c in [&a1, &b1] {
+        eventually("the member to be recorded", || async {
+            ask(c, "members", json!("lobby"))
+                .await
+                .as_array()
+                .is_some_and(|m| !m.is_empty())
+        })
+        .await;
+        assert_eq!(
+            ask(c, "members", json!("lobby"))
+                .await
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+    }
     ask(&a1, "say", json!(["lobby", "app one only"])).await;
     silent(&mut said).await;
 }

@@ -2,14 +2,13 @@
 //! [`EventRegister`] on the WebSocket.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use http::HeaderMap;
 use warp::filters::path::FullPath;
 use warp::filters::ws::Ws;
 use warp::reply::{Reply, Response};
 use warp::{Filter, Rejection};
-use zap_core::{CancellationToken, ConnectionConfig, EventRegister, Handshake, Session};
+use zap_core::{CancellationToken, ConnectionConfig, Endpoint, EventRegister, Handshake};
 
 use crate::transport::WarpTransport;
 
@@ -54,11 +53,9 @@ pub fn filter_with_shutdown(
     config: ConnectionConfig,
     shutdown: CancellationToken,
 ) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
-    let endpoint = Arc::new(Endpoint {
-        register,
-        config,
-        shutdown,
-    });
+    let endpoint = Endpoint::new(register)
+        .config(config)
+        .shutdown_token(shutdown);
     let query = warp::query::raw()
         .map(Some)
         .or(warp::any().map(|| None))
@@ -75,37 +72,22 @@ pub fn filter_with_shutdown(
                   headers: HeaderMap,
                   peer: Option<SocketAddr>| {
                 let handshake = Handshake::new(path.as_str(), query, headers, peer);
-                Arc::clone(&endpoint).upgrade(ws, handshake)
+                upgrade(endpoint.clone(), ws, handshake)
             },
         )
 }
 
-/// What every upgrade of one filter shares.
-struct Endpoint {
-    register: EventRegister,
-    config: ConnectionConfig,
-    shutdown: CancellationToken,
-}
-
-impl Endpoint {
-    async fn upgrade(self: Arc<Self>, ws: Ws, handshake: Handshake) -> Response {
-        if let Err(rejection) = self.register.check_handshake(&handshake).await {
-            let peer = handshake.peer_addr();
-            tracing::debug!(?peer, %rejection, "upgrade refused by the authorization hook");
-            let body = format!("{}\n", rejection.reason());
-            return warp::reply::with_status(body, rejection.status_code()).into_response();
-        }
-        let max = self.config.max_message_size;
-        ws.max_message_size(max)
-            .max_frame_size(max)
-            .on_upgrade(move |socket| async move {
-                let end = Session::new(self.register.clone(), handshake)
-                    .config(self.config.clone())
-                    .shutdown_token(self.shutdown.clone())
-                    .run(WarpTransport::new(socket))
-                    .await;
-                tracing::debug!(?end, "websocket session ended");
-            })
-            .into_response()
+/// Authorizes one upgrade, then serves the socket.
+async fn upgrade(endpoint: Endpoint, ws: Ws, handshake: Handshake) -> Response {
+    if let Err(rejection) = endpoint.authorize(&handshake).await {
+        let body = format!("{}\n", rejection.reason());
+        return warp::reply::with_status(body, rejection.status_code()).into_response();
     }
+    let max = endpoint.connection_config().max_message_size;
+    ws.max_message_size(max)
+        .max_frame_size(max)
+        .on_upgrade(move |socket| async move {
+            endpoint.serve(handshake, WarpTransport::new(socket)).await;
+        })
+        .into_response()
 }

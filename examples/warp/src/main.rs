@@ -13,11 +13,7 @@ use zap_core::{CancellationToken, ConnectionConfig, ConnectionRouter};
 /// `disconnected` handler: the framework does not wait for upgraded
 /// connections, and zap-core has no signal for this yet.
 async fn drained(router: ConnectionRouter) {
-    let empty = async {
-        while router.count() > 0 {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    };
+    let empty = router.until_empty();
     let _ = tokio::time::timeout(Duration::from_secs(10), empty).await;
 }
 
