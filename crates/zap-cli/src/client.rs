@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use anyhow::anyhow;
 use futures_util::StreamExt;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 use zap_client::{
     ConnectError, ConnectionState, ErrorStream, ReconnectPolicy, StateStream, ZapSubscriber,
 };
@@ -15,7 +17,8 @@ use crate::input::parse_http_header;
 
 /// A client for `args`, not connected yet (subscribe first, then connect).
 pub(crate) fn build(args: &ConnectArgs) -> Result<ZapSubscriber, Failure> {
-    let mut builder = ZapSubscriber::builder(args.url.as_str()).connect_timeout(args.connect_timeout);
+    let mut builder =
+        ZapSubscriber::builder(args.url.as_str()).connect_timeout(args.connect_timeout);
     for spec in &args.http_headers {
         let (name, value) = parse_http_header(spec).map_err(Failure::usage)?;
         builder = builder.header(name, value);
@@ -41,51 +44,69 @@ pub(crate) async fn connect(client: &ZapSubscriber) -> Result<(), Failure> {
     })
 }
 
-/// Watches a client's states and errors, reporting them on stderr.
+/// Reports a client's states and errors on stderr from a task of its own,
+/// and says when the connection has ended for good.
 #[derive(Debug)]
 pub(crate) struct Watch {
-    url: String,
-    states: StateStream,
-    errors: ErrorStream,
-    reconnect: bool,
+    ended: oneshot::Receiver<Failure>,
+    task: JoinHandle<()>,
 }
 
 impl Watch {
     /// Starts watching; make it before `connect` to report every state.
     pub(crate) fn new(client: &ZapSubscriber, reconnect: bool) -> Self {
-        Watch {
-            url: client.url().to_owned(),
-            states: client.connection_state(),
-            errors: client.errors(),
-            reconnect,
-        }
+        let (tx, ended) = oneshot::channel();
+        let url = client.url().to_owned();
+        let states = client.connection_state();
+        let errors = client.errors();
+        let task = tokio::spawn(async move {
+            let _ = tx.send(report(url, states, errors, reconnect).await);
+        });
+        Watch { ended, task }
     }
 
-    /// Reports until the connection has ended for good (lost or closed
-    /// without `--reconnect`); resolves with that failure (code 1).
+    /// Resolves once the connection has ended for good (lost or closed
+    /// without `--reconnect`), with that failure (code 1). Cancel-safe.
     pub(crate) async fn ended(&mut self) -> Failure {
-        loop {
-            tokio::select! {
-                state = self.states.next() => match state {
-                    Some(ConnectionState::Online) => eprintln!("zap: online {}", self.url),
-                    Some(state) => {
-                        eprintln!("zap: {state}");
-                        if !self.reconnect {
-                            match state {
-                                ConnectionState::Offline => {
-                                    return anyhow!("the server closed the connection").into();
-                                }
-                                ConnectionState::Error => {
-                                    return anyhow!("the connection was lost").into();
-                                }
-                                _ => {}
+        (&mut self.ended)
+            .await
+            .unwrap_or_else(|_| anyhow!("the client stopped").into())
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn report(
+    url: String,
+    mut states: StateStream,
+    mut errors: ErrorStream,
+    reconnect: bool,
+) -> Failure {
+    loop {
+        tokio::select! {
+            state = states.next() => match state {
+                Some(ConnectionState::Online) => eprintln!("zap: online {url}"),
+                Some(state) => {
+                    eprintln!("zap: {state}");
+                    if !reconnect {
+                        match state {
+                            ConnectionState::Offline => {
+                                return anyhow!("the server closed the connection").into();
                             }
+                            ConnectionState::Error => {
+                                return anyhow!("the connection was lost").into();
+                            }
+                            _ => {}
                         }
                     }
-                    None => return anyhow!("the client stopped").into(),
-                },
-                Some(error) = self.errors.next() => eprintln!("zap: {error}"),
-            }
+                }
+                None => return anyhow!("the client stopped").into(),
+            },
+            Some(error) = errors.next() => eprintln!("zap: {error}"),
         }
     }
 }

@@ -33,7 +33,11 @@ pub(crate) async fn connection(
     loop {
         if sending && in_flight < window {
             while in_flight < window {
-                if sink.feed(Message::text(probe.frame(next_seq))).await.is_err() {
+                if sink
+                    .feed(Message::text(probe.frame(next_seq)))
+                    .await
+                    .is_err()
+                {
                     counters.error();
                     return latencies;
                 }

@@ -60,7 +60,9 @@ impl Tracker {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, usize>> {
-        self.remaining.lock().unwrap_or_else(PoisonError::into_inner)
+        self.remaining
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 
