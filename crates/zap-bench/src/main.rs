@@ -1,19 +1,40 @@
-//! Benchmark binary: `zap-bench <scenario> [options]`, normally run through
-//! `cargo xtask bench`. Every figure is reported beside a baseline measured
-//! in the same run, as a ratio.
+//! Benchmark binary, normally run through `cargo xtask bench`. Every figure
+//! is reported beside a baseline measured in the same run, as a ratio.
+//!
+//! - `zap-bench suite`: each server kind in its own process pinned to core 0,
+//!   the load generator (this process) on core 1: echo msg/s, latency, server
+//!   CPU per message, fan-out deliveries/s, RSS per idle connection.
+//! - `zap-bench redis-fanout`: room fan-out, 2 instances through Redis vs 1
+//!   in-process instance.
+//! - `zap-bench serve KIND`: one server under test (used by `suite`).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-mod fanout;
+mod baseline;
+mod loadgen;
+mod procstat;
+mod redis_fanout;
 mod redis_server;
+mod servers;
+mod suite;
+
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-fn usage() -> &'static str {
-    "usage: zap-bench redis-fanout [--receivers N] [--messages M] [--payload BYTES]\n\n\
-     redis-fanout  room broadcast deliveries/s: 2 instances through Redis vs 1 in-process instance"
-}
+use crate::loadgen::echo::Echo;
+use crate::loadgen::fanout::Fanout;
 
-/// `--name value` from the arguments, parsed, or `default`.
+const USAGE: &str = "usage: zap-bench <command> [options]
+
+  suite [--kinds baseline,zap-server] [--quick]
+      compare servers: echo msg/s, latency, CPU/msg, fan-out, RSS per idle connection
+  redis-fanout [--receivers N] [--messages M] [--payload BYTES]
+      room fan-out: 2 instances through Redis vs 1 in-process instance
+  all [--quick]
+      suite, then redis-fanout
+  serve KIND
+      run one server under test (prints `PORT n`)";
+
 fn option(args: &[String], name: &str, default: usize) -> anyhow::Result<usize> {
     match args.iter().position(|arg| arg == name) {
         None => Ok(default),
@@ -25,24 +46,76 @@ fn option(args: &[String], name: &str, default: usize) -> anyhow::Result<usize> 
     }
 }
 
+fn plan(args: &[String]) -> suite::Plan {
+    let quick = args.iter().any(|arg| arg == "--quick");
+    let kinds = args
+        .iter()
+        .position(|arg| arg == "--kinds")
+        .and_then(|i| args.get(i + 1))
+        .map_or_else(
+            || servers::KINDS.iter().map(|k| (*k).to_owned()).collect(),
+            |list| list.split(',').map(str::to_owned).collect(),
+        );
+    suite::Plan {
+        kinds,
+        echo: Echo {
+            connections: 50,
+            window: 8,
+            duration: Duration::from_secs(if quick { 1 } else { 5 }),
+            payload: 64,
+        },
+        fanout: Fanout {
+            receivers: if quick { 100 } else { 1000 },
+            messages: if quick { 50 } else { 200 },
+            payload: 64,
+        },
+        idle: if quick {
+            vec![500]
+        } else {
+            vec![5_000, 19_900]
+        },
+    }
+}
+
+fn fanout_shape(args: &[String]) -> anyhow::Result<Fanout> {
+    Ok(Fanout {
+        receivers: option(args, "--receivers", 1000)?,
+        messages: option(args, "--messages", 200)?,
+        payload: option(args, "--payload", 64)?,
+    })
+}
+
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     // Thousands of sockets: lift the soft descriptor limit to the hard one.
     if let Ok((_, hard)) = rlimit::Resource::NOFILE.get() {
         let _ = rlimit::Resource::NOFILE.set(hard, hard);
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    match args.first().map(String::as_str) {
-        Some("redis-fanout") => {
-            let options = fanout::Options {
-                receivers: option(&args, "--receivers", 1000)?,
-                messages: option(&args, "--messages", 200)?,
-                payload: option(&args, "--payload", 64)?,
+    let command = args.first().map(String::as_str);
+    // The load generator and each server get one core each: one thread.
+    let runtime = match command {
+        Some("serve") => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()?,
+        _ => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?,
+    };
+    match command {
+        Some("serve") => runtime.block_on(servers::serve(args.get(1).map_or("", String::as_str))),
+        Some("suite") => runtime.block_on(suite::run(plan(&args))),
+        Some("redis-fanout") => runtime.block_on(redis_fanout::compare(fanout_shape(&args)?)),
+        Some("all") => runtime.block_on(async {
+            suite::run(plan(&args)).await?;
+            let quick = args.iter().any(|arg| arg == "--quick");
+            let shape = Fanout {
+                receivers: if quick { 100 } else { 1000 },
+                messages: if quick { 50 } else { 200 },
+                payload: 64,
             };
-            runtime.block_on(fanout::compare(options))
-        }
-        _ => bail!("{}", usage()),
+            redis_fanout::compare(shape).await
+        }),
+        _ => bail!("{USAGE}"),
     }
 }

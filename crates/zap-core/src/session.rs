@@ -4,6 +4,7 @@
 use std::any::Any;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::time::Duration;
 
 use futures_util::future::CatchUnwind;
@@ -12,7 +13,7 @@ use tokio::time::{Instant, Interval, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 use zap_protocol::{EventData, Frame, Payload, lifecycle};
 
-use crate::connection::ConnectionReceiver;
+use crate::connection::{CloseRequest, ConnectionReceiver};
 use crate::handler::{BoxFuture, BoxedHandler, panic_message};
 use crate::transport::close_code;
 use crate::{
@@ -22,6 +23,10 @@ use crate::{
 
 /// How long a closing handshake may take before the socket is dropped.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Most frames handled from the transport's buffer before writing and
+/// looking at the other signals again.
+const READ_BUDGET: usize = 64;
 
 /// Why a session ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,6 +95,13 @@ struct Running {
 
 type Outcome = Result<HandlerResult, Box<dyn Any + Send>>;
 
+/// The mutable state of one connection's loop.
+struct LoopState {
+    running: Option<Running>,
+    closing: Option<(CloseFrame, EndReason)>,
+    last_seen: Instant,
+}
+
 enum Action {
     Close(CloseFrame, EndReason),
     Finished(Outcome),
@@ -134,7 +146,7 @@ impl Session {
             return EndReason::DuplicateId;
         }
         tracing::debug!(id = %connection.id(), path = self.handshake.path(), "connected");
-        let mut driver = Driver {
+        let driver = Driver {
             register: &self.register,
             connection,
             config: &self.config,
@@ -244,139 +256,238 @@ impl Driver<'_> {
     }
 
     async fn event_loop<T: Transport>(
-        &mut self,
+        &self,
         transport: &mut T,
         mut receiver: ConnectionReceiver,
         shutdown: &CancellationToken,
     ) -> (EndReason, Option<Running>) {
         let rx = &mut receiver.frames;
-        let mut running: Option<Running> = None;
-        let mut closing: Option<(CloseFrame, EndReason)> = None;
-        let mut last_seen = Instant::now();
+        let mut state = LoopState {
+            running: None,
+            closing: None,
+            last_seen: Instant::now(),
+        };
         let mut ticker = self.ticker();
-        let write_timeout = self.config.idle_timeout;
+        // Long-lived signals, pinned once: re-creating them on every turn
+        // would register and drop a waiter under a lock each time.
+        let close_signal = self.connection.close_requested();
+        tokio::pin!(close_signal);
+        let shutdown_signal = shutdown.cancelled();
+        tokio::pin!(shutdown_signal);
 
         loop {
-            if running.is_none()
-                && let Some((frame, reason)) = closing.take()
+            if state.running.is_none()
+                && let Some((frame, reason)) = state.closing.take()
             {
                 close_transport(transport, rx, frame).await;
                 return (reason, None);
             }
-            let is_closing = closing.is_some();
+
+            // Ready work first, without waiting: handle the frames already
+            // received for as long as their handlers finish at once, then
+            // write every queued reply with a single flush.
+            let mut budget = READ_BUDGET;
+            while budget > 0 && state.running.is_none() && state.closing.is_none() {
+                let Some(inbound) = transport.next().now_or_never() else {
+                    break;
+                };
+                budget -= 1;
+                if let Some(end) = self.on_read(inbound, transport, &mut state).await {
+                    return (end, state.running);
+                }
+                self.poll_now(&mut state.running);
+            }
+            let watch = state.closing.is_none();
+            if !rx.is_empty() {
+                let signals = (close_signal.as_mut(), shutdown_signal.as_mut());
+                if let Some(end) = self.write_queued(transport, rx, None, signals, watch).await {
+                    return (end, state.running);
+                }
+            }
+
             let action = tokio::select! {
-                request = self.connection.close_requested(), if !is_closing => {
+                request = &mut close_signal, if watch => {
                     let reason = EndReason::Closed(request.frame.clone());
                     if request.abort {
                         // A peer too slow to read gets no closing handshake.
-                        return (reason, running);
+                        return (reason, state.running);
                     }
                     Action::Close(request.frame, reason)
                 }
-                () = shutdown.cancelled(), if !is_closing => Action::Close(
+                () = &mut shutdown_signal, if watch => Action::Close(
                     CloseFrame::new(close_code::GOING_AWAY, "server shutting down"),
                     EndReason::Shutdown,
                 ),
-                outcome = poll_running(&mut running), if running.is_some() => Action::Finished(outcome),
+                outcome = poll_running(&mut state.running), if state.running.is_some() => {
+                    Action::Finished(outcome)
+                }
                 Some(frame) = rx.recv() => Action::Write(frame),
-                inbound = transport.next(), if running.is_none() && !is_closing => Action::Read(inbound),
+                inbound = transport.next(), if state.running.is_none() && watch => Action::Read(inbound),
                 () = tick(&mut ticker), if ticker.is_some() => Action::Tick,
             };
             match action {
-                Action::Close(frame, reason) => closing = Some((frame, reason)),
+                Action::Close(frame, reason) => state.closing = Some((frame, reason)),
                 Action::Finished(outcome) => {
-                    if let Some(done) = running.take() {
-                        running = self.finished(done, outcome);
+                    if let Some(done) = state.running.take() {
+                        state.running = self.finished(done, outcome);
+                        self.poll_now(&mut state.running);
                     }
                     // We did not read while the handler ran: restart the clock.
-                    last_seen = Instant::now();
+                    state.last_seen = Instant::now();
                 }
                 Action::Write(first) => {
-                    let batch = self.config.write_batch;
-                    // A peer that stopped reading can jam the write; a close
-                    // request (e.g. its queue overflowed) or a shutdown then
-                    // ends the connection at once, without a closing handshake.
-                    let written = tokio::select! {
-                        written = within(write_timeout, write_batch(transport, rx, first, batch)) => written,
-                        request = self.connection.close_requested(), if !is_closing => {
-                            return (EndReason::Closed(request.frame), running);
-                        }
-                        () = shutdown.cancelled(), if !is_closing => return (EndReason::Shutdown, running),
-                    };
-                    match written {
-                        Some(Ok(())) => {}
-                        Some(Err(err)) => return (EndReason::Transport(err.to_string()), running),
-                        None => return (EndReason::IdleTimeout, running),
+                    let signals = (close_signal.as_mut(), shutdown_signal.as_mut());
+                    if let Some(end) = self
+                        .write_queued(transport, rx, Some(first), signals, watch)
+                        .await
+                    {
+                        return (end, state.running);
                     }
                 }
-                Action::Read(None) => return (EndReason::PeerGone, None),
-                Action::Read(Some(Err(TransportError::TooLarge { size, max }))) => {
-                    running = self.too_large(size, max);
-                    closing = Some(too_large_close());
-                }
-                Action::Read(Some(Err(err))) => {
-                    return (EndReason::Transport(err.to_string()), None);
-                }
-                Action::Read(Some(Ok(inbound))) => {
-                    last_seen = Instant::now();
-                    match inbound {
-                        Inbound::Text(bytes) if bytes.len() > self.config.max_message_size => {
-                            running = self.too_large(bytes.len(), self.config.max_message_size);
-                            closing = Some(too_large_close());
-                        }
-                        Inbound::Text(bytes) => {
-                            running = match zap_protocol::decode_slice(&bytes) {
-                                Ok(event) => self.dispatch(event),
-                                Err(err) => self.report(ErrorInfo::new(
-                                    None,
-                                    ErrorKind::InvalidFrame,
-                                    err.to_string(),
-                                )),
-                            };
-                        }
-                        Inbound::Binary(len) => {
-                            running = self.report(ErrorInfo::new(
-                                None,
-                                ErrorKind::BinaryFrame,
-                                format!("binary frame of {len} bytes ignored: zaptools events are JSON text frames"),
-                            ));
-                        }
-                        Inbound::Ping | Inbound::Pong => {}
-                        Inbound::Close(frame) => {
-                            // Let the transport send its close reply.
-                            let _ = tokio::time::timeout(CLOSE_TIMEOUT, transport.close()).await;
-                            return (EndReason::PeerClosed(frame), None);
-                        }
+                Action::Read(inbound) => {
+                    if let Some(end) = self.on_read(inbound, transport, &mut state).await {
+                        return (end, state.running);
                     }
+                    self.poll_now(&mut state.running);
                 }
                 Action::Tick => {
-                    let quiet = last_seen.elapsed();
-                    if let Some(idle) = self.config.idle_timeout
-                        && running.is_none()
-                        && quiet >= idle
-                    {
-                        let frame = CloseFrame::new(close_code::GOING_AWAY, "idle timeout");
-                        let _ = tokio::time::timeout(
-                            Duration::from_secs(1),
-                            transport.send(Outbound::Close(frame)),
-                        )
-                        .await;
-                        return (EndReason::IdleTimeout, running);
-                    }
-                    if let Some(interval) = self.config.ping_interval
-                        && quiet >= interval
-                    {
-                        match within(write_timeout, transport.send(Outbound::Ping)).await {
-                            Some(Ok(())) => {}
-                            Some(Err(err)) => {
-                                return (EndReason::Transport(err.to_string()), running);
-                            }
-                            None => return (EndReason::IdleTimeout, running),
-                        }
+                    let busy = state.running.is_some();
+                    if let Some(end) = self.on_tick(transport, state.last_seen, busy).await {
+                        return (end, state.running);
                     }
                 }
             }
         }
+    }
+
+    /// Handles one message from the transport; `Some` ends the session.
+    async fn on_read<T: Transport>(
+        &self,
+        inbound: Option<Result<Inbound, TransportError>>,
+        transport: &mut T,
+        state: &mut LoopState,
+    ) -> Option<EndReason> {
+        let inbound = match inbound {
+            None => return Some(EndReason::PeerGone),
+            Some(Err(TransportError::TooLarge { size, max })) => {
+                state.running = self.too_large(size, max);
+                state.closing = Some(too_large_close());
+                return None;
+            }
+            Some(Err(err)) => return Some(EndReason::Transport(err.to_string())),
+            Some(Ok(inbound)) => inbound,
+        };
+        state.last_seen = Instant::now();
+        match inbound {
+            Inbound::Text(bytes) if bytes.len() > self.config.max_message_size => {
+                state.running = self.too_large(bytes.len(), self.config.max_message_size);
+                state.closing = Some(too_large_close());
+            }
+            Inbound::Text(bytes) => {
+                state.running = match zap_protocol::decode_slice(&bytes) {
+                    Ok(event) => self.dispatch(event),
+                    Err(err) => self.report(ErrorInfo::new(
+                        None,
+                        ErrorKind::InvalidFrame,
+                        err.to_string(),
+                    )),
+                };
+            }
+            Inbound::Binary(len) => {
+                state.running = self.report(ErrorInfo::new(
+                    None,
+                    ErrorKind::BinaryFrame,
+                    format!(
+                        "binary frame of {len} bytes ignored: zaptools events are JSON text frames"
+                    ),
+                ));
+            }
+            Inbound::Ping | Inbound::Pong => {}
+            Inbound::Close(frame) => {
+                // Let the transport send its close reply.
+                let _ = tokio::time::timeout(CLOSE_TIMEOUT, transport.close()).await;
+                return Some(EndReason::PeerClosed(frame));
+            }
+        }
+        None
+    }
+
+    /// Polls a just-started handler once: most finish at once, which saves a
+    /// turn of the loop per event. A pending one is polled again by `select!`.
+    fn poll_now(&self, running: &mut Option<Running>) {
+        while let Some(current) = running.as_mut() {
+            let Some(outcome) = (&mut current.future).now_or_never() else {
+                return;
+            };
+            let Some(done) = running.take() else { return };
+            *running = self.finished(done, outcome);
+        }
+    }
+
+    /// Writes queued frames (starting with `first`) in one batch and flush.
+    /// While `watch`, a close request or a shutdown interrupts a write that a
+    /// peer which stopped reading has jammed, ending the connection at once.
+    async fn write_queued<T, C, S>(
+        &self,
+        transport: &mut T,
+        rx: &mut tokio::sync::mpsc::Receiver<Frame>,
+        first: Option<Frame>,
+        (close_signal, shutdown_signal): (Pin<&mut C>, Pin<&mut S>),
+        watch: bool,
+    ) -> Option<EndReason>
+    where
+        T: Transport,
+        C: Future<Output = CloseRequest>,
+        S: Future<Output = ()>,
+    {
+        let batch = self.config.write_batch;
+        let write = within(
+            self.config.idle_timeout,
+            write_batch(transport, rx, first, batch),
+        );
+        let written = tokio::select! {
+            biased;
+            written = write => written,
+            request = close_signal, if watch => return Some(EndReason::Closed(request.frame)),
+            () = shutdown_signal, if watch => return Some(EndReason::Shutdown),
+        };
+        match written {
+            Some(Ok(())) => None,
+            Some(Err(err)) => Some(EndReason::Transport(err.to_string())),
+            None => Some(EndReason::IdleTimeout),
+        }
+    }
+
+    /// Pings a quiet peer, and drops one silent past the idle timeout.
+    async fn on_tick<T: Transport>(
+        &self,
+        transport: &mut T,
+        last_seen: Instant,
+        busy: bool,
+    ) -> Option<EndReason> {
+        let quiet = last_seen.elapsed();
+        if let Some(idle) = self.config.idle_timeout
+            && !busy
+            && quiet >= idle
+        {
+            let frame = CloseFrame::new(close_code::GOING_AWAY, "idle timeout");
+            let _ = tokio::time::timeout(
+                Duration::from_secs(1),
+                transport.send(Outbound::Close(frame)),
+            )
+            .await;
+            return Some(EndReason::IdleTimeout);
+        }
+        if let Some(interval) = self.config.ping_interval
+            && quiet >= interval
+        {
+            return match within(self.config.idle_timeout, transport.send(Outbound::Ping)).await {
+                Some(Ok(())) => None,
+                Some(Err(err)) => Some(EndReason::Transport(err.to_string())),
+                None => Some(EndReason::IdleTimeout),
+            };
+        }
+        None
     }
 
     fn too_large(&self, size: usize, max: usize) -> Option<Running> {
@@ -430,19 +541,24 @@ async fn within<F: Future>(limit: Option<Duration>, future: F) -> Option<F::Outp
     }
 }
 
-/// Writes `first` and up to `batch - 1` more queued frames, then flushes once.
+/// Writes `first` (if any) and queued frames, up to `batch`, then flushes once.
 async fn write_batch<T: Transport>(
     transport: &mut T,
     rx: &mut tokio::sync::mpsc::Receiver<Frame>,
-    first: Frame,
+    first: Option<Frame>,
     batch: usize,
 ) -> Result<(), TransportError> {
-    transport.feed(Outbound::Text(first)).await?;
-    for _ in 1..batch {
+    let mut written = 0;
+    if let Some(first) = first {
+        transport.feed(Outbound::Text(first)).await?;
+        written += 1;
+    }
+    while written < batch {
         match rx.try_recv() {
             Ok(frame) => transport.feed(Outbound::Text(frame)).await?,
             Err(_) => break,
         }
+        written += 1;
     }
     transport.flush().await
 }
