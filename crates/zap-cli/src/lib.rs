@@ -31,3 +31,8 @@
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 pub mod bench;
+
+/// The code blocks of this crate's README, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
