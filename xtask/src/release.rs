@@ -106,6 +106,9 @@ fn check_package(root: &Path, krate: &Crate) -> anyhow::Result<()> {
         return Ok(());
     }
     let stderr = String::from_utf8_lossy(&output.stderr);
+    for taken in stderr.lines().filter(|line| line.contains("already exists")) {
+        eprintln!("    {taken} (the name may belong to someone else)");
+    }
     let reason = stderr
         .lines()
         .find(|line| line.starts_with("error"))
