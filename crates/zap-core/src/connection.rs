@@ -6,9 +6,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Serialize;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::Notify;
 use zap_protocol::{Frame, Headers};
 
+use crate::outbox::{Outbox, PushError};
 use crate::transport::close_code;
 use crate::{
     CloseFrame, ConnectionConfig, ConnectionId, Extensions, Handshake, OverflowPolicy, SendError,
@@ -38,8 +39,7 @@ pub struct Connection(Arc<Inner>);
 struct Inner {
     id: ConnectionId,
     handshake: Handshake,
-    outbound: mpsc::Sender<Frame>,
-    capacity: usize,
+    outbox: Outbox,
     overflow: OverflowPolicy,
     closing: AtomicBool,
     close_request: Mutex<Option<CloseRequest>>,
@@ -55,9 +55,30 @@ pub(crate) struct CloseRequest {
     pub(crate) abort: bool,
 }
 
-/// The session loop's side of a connection.
+/// The session loop's side of a connection: takes the queued frames; when
+/// dropped, the queue closes and sends fail with [`SendError::Closed`].
 pub(crate) struct ConnectionReceiver {
-    pub(crate) frames: mpsc::Receiver<Frame>,
+    connection: Connection,
+}
+
+impl ConnectionReceiver {
+    pub(crate) fn try_recv(&self) -> Option<Frame> {
+        self.connection.0.outbox.try_pop()
+    }
+
+    pub(crate) async fn recv(&self) -> Frame {
+        std::future::poll_fn(|cx| self.connection.0.outbox.poll_pop(cx)).await
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.connection.0.outbox.len() == 0
+    }
+}
+
+impl Drop for ConnectionReceiver {
+    fn drop(&mut self) {
+        self.connection.0.outbox.close();
+    }
 }
 
 impl Connection {
@@ -66,20 +87,20 @@ impl Connection {
         handshake: Handshake,
         config: &ConnectionConfig,
     ) -> (Connection, ConnectionReceiver) {
-        let capacity = config.outbound_queue.max(1);
-        let (tx, rx) = mpsc::channel(capacity);
         let connection = Connection(Arc::new(Inner {
             id,
             handshake,
-            outbound: tx,
-            capacity,
+            outbox: Outbox::new(config.outbound_queue),
             overflow: config.overflow_policy,
             closing: AtomicBool::new(false),
             close_request: Mutex::new(None),
             close_notify: Notify::new(),
             rooms: Mutex::new(Vec::new()),
         }));
-        (connection, ConnectionReceiver { frames: rx })
+        let receiver = ConnectionReceiver {
+            connection: connection.clone(),
+        };
+        (connection, receiver)
     }
 
     /// The connection's id.
@@ -125,19 +146,18 @@ impl Connection {
         if self.is_closed() {
             return Err(SendError::Closed);
         }
-        match self.0.outbound.try_send(frame) {
+        match self.0.outbox.push(frame) {
             Ok(()) => Ok(()),
-            Err(mpsc::error::TrySendError::Closed(_)) => Err(SendError::Closed),
-            Err(mpsc::error::TrySendError::Full(_)) => {
+            Err(PushError::Closed) => Err(SendError::Closed),
+            Err(PushError::Full) => {
+                let capacity = self.0.outbox.capacity();
                 if self.0.overflow == OverflowPolicy::Close {
-                    tracing::warn!(id = %self.0.id, capacity = self.0.capacity,
+                    tracing::warn!(id = %self.0.id, capacity,
                         "outbound queue full: closing slow connection");
                     let frame = CloseFrame::new(close_code::POLICY, "outbound queue full");
                     self.request_close(CloseRequest { frame, abort: true });
                 }
-                Err(SendError::Full {
-                    capacity: self.0.capacity,
-                })
+                Err(SendError::Full { capacity })
             }
         }
     }
@@ -172,7 +192,7 @@ impl Connection {
 
     /// Whether the connection is closing or has ended: sends now fail.
     pub fn is_closed(&self) -> bool {
-        self.0.closing.load(Ordering::Acquire) || self.0.outbound.is_closed()
+        self.0.closing.load(Ordering::Acquire) || self.0.outbox.is_closed()
     }
 
     /// The rooms this connection is a member of.
@@ -185,7 +205,7 @@ impl Connection {
 
     /// Number of events queued and not yet written.
     pub fn queued(&self) -> usize {
-        self.0.capacity - self.0.outbound.capacity()
+        self.0.outbox.len()
     }
 
     pub(crate) fn rooms_lock(&self) -> std::sync::MutexGuard<'_, Vec<Arc<str>>> {

@@ -74,6 +74,7 @@ mod handler;
 mod handshake;
 mod id;
 mod meta;
+mod outbox;
 mod register;
 mod router;
 mod session;

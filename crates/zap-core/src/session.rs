@@ -141,8 +141,7 @@ impl Session {
         if !router.add(&connection) {
             tracing::warn!(id = %connection.id(), "connection id already in use: refusing");
             let frame = CloseFrame::new(close_code::POLICY, "duplicate connection id");
-            let mut receiver = receiver;
-            close_transport(&mut transport, &mut receiver.frames, frame).await;
+            close_transport(&mut transport, &receiver, frame).await;
             return EndReason::DuplicateId;
         }
         tracing::debug!(id = %connection.id(), path = self.handshake.path(), "connected");
@@ -258,10 +257,10 @@ impl Driver<'_> {
     async fn event_loop<T: Transport>(
         &self,
         transport: &mut T,
-        mut receiver: ConnectionReceiver,
+        receiver: ConnectionReceiver,
         shutdown: &CancellationToken,
     ) -> (EndReason, Option<Running>) {
-        let rx = &mut receiver.frames;
+        let rx = &receiver;
         let mut state = LoopState {
             running: None,
             closing: None,
@@ -321,7 +320,7 @@ impl Driver<'_> {
                 outcome = poll_running(&mut state.running), if state.running.is_some() => {
                     Action::Finished(outcome)
                 }
-                Some(frame) = rx.recv() => Action::Write(frame),
+                frame = rx.recv() => Action::Write(frame),
                 inbound = transport.next(), if state.running.is_none() && watch => Action::Read(inbound),
                 () = tick(&mut ticker), if ticker.is_some() => Action::Tick,
             };
@@ -430,7 +429,7 @@ impl Driver<'_> {
     async fn write_queued<T, C, S>(
         &self,
         transport: &mut T,
-        rx: &mut tokio::sync::mpsc::Receiver<Frame>,
+        rx: &ConnectionReceiver,
         first: Option<Frame>,
         (close_signal, shutdown_signal): (Pin<&mut C>, Pin<&mut S>),
         watch: bool,
@@ -544,7 +543,7 @@ async fn within<F: Future>(limit: Option<Duration>, future: F) -> Option<F::Outp
 /// Writes `first` (if any) and queued frames, up to `batch`, then flushes once.
 async fn write_batch<T: Transport>(
     transport: &mut T,
-    rx: &mut tokio::sync::mpsc::Receiver<Frame>,
+    rx: &ConnectionReceiver,
     first: Option<Frame>,
     batch: usize,
 ) -> Result<(), TransportError> {
@@ -555,8 +554,8 @@ async fn write_batch<T: Transport>(
     }
     while written < batch {
         match rx.try_recv() {
-            Ok(frame) => transport.feed(Outbound::Text(frame)).await?,
-            Err(_) => break,
+            Some(frame) => transport.feed(Outbound::Text(frame)).await?,
+            None => break,
         }
         written += 1;
     }
@@ -567,11 +566,11 @@ async fn write_batch<T: Transport>(
 /// peer's close reply.
 async fn close_transport<T: Transport>(
     transport: &mut T,
-    rx: &mut tokio::sync::mpsc::Receiver<Frame>,
+    rx: &ConnectionReceiver,
     frame: CloseFrame,
 ) {
     let handshake = async {
-        while let Ok(queued) = rx.try_recv() {
+        while let Some(queued) = rx.try_recv() {
             transport.feed(Outbound::Text(queued)).await?;
         }
         transport.feed(Outbound::Close(frame)).await?;
