@@ -16,6 +16,7 @@ use std::process::Command;
 
 use anyhow::{Context, bail};
 
+pub(crate) use manifest::is_unpublished;
 pub(crate) use order::{Crate, publish_order, publishable_crates};
 
 /// Runs the release task from the repository at `root`.
@@ -106,7 +107,10 @@ fn check_package(root: &Path, krate: &Crate) -> anyhow::Result<()> {
         return Ok(());
     }
     let stderr = String::from_utf8_lossy(&output.stderr);
-    for taken in stderr.lines().filter(|line| line.contains("already exists")) {
+    for taken in stderr
+        .lines()
+        .filter(|line| line.contains("already exists"))
+    {
         eprintln!("    {taken} (the name may belong to someone else)");
     }
     let reason = stderr
