@@ -4,7 +4,10 @@
 
 mod common;
 
+use std::process::Stdio;
+
 use common::*;
+use tokio::io::AsyncWriteExt;
 
 #[tokio::test]
 async fn serve_echo_prints_each_event_and_sends_it_back() {
@@ -46,11 +49,18 @@ async fn serve_broadcast_relays_to_every_other_connection() {
     let (_server, url) = zap_serve(&["--broadcast", "--quiet"]).await;
     let mut listen = Running::spawn(zap(&["listen", &url, "-n", "1"]));
     listen.stderr_until("zap: online").await;
-    let run = run(&["send", &url, "news", "\"hello all\""]).await;
-    assert_eq!(run.code, Some(0), "{run:?}");
+    // The sender stays connected (a repl) until the listener has the event.
+    let mut command = zap(&["repl", &url]);
+    command.stdin(Stdio::piped());
+    let mut sender = Running::spawn(command);
+    let mut stdin = sender.child.stdin.take().unwrap();
+    sender.stderr_until("zap: online").await;
+    stdin.write_all(b"news \"hello all\"\n").await.unwrap();
     assert_eq!(
         listen.stdout_line().await,
         r#"{"eventName":"news","payload":"hello all"}"#
     );
     assert_eq!(listen.exit_code().await, Some(0));
+    drop(stdin);
+    assert_eq!(sender.exit_code().await, Some(0));
 }
