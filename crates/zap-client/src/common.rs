@@ -27,10 +27,15 @@ macro_rules! client_methods {
             self.engine.connect().await
         }
 
-        /// Closes the connection (close frame, then up to the close timeout
-        /// for the server's answer) and stops reconnecting; the state ends
-        /// `Offline`. Subscriptions and callbacks stay registered for the
-        /// next `connect()`. Events held in the outbox are discarded.
+        /// Closes the connection and stops reconnecting; the state goes
+        /// `Offline` at once, so sending fails from then on. Events already
+        /// accepted by `send_event` are written first, in order, then the
+        /// close frame, and the server's answer is awaited. Returns within the
+        /// close timeout (see [`ClientBuilder::close_timeout`](crate::ClientBuilder::close_timeout)),
+        /// even when the server stopped reading: the socket is dropped then. Subscriptions and callbacks stay registered for the
+        /// next `connect()`. Events held in the outbox (while reconnecting)
+        /// are discarded and reported as
+        /// [`OutboxDiscarded`](crate::ConnectionError::OutboxDiscarded).
         pub async fn disconnect(&self) {
             self.engine.disconnect().await;
         }

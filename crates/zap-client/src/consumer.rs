@@ -10,7 +10,7 @@ use crate::common::client_methods;
 use crate::config::Options;
 use crate::engine::{Engine, Filter};
 use crate::listen::listen;
-use crate::{ClientBuilder, ConnectionError, ConnectionState, EventData};
+use crate::{ClientBuilder, ConnectionError, ConnectionState, EventData, WeakZapConsumer};
 
 /// A zaptools client that calls your callbacks for received events, state
 /// changes and errors.
@@ -23,6 +23,12 @@ use crate::{ClientBuilder, ConnectionError, ConnectionState, EventData};
 /// events. A callback that panics is logged and keeps being called.
 /// Callbacks stay registered across `disconnect()` and reconnections; `clean()`
 /// (or dropping every clone of the client) ends them.
+///
+/// A callback that captures a clone of the consumer keeps the client alive
+/// (the client holds the callback, the callback holds the client): dropping
+/// your handles then neither closes the connection nor ends the callbacks,
+/// and `clean()` is required. Capture [`downgrade`](Self::downgrade)'s
+/// [`WeakZapConsumer`] instead, which does not keep it alive.
 ///
 /// Registering a callback needs a tokio runtime (it spawns the task) and
 /// panics outside one. Register callbacks before `connect()` so no early
@@ -58,9 +64,17 @@ impl ZapConsumer {
     }
 
     pub(crate) fn from_options(options: Options) -> Self {
-        ZapConsumer {
-            engine: Arc::new(Engine::new(options)),
-        }
+        Self::from_engine(Arc::new(Engine::new(options)))
+    }
+
+    pub(crate) fn from_engine(engine: Arc<Engine>) -> Self {
+        ZapConsumer { engine }
+    }
+
+    /// A handle that does not keep the client alive: the one to capture in a
+    /// callback (see [`WeakZapConsumer`]).
+    pub fn downgrade(&self) -> WeakZapConsumer {
+        WeakZapConsumer::new(&self.engine)
     }
 
     client_methods!(ZapConsumer);
@@ -112,8 +126,11 @@ impl ZapConsumer {
         F: Fn() -> R + Send + Sync + 'static,
         R: Reaction<M>,
     {
+        // Subscribe first, then read the state: a change in between is
+        // seen by the stream, not lost.
+        let states = self.engine.states();
         let mut was_online = self.engine.state().is_online();
-        let ended = self.engine.states().filter(move |state| {
+        let ended = states.filter(move |state| {
             let ended = was_online && !state.is_online();
             was_online = state.is_online();
             std::future::ready(ended)

@@ -29,7 +29,9 @@
 //!   [`on_any_event`](ZapConsumer::on_any_event), [`on_connected`](ZapConsumer::on_connected),
 //!   [`on_disconnected`](ZapConsumer::on_disconnected),
 //!   [`on_connection_state_changed`](ZapConsumer::on_connection_state_changed),
-//!   [`on_error`](ZapConsumer::on_error).
+//!   [`on_error`](ZapConsumer::on_error); a callback that needs the client
+//!   captures [`ZapConsumer::downgrade`] ([`WeakZapConsumer`]), not a clone,
+//!   which would keep the client alive until `clean()`.
 //!
 //! Both: `connect()` (also to reconnect), `disconnect()`, `clean()`,
 //! `send_event()`, `request()`, `is_connected()`, `current_state()`.
@@ -53,6 +55,10 @@
 //! | --- | --- |
 //! | `tls` | `wss://` through rustls (ring provider), trusting the roots of a `TlsConfig` |
 //! | `tls-webpki-roots` | `tls`, trusting Mozilla's roots by default |
+//! | `tls-native-roots` | `tls`, trusting the operating system's roots by default (before Mozilla's when both are on) |
+//!
+//! With `tls`, [`rustls`] is the rustls this crate uses, re-exported to build
+//! a [`TlsConfig::from_rustls`] without guessing its version.
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
@@ -69,6 +75,7 @@ mod state;
 mod state_stream;
 mod subscriber;
 mod subscription;
+mod weak;
 
 pub use config::{ClientBuilder, Heartbeat, ReconnectPolicy};
 #[cfg(feature = "tls")]
@@ -80,7 +87,13 @@ pub use state::ConnectionState;
 pub use state_stream::StateStream;
 pub use subscriber::ZapSubscriber;
 pub use subscription::Subscription;
+pub use weak::WeakZapConsumer;
 pub use zap_protocol::{DecodeError, EventData, Headers, Payload};
+
+/// The rustls crate this client is built with (feature `tls`), for
+/// [`TlsConfig::from_rustls`]: client certificates, custom verifiers.
+#[cfg(feature = "tls")]
+pub use tokio_rustls::rustls;
 
 /// The code blocks of this crate's README, compiled as doc tests.
 #[cfg(doctest)]

@@ -10,6 +10,7 @@ use futures_util::Stream;
 use tokio::sync::broadcast;
 use zap_protocol::EventData;
 
+use crate::engine::Registration;
 use crate::relay::{Relay, relay};
 
 /// The events received for one subscription, in the order the server sent
@@ -41,14 +42,20 @@ use crate::relay::{Relay, relay};
 pub struct Subscription {
     events: Relay<EventData>,
     missed: Arc<AtomicU64>,
+    /// Removes the subscription from the client when dropped.
+    _registration: Option<Registration>,
 }
 
 impl Subscription {
-    pub(crate) fn new(rx: Option<broadcast::Receiver<EventData>>) -> Self {
+    /// A subscription receiving from `rx`; `None` makes one that has
+    /// already ended.
+    pub(crate) fn new(rx: Option<(broadcast::Receiver<EventData>, Registration)>) -> Self {
         let missed = Arc::new(AtomicU64::new(0));
+        let (rx, registration) = rx.unzip();
         Subscription {
             events: relay(rx, Arc::clone(&missed), "subscription"),
             missed,
+            _registration: registration,
         }
     }
 

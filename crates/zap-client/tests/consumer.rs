@@ -3,10 +3,11 @@
 
 mod common;
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use common::{RawServer, server, within};
-use futures_util::SinkExt;
+use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
@@ -171,7 +172,61 @@ async fn clean_ends_every_callback() {
     recv(&mut ended).await;
     let error = consumer.send_event("e", (), None).expect_err("cleaned");
     assert!(matches!(error, zap_client::SendError::Cleaned), "{error:?}");
-    // Registering after clean is harmless: the callback never runs.
-    consumer.on_event("e", |_| -> () { panic!("must not run") });
-    tokio::time::sleep(Duration::from_millis(10)).await;
+    // Registering after clean is harmless: the callback ends at once,
+    // without being called.
+    let (tx, mut dropped) = mpsc::unbounded_channel();
+    let guard = DropSignal(tx);
+    let called = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&called);
+    consumer.on_event("e", move |_| {
+        let _keep = &guard;
+        flag.store(true, Ordering::SeqCst);
+    });
+    recv(&mut dropped).await;
+    assert!(
+        !called.load(Ordering::SeqCst),
+        "a callback ran after clean()"
+    );
+}
+
+#[tokio::test]
+async fn a_callback_holding_a_weak_consumer_does_not_keep_it_alive() {
+    let mut raw = RawServer::start().await;
+    let consumer = ZapConsumer::new(&raw.url);
+    let weak = consumer.downgrade();
+    let (tx, mut ended) = mpsc::unbounded_channel();
+    let guard = DropSignal(tx);
+    consumer.on_event("ping", move |_| {
+        let _keep = &guard;
+        if let Some(consumer) = weak.upgrade() {
+            consumer.send_event("pong", (), None).expect("sent");
+        }
+    });
+    let (connected, mut socket) = tokio::join!(consumer.connect(), raw.accept());
+    connected.expect("connects");
+    socket
+        .send(Message::text(r#"{"eventName":"ping","payload":null}"#))
+        .await
+        .expect("sends");
+    // The callback reaches the client through its weak handle.
+    let pong = loop {
+        match within("the pong", socket.next()).await {
+            Some(Ok(Message::Text(text))) => break text.to_string(),
+            Some(Ok(_)) => {}
+            other => panic!("socket ended: {other:?}"),
+        }
+    };
+    assert!(pong.contains("pong"), "{pong}");
+
+    // Dropping the last handle closes the connection and ends the callback.
+    // (Reading on after the close frame sends the server's answer.)
+    drop(consumer);
+    loop {
+        match within("the close", socket.next()).await {
+            None | Some(Err(_)) => break,
+            Some(Ok(_)) => {}
+        }
+    }
+    drop(socket); // the server ends the TCP connection
+    recv(&mut ended).await;
 }

@@ -1,11 +1,13 @@
 //! Reconnection: manual `connect()` after `disconnect()` or a loss, and
-//! automatic reconnection across a server restart, with the outbox.
+//! automatic reconnection across a server restart, with the outbox. A
+//! restarted server is reached through a [`Proxy`] that keeps its port, so
+//! no test rebinds a port another process could have taken.
 
 mod common;
 
 use std::time::Duration;
 
-use common::{Proxy, next_payload, server, server_on, wait_for_state, within};
+use common::{Proxy, RawServer, next_payload, server, wait_for_state, within};
 use futures_util::StreamExt;
 use serde_json::json;
 use zap_client::ConnectionState::{Connecting, Error, Offline, Online};
@@ -63,9 +65,11 @@ async fn connect_after_a_lost_connection_resumes_subscriptions() {
 #[tokio::test]
 async fn a_server_restart_is_survived_without_the_application_doing_anything() {
     let server = server().await;
-    let port = server.local_addr().port();
-    let client = ZapSubscriber::builder(server.url())
-        .reconnect(fast_retries())
+    let proxy = Proxy::start(server.local_addr()).await;
+    // Online for a moment only: with no minimum uptime that still counts as
+    // a success, so the attempts after the restart are numbered from 1.
+    let client = ZapSubscriber::builder(&proxy.url)
+        .reconnect(fast_retries().min_uptime(Duration::ZERO))
         .connect()
         .await
         .expect("connects");
@@ -85,7 +89,8 @@ async fn a_server_restart_is_survived_without_the_application_doing_anything() {
         }
     }
     assert_eq!(failures, [1, 2, 3]);
-    let server = server_on(port).await;
+    let server = common::server().await;
+    proxy.route_to(server.local_addr());
     let before = wait_for_state(&mut states, Online).await;
     assert_eq!(before[..5], [Offline, Connecting, Error, Connecting, Error]);
 
@@ -100,8 +105,8 @@ async fn a_server_restart_is_survived_without_the_application_doing_anything() {
 #[tokio::test]
 async fn the_outbox_holds_events_while_reconnecting_and_flushes_them_in_order() {
     let server = server().await;
-    let port = server.local_addr().port();
-    let client = ZapSubscriber::builder(server.url())
+    let proxy = Proxy::start(server.local_addr()).await;
+    let client = ZapSubscriber::builder(&proxy.url)
         .reconnect(fast_retries())
         .outbox(3)
         .connect()
@@ -118,7 +123,8 @@ async fn the_outbox_holds_events_while_reconnecting_and_flushes_them_in_order() 
     let full = client.send_event("echo", 4, None).expect_err("outbox full");
     assert!(matches!(full, SendError::Full { capacity: 3 }), "{full:?}");
 
-    let _server = server_on(port).await;
+    let server = common::server().await;
+    proxy.route_to(server.local_addr());
     wait_for_state(&mut states, Online).await;
     client.send_event("echo", 5, None).expect("sent");
     for want in [1, 2, 3, 5] {
@@ -143,11 +149,8 @@ async fn without_an_outbox_sending_while_reconnecting_fails_at_once() {
 
 #[tokio::test]
 async fn a_first_connect_with_a_policy_waits_for_the_server_to_appear() {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.local_addr().expect("addr").port()
-    };
-    let client = ZapSubscriber::builder(format!("ws://127.0.0.1:{port}/"))
+    let proxy = Proxy::refusing().await;
+    let client = ZapSubscriber::builder(&proxy.url)
         .reconnect(fast_retries())
         .build();
     let mut states = client.connection_state();
@@ -156,7 +159,8 @@ async fn a_first_connect_with_a_policy_waits_for_the_server_to_appear() {
         async move { client.connect().await }
     });
     wait_for_state(&mut states, Error).await;
-    let _server = server_on(port).await;
+    let server = server().await;
+    proxy.route_to(server.local_addr());
     within("connect", connecting)
         .await
         .expect("task")
@@ -205,4 +209,45 @@ async fn disconnect_during_reconnection_stops_it_and_goes_offline() {
     let outcome = within("connect", connecting).await.expect("task");
     assert!(matches!(outcome, Err(ConnectError::Aborted)), "{outcome:?}");
     assert_eq!(client.current_state(), Offline);
+}
+
+#[tokio::test]
+async fn a_server_that_closes_every_connection_at_once_is_redialled_with_backoff() {
+    let mut raw = RawServer::start().await;
+    let client = ZapSubscriber::builder(&raw.url)
+        .reconnect(
+            ReconnectPolicy::exponential()
+                .initial_delay(Duration::from_millis(50))
+                .jitter(0.0)
+                .max_attempts(4),
+        )
+        .build();
+    let mut errors = client.errors();
+    let closer = tokio::spawn(async move {
+        let mut accepted = 0;
+        loop {
+            let mut socket = raw.accept().await;
+            accepted += 1;
+            let _ = socket.close(None).await;
+            if accepted == 4 {
+                return accepted;
+            }
+        }
+    });
+    let start = std::time::Instant::now();
+    // Online for a moment, then gave up: either outcome is right for connect().
+    let _ = within("connect", client.connect()).await;
+    let gave_up = loop {
+        match within("an error", errors.next()).await.expect("open") {
+            ConnectionError::GaveUp { attempts } => break attempts,
+            other => assert!(
+                matches!(other, ConnectionError::ConnectionLost(_)),
+                "{other:?}"
+            ),
+        }
+    };
+    assert_eq!(gave_up, 4);
+    assert_eq!(within("the closer", closer).await.expect("task"), 4);
+    // Waits of 50, 100 and 200 ms between the four connections.
+    assert!(start.elapsed() >= Duration::from_millis(350));
 }

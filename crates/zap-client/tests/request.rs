@@ -136,3 +136,44 @@ async fn a_request_fails_when_the_connection_ends_first() {
         .expect_err("lost");
     assert!(matches!(error, RequestError::ConnectionLost), "{error:?}");
 }
+
+/// The `zap-request-id` of the next request `client` makes, as the server
+/// sees it.
+async fn next_request_id(client: &ZapSubscriber, raw: &mut RawServer) -> String {
+    let (connected, mut socket) = tokio::join!(client.connect(), raw.accept());
+    connected.expect("connects");
+    let request = tokio::spawn({
+        let client = client.clone();
+        async move { client.request("ask", "q").await }
+    });
+    let id = loop {
+        match within("the request", socket.next()).await {
+            Some(Ok(Message::Text(text))) => {
+                let event = zap_protocol::decode(&text).expect("valid");
+                break event
+                    .header_str("zap-request-id")
+                    .expect("has an id")
+                    .to_owned();
+            }
+            Some(Ok(_)) => {}
+            other => panic!("socket ended: {other:?}"),
+        }
+    };
+    request.abort();
+    id
+}
+
+#[tokio::test]
+async fn request_ids_of_different_clients_do_not_collide() {
+    let mut raw = RawServer::start().await;
+    let one = ZapSubscriber::new(&raw.url);
+    let two = ZapSubscriber::new(&raw.url);
+    let first = next_request_id(&one, &mut raw).await;
+    let second = next_request_id(&two, &mut raw).await;
+    // Both are each client's first request, yet the ids differ.
+    assert_ne!(first, second);
+    assert!(
+        first.ends_with("-0") && second.ends_with("-0"),
+        "{first} {second}"
+    );
+}

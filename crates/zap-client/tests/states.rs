@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Proxy, expect_states, server, within};
+use common::{Proxy, RawServer, expect_states, server, wait_for_state, within};
 use futures_util::StreamExt;
 use zap_client::ConnectionState::{Connecting, Error, Offline, Online};
 use zap_client::{ConnectionError, ZapSubscriber};
@@ -79,4 +79,23 @@ async fn disconnect_goes_offline_and_is_idempotent() {
         .await
         .expect("reconnects");
     expect_states(&mut states, &[Offline, Connecting, Online]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_right_after_a_loss_opens_a_new_connection() {
+    // The window between the end of a connection and its supervisor's
+    // end is short: go through it many times, on two threads.
+    let mut raw = RawServer::start().await;
+    let client = ZapSubscriber::new(&raw.url);
+    let (connected, mut socket) = tokio::join!(client.connect(), raw.accept());
+    connected.expect("connects");
+    for round in 0..20 {
+        let mut states = client.connection_state();
+        drop(socket); // the connection is lost
+        wait_for_state(&mut states, Error).await;
+        let (connected, next) = tokio::join!(client.connect(), raw.accept());
+        connected.expect("reconnects");
+        assert!(client.is_connected(), "round {round}: Ok while offline");
+        socket = next;
+    }
 }

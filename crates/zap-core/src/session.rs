@@ -296,13 +296,17 @@ impl Driver<'_> {
                 }
                 self.poll_now(&mut state.running);
             }
-            let watch = state.closing.is_none();
             if !rx.is_empty() {
                 let signals = (close_signal.as_mut(), shutdown_signal.as_mut());
-                if let Some(end) = self.write_queued(transport, rx, None, signals, watch).await {
+                let written = self.write_queued(transport, rx, None, signals, &mut state.closing);
+                if let Some(end) = written.await {
                     return (end, state.running);
                 }
+                if state.closing.is_some() {
+                    continue; // a close arrived during the write: carry it out
+                }
             }
+            let watch = state.closing.is_none();
 
             let action = tokio::select! {
                 request = &mut close_signal, if watch => {
@@ -313,10 +317,10 @@ impl Driver<'_> {
                     }
                     Action::Close(request.frame, reason)
                 }
-                () = &mut shutdown_signal, if watch => Action::Close(
-                    CloseFrame::new(close_code::GOING_AWAY, "server shutting down"),
-                    EndReason::Shutdown,
-                ),
+                () = &mut shutdown_signal, if watch => {
+                    let (frame, reason) = shutdown_close();
+                    Action::Close(frame, reason)
+                }
                 outcome = poll_running(&mut state.running), if state.running.is_some() => {
                     Action::Finished(outcome)
                 }
@@ -336,10 +340,9 @@ impl Driver<'_> {
                 }
                 Action::Write(first) => {
                     let signals = (close_signal.as_mut(), shutdown_signal.as_mut());
-                    if let Some(end) = self
-                        .write_queued(transport, rx, Some(first), signals, watch)
-                        .await
-                    {
+                    let written =
+                        self.write_queued(transport, rx, Some(first), signals, &mut state.closing);
+                    if let Some(end) = written.await {
                         return (end, state.running);
                     }
                 }
@@ -424,15 +427,19 @@ impl Driver<'_> {
     }
 
     /// Writes queued frames (starting with `first`) in one batch and flush.
-    /// While `watch`, a close request or a shutdown interrupts a write that a
-    /// peer which stopped reading has jammed, ending the connection at once.
+    ///
+    /// A write can stall when the peer stops reading. Meanwhile an abortive
+    /// close request (its queue overflowed) ends the connection at once; a
+    /// normal close request is recorded in `closing` and the write goes on,
+    /// so everything queued before `close()` is written before the close
+    /// frame; a shutdown gives the write [`CLOSE_TIMEOUT`] more.
     async fn write_queued<T, C, S>(
         &self,
         transport: &mut T,
         rx: &ConnectionReceiver,
         first: Option<Frame>,
-        (close_signal, shutdown_signal): (Pin<&mut C>, Pin<&mut S>),
-        watch: bool,
+        (mut close_signal, mut shutdown_signal): (Pin<&mut C>, Pin<&mut S>),
+        closing: &mut Option<(CloseFrame, EndReason)>,
     ) -> Option<EndReason>
     where
         T: Transport,
@@ -444,11 +451,27 @@ impl Driver<'_> {
             self.config.idle_timeout,
             write_batch(transport, rx, first, batch),
         );
-        let written = tokio::select! {
-            biased;
-            written = write => written,
-            request = close_signal, if watch => return Some(EndReason::Closed(request.frame)),
-            () = shutdown_signal, if watch => return Some(EndReason::Shutdown),
+        tokio::pin!(write);
+        let written = loop {
+            let watch = closing.is_none();
+            tokio::select! {
+                biased;
+                written = &mut write => break written,
+                request = close_signal.as_mut(), if watch => {
+                    let reason = EndReason::Closed(request.frame.clone());
+                    if request.abort {
+                        return Some(reason);
+                    }
+                    *closing = Some((request.frame, reason));
+                }
+                () = shutdown_signal.as_mut(), if watch => {
+                    *closing = Some(shutdown_close());
+                    match tokio::time::timeout(CLOSE_TIMEOUT, &mut write).await {
+                        Ok(written) => break written,
+                        Err(_) => return Some(EndReason::Shutdown),
+                    }
+                }
+            }
         };
         match written {
             Some(Ok(())) => None,
@@ -509,6 +532,11 @@ impl Driver<'_> {
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
         Some(ticker)
     }
+}
+
+fn shutdown_close() -> (CloseFrame, EndReason) {
+    let frame = CloseFrame::new(close_code::GOING_AWAY, "server shutting down");
+    (frame, EndReason::Shutdown)
 }
 
 fn too_large_close() -> (CloseFrame, EndReason) {

@@ -28,6 +28,9 @@ struct MemTransport {
     inbound: mpsc::UnboundedReceiver<Result<Inbound, TransportError>>,
     outbound: mpsc::UnboundedSender<Outbound>,
     stuck: bool,
+    /// Every other write is not ready at first (a busy socket).
+    sluggish: bool,
+    turn: bool,
 }
 
 fn pair(stuck: bool) -> (MemTransport, Peer) {
@@ -38,6 +41,8 @@ fn pair(stuck: bool) -> (MemTransport, Peer) {
             inbound,
             outbound,
             stuck,
+            sluggish: false,
+            turn: false,
         },
         Peer {
             to_server,
@@ -55,12 +60,21 @@ impl Stream for MemTransport {
 
 impl Sink<Outbound> for MemTransport {
     type Error = TransportError;
-    fn poll_ready(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), TransportError>> {
+    fn poll_ready(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), TransportError>> {
         if self.stuck {
-            Poll::Pending
-        } else {
-            Poll::Ready(Ok(()))
+            return Poll::Pending;
         }
+        if self.sluggish {
+            self.turn = !self.turn;
+            if self.turn {
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+        }
+        Poll::Ready(Ok(()))
     }
     fn start_send(self: Pin<&mut Self>, item: Outbound) -> Result<(), TransportError> {
         self.outbound.send(item).map_err(|_| TransportError::Closed)
@@ -315,4 +329,34 @@ fn a_session_future_stays_small() {
     let future = Session::new(EventRegister::new(), handshake()).run(transport);
     let size = std::mem::size_of_val(&future);
     assert!(size <= 2048, "the session future grew to {size} bytes");
+}
+
+#[tokio::test]
+async fn everything_queued_before_close_is_written_before_the_close_frame() {
+    let register = EventRegister::new().on_event("bye", |ctx| async move {
+        for n in 0..10 {
+            ctx.connection().send("n", n, None)?;
+        }
+        ctx.connection().close_with(4000, "done");
+        Ok(())
+    });
+    for _ in 0..50 {
+        let (mut transport, mut peer) = pair(false);
+        transport.sluggish = true;
+        let session = spawn(register.clone(), quiet(), transport);
+        peer.send(r#"{"eventName":"bye"}"#);
+        for n in 0..10 {
+            assert_eq!(
+                peer.next_text().await,
+                format!(r#"{{"eventName":"n","payload":{n}}}"#)
+            );
+        }
+        assert_eq!(
+            peer.next().await,
+            Outbound::Close(CloseFrame::new(4000, "done"))
+        );
+        drop(peer);
+        let end = session.await.unwrap();
+        assert_eq!(end, EndReason::Closed(CloseFrame::new(4000, "done")));
+    }
 }

@@ -64,8 +64,9 @@ impl<C> ClientBuilder<C> {
         self
     }
 
-    /// How long `disconnect()` waits for the server to answer the close
-    /// frame before dropping the socket. Default: 2 s.
+    /// How long `disconnect()` (or `clean()`, or dropping the client) may
+    /// take to close the connection: writing the close frame and waiting for
+    /// the server's answer. Past it the socket is dropped. Default: 2 s.
     pub fn close_timeout(mut self, timeout: Duration) -> Self {
         self.options.close_timeout = timeout;
         self
@@ -128,8 +129,9 @@ impl<C> ClientBuilder<C> {
     }
 
     /// How to trust the server of a `wss://` URL (the `tls` feature). Without
-    /// it, `wss://` uses Mozilla's roots when the `tls-webpki-roots` feature
-    /// is on, and fails with [`ConnectError::Tls`] otherwise.
+    /// it, `wss://` uses the operating system's roots when the
+    /// `tls-native-roots` feature is on, else Mozilla's when
+    /// `tls-webpki-roots` is on, and fails with [`ConnectError::Tls`] otherwise.
     #[cfg(feature = "tls")]
     pub fn tls(mut self, config: crate::TlsConfig) -> Self {
         self.options.tls = Some(config);

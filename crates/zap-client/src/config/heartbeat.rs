@@ -9,8 +9,9 @@ use std::time::Duration;
 /// [`ReconnectPolicy`](crate::ReconnectPolicy), starts reconnection.
 ///
 /// Pings from the server are always answered, whatever this setting.
-/// Detection happens at the first ping tick after `timeout`, so within
-/// `timeout + interval`.
+/// The server is declared dead as soon as `timeout` has passed without
+/// anything received, even while one of our writes is stuck because the
+/// server stopped reading.
 ///
 /// ```
 /// use std::time::Duration;

@@ -11,6 +11,13 @@ use std::time::Duration;
 /// fraction of up to `jitter` of itself, so clients restarted together do
 /// not reconnect in lockstep. The default is [`ReconnectPolicy::never`].
 ///
+/// A connection that ends before it was online for
+/// [`min_uptime`](Self::min_uptime) (5 s by default) counts as a failed
+/// attempt: the next one waits its backoff delay, and `max_attempts` still
+/// applies, so a server that accepts and at once drops every connection is
+/// not redialled in a busy loop. A connection that lasted resets the count:
+/// after it is lost, the first attempt is immediate again.
+///
 /// ```
 /// use std::time::Duration;
 /// use zap_client::ReconnectPolicy;
@@ -32,6 +39,7 @@ use std::time::Duration;
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReconnectPolicy {
     max_attempts: Option<u32>,
+    min_uptime: Duration,
     initial_delay: Duration,
     max_delay: Duration,
     multiplier: f64,
@@ -53,6 +61,7 @@ impl ReconnectPolicy {
     pub fn exponential() -> Self {
         ReconnectPolicy {
             max_attempts: None,
+            min_uptime: Duration::from_secs(5),
             initial_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(30),
             multiplier: 2.0,
@@ -70,6 +79,31 @@ impl ReconnectPolicy {
     pub fn unlimited_attempts(mut self) -> Self {
         self.max_attempts = None;
         self
+    }
+
+    /// How long a connection must stay online to count as a success that
+    /// resets the backoff; one that ends sooner counts as a failed attempt.
+    /// Default: 5 s. `Duration::ZERO` counts every connection that opened as
+    /// a success (a server that drops connections at once is then redialled
+    /// without delay).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use zap_client::ReconnectPolicy;
+    ///
+    /// let policy = ReconnectPolicy::exponential().min_uptime(Duration::from_secs(30));
+    /// assert!(!policy.is_stable(Duration::from_secs(10)));
+    /// assert!(policy.is_stable(Duration::from_secs(30)));
+    /// ```
+    pub fn min_uptime(mut self, uptime: Duration) -> Self {
+        self.min_uptime = uptime;
+        self
+    }
+
+    /// Whether a connection that was online for `online_for` counts as a
+    /// success (see [`min_uptime`](Self::min_uptime)).
+    pub fn is_stable(&self, online_for: Duration) -> bool {
+        online_for >= self.min_uptime
     }
 
     /// The delay before the second attempt.

@@ -10,6 +10,11 @@ use tokio_rustls::rustls::{self, ClientConfig, RootCertStore};
 /// The TLS settings of `wss://` connections: rustls with the `ring` crypto
 /// provider, trusting the roots given here.
 ///
+/// Without a `TlsConfig` on the builder, `wss://` trusts the operating
+/// system's roots ([`TlsConfig::native_roots`], feature `tls-native-roots`),
+/// else Mozilla's ([`TlsConfig::webpki_roots`], feature `tls-webpki-roots`),
+/// else fails with [`ConnectError::Tls`](crate::ConnectError::Tls).
+///
 /// ```
 /// # fn pem() -> Vec<u8> {
 /// #     let key = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
@@ -40,6 +45,15 @@ pub enum TlsConfigError {
     /// rustls refused a certificate (not DER X.509) or the configuration.
     #[error("rejected by rustls: {0}")]
     Rustls(#[source] rustls::Error),
+    /// [`TlsConfig::native_roots`] found no usable root certificate in the
+    /// operating system's store. Install the CA certificates (the
+    /// `ca-certificates` package on Debian), point `SSL_CERT_FILE` at a PEM
+    /// file, or give the roots explicitly.
+    #[error("no usable root certificate in the platform's store: {reason}")]
+    NoNativeRoots {
+        /// What went wrong while reading the store.
+        reason: String,
+    },
 }
 
 impl TlsConfig {
@@ -77,8 +91,55 @@ impl TlsConfig {
         })
     }
 
+    /// Trusts the operating system's root certificates, as found by
+    /// `rustls-native-certs` (feature `tls-native-roots`): the system store,
+    /// or only the PEM file in `SSL_CERT_FILE` and the directories in
+    /// `SSL_CERT_DIR` when either is set. Unreadable sources and
+    /// certificates rustls cannot parse are skipped (and logged); fails
+    /// only when none is usable. Reads the store at each call.
+    #[cfg(feature = "tls-native-roots")]
+    pub fn native_roots() -> Result<Self, TlsConfigError> {
+        let found = rustls_native_certs::load_native_certs();
+        for error in &found.errors {
+            tracing::warn!(%error, "skipped a source of platform root certificates");
+        }
+        let mut roots = RootCertStore::empty();
+        let (added, ignored) = roots.add_parsable_certificates(found.certs);
+        if ignored > 0 {
+            tracing::debug!(
+                ignored,
+                "skipped platform root certificates rustls cannot use"
+            );
+        }
+        if added == 0 {
+            let reason = match found.errors.first() {
+                Some(error) => error.to_string(),
+                None if ignored > 0 => format!("none of its {ignored} certificates is usable"),
+                None => "it holds no certificate".to_owned(),
+            };
+            return Err(TlsConfigError::NoNativeRoots { reason });
+        }
+        Self::with_roots(roots)
+    }
+
     /// Uses a rustls configuration as it is (client certificates, custom
-    /// verifiers, ALPN…). Its crypto provider is the caller's choice.
+    /// verifiers, ALPN…). Its crypto provider is the caller's choice. Build
+    /// it with [`zap_client::rustls`](crate::rustls), the rustls version
+    /// this crate uses:
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use zap_client::TlsConfig;
+    /// use zap_client::rustls::{ClientConfig, RootCertStore, crypto::ring};
+    ///
+    /// let roots = RootCertStore::empty(); // add your roots here
+    /// let config = ClientConfig::builder_with_provider(Arc::new(ring::default_provider()))
+    ///     .with_safe_default_protocol_versions()?
+    ///     .with_root_certificates(roots)
+    ///     .with_no_client_auth();
+    /// let tls = TlsConfig::from_rustls(Arc::new(config));
+    /// # Ok::<(), zap_client::rustls::Error>(())
+    /// ```
     pub fn from_rustls(config: Arc<ClientConfig>) -> Self {
         TlsConfig { config }
     }

@@ -1,10 +1,13 @@
 //! [`Control`]: which supervisor runs the connection, and how to stop it.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
+use super::clock::after;
 use crate::ConnectError;
 
 /// Where the current (or last) connection effort stands, as `connect()`
@@ -15,8 +18,14 @@ pub(crate) enum Outcome {
     Pending,
     /// Online.
     Online,
-    /// The supervisor gave up with this error.
+    /// The supervisor gave up with this error, or was stopped (`Aborted`).
     Failed(ConnectError),
+    /// The supervisor ended with its connection, after `online_for` online,
+    /// making no further attempt (no automatic reconnection).
+    Ended {
+        /// How long the connection was online.
+        online_for: Duration,
+    },
 }
 
 /// At most one supervisor task runs per client.
@@ -39,9 +48,11 @@ pub(crate) struct ControlState {
 #[derive(Debug)]
 pub(crate) struct Running {
     pub(crate) generation: u64,
-    /// Set to `true` to stop; dropping it stops too.
-    pub(crate) stop: watch::Sender<bool>,
-    /// Cuts a backoff wait short (a `connect()` call during reconnection).
+    /// Set to the instant by which the connection must be closed, to stop;
+    /// dropping it stops too.
+    pub(crate) stop: watch::Sender<Option<Instant>>,
+    /// Cuts a backoff wait short (a `connect()` call during reconnection);
+    /// `notify_one`, so a call made while dialing still cuts the next wait.
     pub(crate) kick: Arc<Notify>,
     pub(crate) outcome: watch::Receiver<Outcome>,
     pub(crate) task: JoinHandle<()>,
@@ -52,10 +63,11 @@ impl Control {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Asks the running supervisor, if any, to stop, without waiting.
-    pub(crate) fn abandon(&self) {
+    /// Asks the running supervisor, if any, to stop within `close_timeout`,
+    /// without waiting.
+    pub(crate) fn abandon(&self, close_timeout: Duration) {
         if let Some(running) = self.lock().running.take() {
-            let _already_stopped = running.stop.send(true);
+            let _already_stopped = running.stop.send(Some(after(close_timeout)));
         }
     }
 }

@@ -18,21 +18,21 @@ pub(crate) struct Link {
     outbox_capacity: usize,
 }
 
+/// A frame in the live send queue. Request frames are tagged: they are
+/// never put back into the outbox, since their caller has been told the
+/// connection was lost (requests never wait in the outbox).
+#[derive(Debug)]
+pub(crate) struct Queued {
+    pub(crate) frame: Frame,
+    pub(crate) request: bool,
+}
+
 #[derive(Debug, Default)]
 struct Inner {
-    live: Option<mpsc::Sender<Frame>>,
+    live: Option<mpsc::Sender<Queued>>,
     outbox: VecDeque<Frame>,
     holding: bool,
     closed: bool,
-}
-
-/// What [`Link::open`] did.
-#[derive(Debug)]
-pub(crate) enum Opening {
-    /// The queue is live: later sends go to the socket.
-    Open,
-    /// These held events must be written first; then call `open` again.
-    Flush(Vec<Frame>),
 }
 
 impl Link {
@@ -48,19 +48,29 @@ impl Link {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Queues `frame` for the socket, or holds it in the outbox.
-    pub(crate) fn send(&self, frame: Frame, state: ConnectionState) -> Result<(), SendError> {
+    /// Queues `frame` for the socket, or holds it in the outbox. `state` is
+    /// read under the link's lock, for the error: a session sets its end
+    /// state before it detaches the queue, so a refusal never says `Online`.
+    pub(crate) fn send(
+        &self,
+        frame: Frame,
+        state: impl FnOnce() -> ConnectionState,
+    ) -> Result<(), SendError> {
         let mut inner = self.lock();
         if inner.closed {
             return Err(SendError::Cleaned);
         }
         if let Some(live) = &inner.live {
-            return live.try_send(frame).map_err(|_| SendError::Full {
+            let queued = Queued {
+                frame,
+                request: false,
+            };
+            return live.try_send(queued).map_err(|_| SendError::Full {
                 capacity: self.queue_capacity,
             });
         }
         if !inner.holding || self.outbox_capacity == 0 {
-            return Err(SendError::NotOnline { state });
+            return Err(SendError::NotOnline { state: state() });
         }
         if inner.outbox.len() >= self.outbox_capacity {
             return Err(SendError::Full {
@@ -72,14 +82,24 @@ impl Link {
     }
 
     /// Queues `frame` only if online (requests never wait in the outbox).
-    pub(crate) fn send_live(&self, frame: Frame, state: ConnectionState) -> Result<(), SendError> {
+    pub(crate) fn send_live(
+        &self,
+        frame: Frame,
+        state: impl FnOnce() -> ConnectionState,
+    ) -> Result<(), SendError> {
         let inner = self.lock();
         match (&inner.live, inner.closed) {
             (_, true) => Err(SendError::Cleaned),
-            (Some(live), false) => live.try_send(frame).map_err(|_| SendError::Full {
-                capacity: self.queue_capacity,
-            }),
-            (None, false) => Err(SendError::NotOnline { state }),
+            (Some(live), false) => {
+                let queued = Queued {
+                    frame,
+                    request: true,
+                };
+                live.try_send(queued).map_err(|_| SendError::Full {
+                    capacity: self.queue_capacity,
+                })
+            }
+            (None, false) => Err(SendError::NotOnline { state: state() }),
         }
     }
 
@@ -98,51 +118,37 @@ impl Link {
         }
     }
 
-    /// Makes `tx` the live queue once the outbox is empty: the caller writes
-    /// each [`Opening::Flush`] batch to the socket first, so held events go
-    /// out in order and before any event sent after going online.
-    pub(crate) fn open(&self, tx: &mpsc::Sender<Frame>) -> Opening {
+    /// Goes online: makes `tx` the live queue and hands over the events
+    /// held in the outbox, in one step. The session writes them before
+    /// anything from `tx`, so held events go out in order and before any
+    /// event sent after going online.
+    pub(crate) fn open(&self, tx: mpsc::Sender<Queued>) -> Vec<Frame> {
         let mut inner = self.lock();
-        if inner.outbox.is_empty() {
-            inner.live = Some(tx.clone());
-            Opening::Open
-        } else {
-            Opening::Flush(inner.outbox.drain(..).collect())
-        }
+        inner.live = Some(tx);
+        inner.outbox.drain(..).collect()
     }
 
-    /// The connection ended: the live queue is dropped, and what it still
-    /// held (accepted but not written) goes back to the front of the outbox
-    /// while reconnecting with an outbox, or is dropped; returns how many
-    /// were dropped.
-    pub(crate) fn shut(&self, rx: &mut mpsc::Receiver<Frame>) -> usize {
-        let mut inner = self.lock();
-        inner.live = None;
-        let mut unsent = Vec::new();
-        while let Ok(frame) = rx.try_recv() {
-            unsent.push(frame);
-        }
-        self.put_back(&mut inner, unsent)
+    /// The connection is ending: sending no longer reaches it.
+    pub(crate) fn detach(&self) {
+        self.lock().live = None;
     }
 
-    /// Puts events taken by [`Link::open`] but not written back at the front
-    /// of the outbox.
-    pub(crate) fn requeue(&self, frames: Vec<Frame>) {
+    /// Puts events that were accepted but not written back at the front of
+    /// the outbox while reconnecting with an outbox, keeping its capacity:
+    /// past it the newest are dropped (as a full outbox refuses new events).
+    /// Without an outbox, or when the client stops trying, all are dropped.
+    /// Returns how many were dropped.
+    pub(crate) fn put_back(&self, frames: Vec<Frame>) -> usize {
         let mut inner = self.lock();
-        let dropped = self.put_back(&mut inner, frames);
-        if dropped > 0 {
-            tracing::warn!(dropped, "held events could not be written and were dropped");
-        }
-    }
-
-    fn put_back(&self, inner: &mut Inner, frames: Vec<Frame>) -> usize {
         if !inner.holding || self.outbox_capacity == 0 {
             return frames.len();
         }
         for frame in frames.into_iter().rev() {
             inner.outbox.push_front(frame);
         }
-        0
+        let dropped = inner.outbox.len().saturating_sub(self.outbox_capacity);
+        inner.outbox.truncate(self.outbox_capacity);
+        dropped
     }
 
     /// No more sending, for good (the outbox was already discarded when
@@ -152,5 +158,48 @@ impl Link {
         inner.closed = true;
         inner.live = None;
         inner.outbox.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frames(names: &[&str]) -> Vec<Frame> {
+        names
+            .iter()
+            .map(|name| zap_protocol::encode(name, &(), None).expect("encodes"))
+            .collect()
+    }
+
+    fn outbox(link: &Link) -> Vec<String> {
+        let inner = link.lock();
+        let events = inner
+            .outbox
+            .iter()
+            .map(|frame| zap_protocol::decode(frame.as_str()));
+        events
+            .map(|event| event.expect("event").event_name().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn putting_back_keeps_the_outbox_capacity_and_drops_the_newest() {
+        let link = Link::new(8, 3);
+        link.hold(true);
+        link.send(frames(&["new"]).remove(0), || ConnectionState::Error)
+            .expect("held");
+        let dropped = link.put_back(frames(&["a", "b", "c", "d"]));
+        assert_eq!(dropped, 2);
+        assert_eq!(outbox(&link), ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn without_an_outbox_everything_put_back_is_dropped() {
+        let link = Link::new(8, 0);
+        link.hold(true);
+        assert_eq!(link.put_back(frames(&["a", "b"])), 2);
+        let link = Link::new(8, 4);
+        assert_eq!(link.put_back(frames(&["a"])), 1, "not holding");
     }
 }

@@ -7,11 +7,13 @@
 //! through the [`Link`] (a bounded queue while online, the outbox while
 //! reconnecting); state changes and problems go out through [`Signals`].
 
+mod clock;
 mod control;
 mod dial;
-mod jitter;
 mod link;
+mod outgoing;
 mod pending;
+mod random;
 mod registry;
 mod session;
 mod signals;
@@ -35,8 +37,8 @@ use control::Control;
 use dial::{Dial, NetDialer};
 use link::Link;
 use pending::Pending;
-pub(crate) use registry::Filter;
 use registry::Registry;
+pub(crate) use registry::{Filter, Registration};
 use signals::Signals;
 
 /// Everything the client faces and the supervisor task share.
@@ -66,7 +68,7 @@ impl Engine {
             signals: Signals::new(),
             registry: Registry::new(options.subscription_capacity),
             link: Link::new(options.send_queue, options.outbox),
-            pending: Pending::default(),
+            pending: Pending::new(),
             control: Control::default(),
             dialer,
             options,
@@ -104,7 +106,7 @@ impl Engine {
         headers: Option<&Headers>,
     ) -> Result<(), SendError> {
         let frame = encode(event_name, payload, headers)?;
-        self.shared.link.send(frame, self.state())
+        self.shared.link.send(frame, || self.state())
     }
 
     pub(crate) async fn request<P: Serialize + ?Sized>(
@@ -118,7 +120,7 @@ impl Engine {
         let mut headers = Headers::new();
         headers.insert(REQUEST_ID_HEADER.to_owned(), ticket.id().into());
         let frame = encode(event_name, payload, Some(&headers)).map_err(SendError::from)?;
-        self.shared.link.send_live(frame, self.state())?;
+        self.shared.link.send_live(frame, || self.state())?;
         match tokio::time::timeout(timeout, ticket.reply()).await {
             Ok(Some(reply)) => Ok(reply),
             Ok(None) => Err(RequestError::ConnectionLost),
@@ -145,6 +147,8 @@ impl Engine {
 
 impl Drop for Engine {
     fn drop(&mut self) {
-        self.shared.control.abandon();
+        self.shared
+            .control
+            .abandon(self.shared.options.close_timeout);
     }
 }

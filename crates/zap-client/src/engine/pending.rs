@@ -9,9 +9,13 @@ use zap_protocol::EventData;
 
 type Waiting = HashMap<String, oneshot::Sender<EventData>>;
 
-/// The requests in flight. Ids are unique for the client's lifetime.
-#[derive(Debug, Default)]
+/// The requests in flight. Ids are `<prefix>-<n>`: the counter makes them
+/// unique for the client's lifetime, the random per-client prefix keeps
+/// them apart from other clients' ids (a server or a proxy that keys
+/// requests by id across connections sees no collision).
+#[derive(Debug)]
 pub(crate) struct Pending {
+    prefix: String,
     next_id: AtomicU64,
     waiting: Arc<Mutex<Waiting>>,
 }
@@ -30,9 +34,18 @@ fn lock(waiting: &Mutex<Waiting>) -> MutexGuard<'_, Waiting> {
 }
 
 impl Pending {
+    pub(crate) fn new() -> Self {
+        Pending {
+            prefix: format!("{:016x}", super::random::bits()),
+            next_id: AtomicU64::new(0),
+            waiting: Arc::default(),
+        }
+    }
+
     /// Registers a new request and returns its ticket.
     pub(crate) fn register(&self) -> Ticket {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed).to_string();
+        let n = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let id = format!("{}-{n}", self.prefix);
         let (tx, reply) = oneshot::channel();
         lock(&self.waiting).insert(id.clone(), tx);
         Ticket {

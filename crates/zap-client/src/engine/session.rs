@@ -1,20 +1,19 @@
 //! One live connection: reads events, writes queued frames, keeps the heartbeat.
 
+use std::future::poll_fn;
 use std::sync::Arc;
-use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, Interval, MissedTickBehavior};
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message};
-use zap_protocol::{Frame, RESPONSE_TO_HEADER};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use zap_protocol::RESPONSE_TO_HEADER;
 
 use super::Shared;
+use super::clock::{after, after_from};
 use super::control::Outcome;
 use super::dial::Ws;
-use super::link::Opening;
+use super::outgoing::Outgoing;
 use super::supervisor::{Run, stopped};
 use crate::{ConnectionError, ConnectionState};
 
@@ -25,86 +24,116 @@ pub(crate) enum SessionEnd {
     Stopped,
     /// Closed cleanly by the server.
     Closed,
-    /// Lost without a close handshake.
+    /// Lost without a close handshake (already reported).
     Lost(ConnectionError),
 }
 
-/// Runs the connection until it ends: flushes the outbox, goes online,
-/// then serves the socket.
-pub(crate) async fn run(shared: &Shared, mut ws: Ws, run: &mut Run) -> SessionEnd {
-    let (tx, mut rx) = mpsc::channel(shared.options.send_queue);
-    let end = match go_online(shared, &mut ws, &tx).await {
-        Ok(()) => {
-            drop(tx);
-            shared.signals.set_state(ConnectionState::Online);
-            run.outcome.send_replace(Outcome::Online);
-            serve(shared, &mut ws, &mut rx, &mut run.stop).await
-        }
-        Err(end) => end,
+/// Runs the connection until it ends: goes online (held events are written
+/// first), then serves the socket.
+pub(crate) async fn run(shared: &Shared, ws: Ws, run: &mut Run) -> SessionEnd {
+    let (tx, rx) = mpsc::channel(shared.options.send_queue);
+    let backlog = shared.link.open(tx);
+    let mut attached = Attached {
+        shared,
+        out: Outgoing::new(backlog, rx),
     };
-    let dropped = shared.link.shut(&mut rx);
-    if dropped > 0 {
-        tracing::warn!(dropped, "events queued for a lost connection were dropped");
+    shared.signals.set_state(ConnectionState::Online);
+    run.outcome.send_replace(Outcome::Online);
+    let end = serve(shared, ws, &mut attached.out, &mut run.stop).await;
+    // A `connect()` that kicked while online got `Online`: its kick must not
+    // cut the next backoff wait short. Those from now on wait, and count.
+    run.forget_kicks();
+    // No longer online: a `connect()` must not see `Online` from here on.
+    run.outcome.send_replace(Outcome::Pending);
+    match &end {
+        SessionEnd::Stopped | SessionEnd::Closed => {
+            shared.signals.set_state(ConnectionState::Offline);
+        }
+        SessionEnd::Lost(error) => {
+            shared.signals.set_state(ConnectionState::Error);
+            shared.signals.report(error.clone());
+        }
     }
-    shared.pending.fail_all();
+    // The state is set before the send queue is detached, so a refused
+    // send reports the state the connection ended in.
+    drop(attached);
     end
 }
 
-/// Writes the held events, in order, then makes the send queue live.
-async fn go_online(
-    shared: &Shared,
-    ws: &mut Ws,
-    tx: &mpsc::Sender<Frame>,
-) -> Result<(), SessionEnd> {
-    loop {
-        match shared.link.open(tx) {
-            Opening::Open => return Ok(()),
-            Opening::Flush(frames) => {
-                let mut frames = frames.into_iter();
-                for frame in frames.by_ref() {
-                    if let Err(error) = ws.feed(text(&frame)).await {
-                        shared.link.requeue(frames.collect());
-                        return Err(ended_by(error, false));
-                    }
-                }
-                if let Err(error) = ws.flush().await {
-                    return Err(ended_by(error, false));
-                }
-            }
+/// The session's hold on the send path. Dropping it, when the session ends
+/// or when its task is aborted, detaches the send queue, puts what was not
+/// written back into the outbox (or drops it, reported as
+/// [`ConnectionError::EventsDropped`]), and fails waiting requests.
+struct Attached<'a> {
+    shared: &'a Shared,
+    out: Outgoing,
+}
+
+impl Drop for Attached<'_> {
+    fn drop(&mut self) {
+        self.shared.link.detach();
+        let count = self.shared.link.put_back(self.out.unsent());
+        if count > 0 {
+            self.shared
+                .signals
+                .report(ConnectionError::EventsDropped { count });
         }
+        self.shared.pending.fail_all();
     }
 }
 
+/// Reads, writes and keeps the heartbeat, all polled from one `select!`: a
+/// socket that does not take our bytes never keeps the session from
+/// reading, noticing a dead server or stopping.
 async fn serve(
     shared: &Shared,
-    ws: &mut Ws,
-    rx: &mut mpsc::Receiver<Frame>,
-    stop: &mut watch::Receiver<bool>,
+    ws: Ws,
+    out: &mut Outgoing,
+    stop: &mut watch::Receiver<Option<Instant>>,
 ) -> SessionEnd {
-    let heartbeat = shared.options.heartbeat;
+    let options = &shared.options;
+    let (mut sink, mut stream) = ws.split();
+    let heartbeat = options.heartbeat;
+    let watching = heartbeat.interval().is_some();
     let mut ticker = heartbeat.interval().map(|every| {
-        let mut ticker = tokio::time::interval_at(Instant::now() + every, every);
+        let mut ticker = tokio::time::interval_at(after(every), every);
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
         ticker
     });
     let mut last_heard = Instant::now();
+    // Dead when nothing at all arrives for the heartbeat timeout.
+    let silence = tokio::time::sleep_until(after(heartbeat.timeout()));
+    tokio::pin!(silence);
+    // Once a close frame went either way, the TCP connection must end by
+    // then (RFC 6455 lets the server close first).
+    let ending = tokio::time::sleep_until(Instant::now());
+    tokio::pin!(ending);
+    let mut winding_down = false;
     let mut close_received = false;
-    // After the server's close frame, wait at most this long for it to end
-    // the TCP connection (RFC 6455 lets the server close first).
-    let mut close_deadline = Instant::now();
-    let mut queue_open = true;
+    let mut stopping = false;
     loop {
         tokio::select! {
-            biased;
-            () = stopped(stop) => return close(ws, shared.options.close_timeout).await,
-            incoming = ws.next() => {
+            deadline = stopped(stop), if !stopping => {
+                stopping = true;
+                let deadline = deadline.unwrap_or_else(|| after(options.close_timeout));
+                ending.as_mut().reset(deadline);
+                winding_down = true;
+                // From now on sending fails; what was accepted is written
+                // first, then our close frame, all before the deadline.
+                shared.signals.set_state(ConnectionState::Offline);
+                shared.link.detach();
+                out.close_after_queue();
+            }
+            incoming = stream.next() => {
                 let message = match incoming {
                     Some(Ok(message)) => message,
+                    Some(Err(_)) | None if stopping => return SessionEnd::Stopped,
                     Some(Err(error)) => return ended_by(error, close_received),
                     None if close_received => return SessionEnd::Closed,
                     None => return lost("the server ended the stream without a close frame"),
                 };
                 last_heard = Instant::now();
+                silence.as_mut().reset(after_from(last_heard, heartbeat.timeout()));
                 match message {
                     Message::Text(text) => receive(shared, text.as_str()),
                     Message::Binary(bytes) => shared
@@ -113,7 +142,11 @@ async fn serve(
                     Message::Close(frame) => {
                         tracing::debug!(?frame, "the server closes the connection");
                         close_received = true;
-                        close_deadline = Instant::now() + shared.options.close_timeout;
+                        out.flush_only();
+                        if !stopping {
+                            ending.as_mut().reset(after(options.close_timeout));
+                            winding_down = true;
+                        }
                         // Nothing follows a close frame: no reply can come.
                         shared.pending.fail_all();
                     }
@@ -121,25 +154,21 @@ async fn serve(
                     Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
                 }
             }
-            frame = rx.recv(), if queue_open => match frame {
-                Some(frame) => {
-                    if let Err(error) = ws.send(text(&frame)).await {
-                        return ended_by(error, close_received);
+            written = poll_fn(|cx| out.poll_drive(&mut sink, cx)), if !out.is_done() => {
+                if let Err(error) = written {
+                    if stopping {
+                        return SessionEnd::Stopped;
                     }
-                }
-                None => queue_open = false,
-            },
-            () = tokio::time::sleep_until(close_deadline), if close_received => {
-                return SessionEnd::Closed;
-            }
-            () = tick(&mut ticker) => {
-                let silent = last_heard.elapsed();
-                if silent >= heartbeat.timeout() {
-                    return SessionEnd::Lost(ConnectionError::HeartbeatTimeout(silent));
-                }
-                if let Err(error) = ws.send(Message::Ping(Bytes::new())).await {
                     return ended_by(error, close_received);
                 }
+            }
+            () = &mut ending, if winding_down => {
+                tracing::debug!("the connection did not end in time after the close frame");
+                return if stopping { SessionEnd::Stopped } else { SessionEnd::Closed };
+            }
+            () = tick(&mut ticker), if !stopping => out.ping(),
+            () = &mut silence, if watching && !stopping && !close_received => {
+                return SessionEnd::Lost(ConnectionError::HeartbeatTimeout(last_heard.elapsed()));
             }
         }
     }
@@ -167,23 +196,6 @@ fn receive(shared: &Shared, text: &str) {
     shared.registry.dispatch(&event);
 }
 
-/// Sends our close frame and waits, within `timeout`, for the server's.
-async fn close(ws: &mut Ws, timeout: Duration) -> SessionEnd {
-    let frame = CloseFrame {
-        code: CloseCode::Normal,
-        reason: "".into(),
-    };
-    let handshake = async {
-        if ws.close(Some(frame)).await.is_ok() {
-            while let Some(Ok(_)) = ws.next().await {}
-        }
-    };
-    if tokio::time::timeout(timeout, handshake).await.is_err() {
-        tracing::debug!(?timeout, "the server did not answer the close frame");
-    }
-    SessionEnd::Stopped
-}
-
 async fn tick(ticker: &mut Option<Interval>) {
     match ticker {
         Some(ticker) => {
@@ -191,10 +203,6 @@ async fn tick(ticker: &mut Option<Interval>) {
         }
         None => std::future::pending().await,
     }
-}
-
-fn text(frame: &Frame) -> Message {
-    Message::text(frame.as_str())
 }
 
 fn ended_by(error: WsError, close_received: bool) -> SessionEnd {

@@ -11,7 +11,8 @@ use super::dial::Io;
 use crate::{ConnectError, TlsConfig};
 
 /// Runs the TLS handshake for `host` with `config`, or with the default
-/// roots when the `tls-webpki-roots` feature is on.
+/// roots: the platform's (`tls-native-roots`), else Mozilla's
+/// (`tls-webpki-roots`).
 pub(crate) async fn wrap(
     tcp: TcpStream,
     host: &str,
@@ -38,17 +39,31 @@ fn tls_error(error: io::Error) -> ConnectError {
     ConnectError::Tls(Arc::new(error))
 }
 
-#[cfg(feature = "tls-webpki-roots")]
+/// The platform's roots, read once per process.
+#[cfg(feature = "tls-native-roots")]
+fn default_config() -> Result<Arc<tokio_rustls::rustls::ClientConfig>, ConnectError> {
+    static NATIVE: std::sync::OnceLock<Arc<tokio_rustls::rustls::ClientConfig>> =
+        std::sync::OnceLock::new();
+    if let Some(config) = NATIVE.get() {
+        return Ok(Arc::clone(config));
+    }
+    let config = TlsConfig::native_roots()
+        .map(|config| config.client_config())
+        .map_err(|e| tls_error(io::Error::other(e)))?;
+    Ok(Arc::clone(NATIVE.get_or_init(|| config)))
+}
+
+#[cfg(all(feature = "tls-webpki-roots", not(feature = "tls-native-roots")))]
 fn default_config() -> Result<Arc<tokio_rustls::rustls::ClientConfig>, ConnectError> {
     TlsConfig::webpki_roots()
         .map(|config| config.client_config())
         .map_err(|e| tls_error(io::Error::other(e)))
 }
 
-#[cfg(not(feature = "tls-webpki-roots"))]
+#[cfg(not(any(feature = "tls-webpki-roots", feature = "tls-native-roots")))]
 fn default_config() -> Result<Arc<tokio_rustls::rustls::ClientConfig>, ConnectError> {
     Err(tls_error(io::Error::new(
         io::ErrorKind::NotFound,
-        "no trusted roots: pass a TlsConfig to the builder or enable `tls-webpki-roots`",
+        "no trusted roots: pass a TlsConfig to the builder, or enable `tls-native-roots` or `tls-webpki-roots`",
     )))
 }

@@ -54,6 +54,18 @@ pub enum ConnectError {
     /// The attempt took longer than the connect timeout.
     #[error("connection attempt timed out after {0:?}")]
     Timeout(Duration),
+    /// The WebSocket opened, but the connection ended (after `online_for`)
+    /// before `connect()` returned, and no further attempt followed: either
+    /// the policy makes none ([`ReconnectPolicy::never`](crate::ReconnectPolicy::never)),
+    /// or it gave up because each connection ended before its
+    /// [`min_uptime`](crate::ReconnectPolicy::min_uptime). The server
+    /// accepts connections and drops them (overloaded, or refusing this
+    /// client after the handshake): check its logs; retrying later may help.
+    #[error("the connection ended {online_for:?} after it opened")]
+    ClosedEarly {
+        /// How long the connection was online.
+        online_for: Duration,
+    },
     /// `disconnect()` or `clean()` was called while connecting.
     #[error("connection attempt aborted by disconnect() or clean()")]
     Aborted,
@@ -80,7 +92,8 @@ impl ConnectError {
             ConnectError::Io(_)
             | ConnectError::Tls(_)
             | ConnectError::Handshake(_)
-            | ConnectError::Timeout(_) => false,
+            | ConnectError::Timeout(_)
+            | ConnectError::ClosedEarly { .. } => false,
         }
     }
 }

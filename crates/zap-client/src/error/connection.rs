@@ -36,7 +36,10 @@ pub enum ConnectionError {
     /// A connection attempt failed (state `Error`).
     #[error("connection attempt {attempt} failed: {error}")]
     ConnectFailed {
-        /// The attempt's number, from 1, since the last time the client was online.
+        /// The attempt's number, from 1, since the last connection that
+        /// stayed online for the policy's
+        /// [`min_uptime`](crate::ReconnectPolicy::min_uptime) (a shorter one
+        /// counts as an attempt).
         attempt: u32,
         /// Why it failed.
         #[source]
@@ -56,6 +59,16 @@ pub enum ConnectionError {
     GaveUp {
         /// How many attempts were made.
         attempts: u32,
+    },
+    /// Events accepted by `send_event` were dropped without being written:
+    /// the connection ended first and the outbox could not keep them (it is
+    /// disabled, no reconnection follows, or it is full: the newest are
+    /// dropped), or `disconnect()` could not write them within the close
+    /// timeout. Send them again once online if they matter.
+    #[error("{count} events accepted for sending were dropped unsent")]
+    EventsDropped {
+        /// How many events were dropped.
+        count: usize,
     },
     /// Events held in the outbox were discarded, because the client stopped
     /// reconnecting (`disconnect()`, `clean()`, or giving up).

@@ -11,10 +11,10 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use serde_json::json;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::AbortHandle;
 use tokio_tungstenite::WebSocketStream;
-use zap_client::{ConnectionState, StateStream, Subscription};
+use zap_client::{ConnectionState, StateStream, Subscription, ZapSubscriber};
 use zap_core::{EventContext, EventRegister};
 use zap_server::ZapServer;
 
@@ -67,13 +67,8 @@ pub fn register() -> EventRegister {
 
 /// A zap-server with [`register`] on 127.0.0.1 and a free port.
 pub async fn server() -> ZapServer {
-    server_on(0).await
-}
-
-/// A zap-server with [`register`] on 127.0.0.1:`port`.
-pub async fn server_on(port: u16) -> ZapServer {
     ZapServer::builder()
-        .port(port)
+        .port(0)
         .register(register())
         .start()
         .await
@@ -113,6 +108,17 @@ pub async fn next_payload(subscription: &mut Subscription) -> serde_json::Value 
         .await
         .expect("subscription ended");
     event.payload().to_value().expect("payload is JSON")
+}
+
+/// Sends `count` events of one megabyte each: more than the socket buffers
+/// of both ends hold, so a server that does not read leaves a write stuck.
+/// The payload is encoded once (a raw JSON string), so this is quick.
+pub fn flood(client: &ZapSubscriber, count: usize) {
+    let text = format!("\"{}\"", "x".repeat(1 << 20));
+    let big = serde_json::value::RawValue::from_string(text).expect("valid JSON");
+    for _ in 0..count {
+        client.send_event("big", &big, None).expect("queued");
+    }
 }
 
 /// A bare WebSocket server: each accepted connection is handed to the test,
@@ -161,22 +167,40 @@ impl Drop for RawServer {
     }
 }
 
-/// A TCP proxy in front of `target`; [`Proxy::cut`] drops every connection
-/// through it without a close handshake, like a network failure.
+/// A TCP proxy that owns its port for the whole test, so a "restarted"
+/// server is reached at the same address without rebinding a port (which
+/// another process could take in between). [`Proxy::cut`] drops every
+/// connection through it without a close handshake, like a network
+/// failure; [`Proxy::refusing`] makes one with no server behind it yet,
+/// which drops each connection at once, and [`Proxy::route_to`] sets the
+/// server behind it.
 pub struct Proxy {
     pub url: String,
+    target: watch::Sender<Option<SocketAddr>>,
     pipes: Arc<Mutex<Vec<AbortHandle>>>,
     accept: AbortHandle,
 }
 
 impl Proxy {
+    /// A proxy in front of `target`.
     pub async fn start(target: SocketAddr) -> Self {
+        let proxy = Self::refusing().await;
+        proxy.route_to(target);
+        proxy
+    }
+
+    /// A proxy with no server behind it: connections are dropped at once.
+    pub async fn refusing() -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
+        let (target, routes) = watch::channel(None::<SocketAddr>);
         let pipes: Arc<Mutex<Vec<AbortHandle>>> = Arc::default();
         let registry = Arc::clone(&pipes);
         let accept = tokio::spawn(async move {
             while let Ok((mut client, _)) = listener.accept().await {
+                let Some(target) = *routes.borrow() else {
+                    continue; // dropped: no server behind the proxy
+                };
                 let pipe = tokio::spawn(async move {
                     if let Ok(mut server) = TcpStream::connect(target).await {
                         let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
@@ -188,9 +212,15 @@ impl Proxy {
         .abort_handle();
         Proxy {
             url: format!("ws://{addr}/"),
+            target,
             pipes,
             accept,
         }
+    }
+
+    /// Routes new connections to `target`.
+    pub fn route_to(&self, target: SocketAddr) {
+        self.target.send_replace(Some(target));
     }
 
     /// Drops every connection through the proxy (new ones still pass).

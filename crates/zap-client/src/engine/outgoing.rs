@@ -1,0 +1,204 @@
+//! [`Outgoing`]: the frames on their way to the socket (held events, then the
+//! send queue, plus pings and our close frame), written without ever keeping
+//! the session from reading, timing out or stopping.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_util::Sink;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message};
+use zap_protocol::Frame;
+
+use super::link::Queued;
+
+/// One thing to write.
+#[derive(Debug)]
+enum Item {
+    Frame(Queued),
+    Ping,
+    Close,
+}
+
+impl Item {
+    fn into_message(self) -> Message {
+        match self {
+            Item::Frame(queued) => Message::text(queued.frame.as_str()),
+            Item::Ping => Message::Ping(Bytes::new()),
+            Item::Close => Message::Close(Some(CloseFrame {
+                code: CloseCode::Normal,
+                reason: "".into(),
+            })),
+        }
+    }
+}
+
+/// The writing half of a session, as a state machine polled from the
+/// session's `select!` ([`Outgoing::poll_drive`]): all its state lives here,
+/// so dropping a pending poll loses nothing, and a socket that does not take
+/// our bytes (TCP backpressure) only leaves an item waiting in `next`.
+#[derive(Debug)]
+pub(crate) struct Outgoing {
+    /// Events held in the outbox during the attempt: written first, in order.
+    backlog: VecDeque<Frame>,
+    /// The live send queue.
+    queue: mpsc::Receiver<Queued>,
+    queue_open: bool,
+    /// Taken from above, waiting for the socket to accept it.
+    next: Option<Item>,
+    ping_due: bool,
+    close_due: bool,
+    /// `false` once our close frame went out or the server's arrived: only
+    /// what the socket already holds is flushed.
+    writing: bool,
+    unflushed: bool,
+}
+
+impl Outgoing {
+    pub(crate) fn new(backlog: Vec<Frame>, queue: mpsc::Receiver<Queued>) -> Self {
+        Outgoing {
+            backlog: backlog.into(),
+            queue,
+            queue_open: true,
+            next: None,
+            ping_due: false,
+            close_due: false,
+            writing: true,
+            unflushed: false,
+        }
+    }
+
+    /// Writes a ping before the next event.
+    pub(crate) fn ping(&mut self) {
+        self.ping_due = self.writing;
+    }
+
+    /// Writes our close frame once every event accepted so far is written:
+    /// the held ones and the send queue, up to the end of the queue (the
+    /// caller detaches the queue's sender, so the queue ends).
+    pub(crate) fn close_after_queue(&mut self) {
+        self.close_due = self.writing;
+    }
+
+    /// The server sent its close frame: nothing more may be written, but
+    /// tungstenite's answer to it still has to be flushed.
+    pub(crate) fn flush_only(&mut self) {
+        self.writing = false;
+        self.ping_due = false;
+        self.close_due = false;
+    }
+
+    /// Whether everything there is to write has been written and flushed.
+    pub(crate) fn is_done(&self) -> bool {
+        let nothing_left = !self.writing
+            || (self.backlog.is_empty() && !self.queue_open && !self.ping_due && !self.close_due);
+        self.next.is_none() && !self.unflushed && nothing_left
+    }
+
+    /// Writes what it can. Pending while the socket is busy or there is
+    /// nothing to write; ready with `Ok` once [`Outgoing::is_done`], with
+    /// the error when the socket fails.
+    pub(crate) fn poll_drive<S>(
+        &mut self,
+        sink: &mut S,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), WsError>>
+    where
+        S: Sink<Message, Error = WsError> + Unpin,
+    {
+        loop {
+            if self.next.is_none() && self.writing {
+                self.next = self.take_next(cx);
+            }
+            let Some(item) = self.next.take() else {
+                if self.unflushed {
+                    match Pin::new(&mut *sink).poll_flush(cx) {
+                        Poll::Ready(Ok(())) => self.unflushed = false,
+                        Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+                        Poll::Pending => return Poll::Pending,
+                    }
+                }
+                return if self.is_done() {
+                    Poll::Ready(Ok(()))
+                } else {
+                    Poll::Pending
+                };
+            };
+            match Pin::new(&mut *sink).poll_ready(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(error)) => {
+                    self.next = Some(item);
+                    return Poll::Ready(Err(error));
+                }
+                Poll::Pending => {
+                    self.next = Some(item);
+                    return Poll::Pending;
+                }
+            }
+            let closing = matches!(item, Item::Close);
+            Pin::new(&mut *sink).start_send(item.into_message())?;
+            self.unflushed = true;
+            if closing {
+                self.writing = false;
+            }
+        }
+    }
+
+    /// The next item to write, if any is ready: a due ping, the held
+    /// events, the send queue, then our close frame.
+    fn take_next(&mut self, cx: &mut Context<'_>) -> Option<Item> {
+        if self.ping_due {
+            self.ping_due = false;
+            return Some(Item::Ping);
+        }
+        if let Some(frame) = self.backlog.pop_front() {
+            let request = false;
+            return Some(Item::Frame(Queued { frame, request }));
+        }
+        if self.queue_open {
+            match self.queue.poll_recv(cx) {
+                Poll::Ready(Some(queued)) => return Some(Item::Frame(queued)),
+                Poll::Ready(None) => self.queue_open = false,
+                Poll::Pending => return None,
+            }
+        }
+        if self.close_due {
+            self.close_due = false;
+            return Some(Item::Close);
+        }
+        None
+    }
+
+    /// The events that were accepted but not handed to the socket, oldest
+    /// first. Request frames are left out (their callers fail with
+    /// `ConnectionLost`). Call once the queue's sender is gone.
+    pub(crate) fn unsent(&mut self) -> Vec<Frame> {
+        let mut unsent = Vec::new();
+        let mut requests = 0;
+        let mut keep = |queued: Queued| {
+            if queued.request {
+                requests += 1;
+            } else {
+                unsent.push(queued.frame);
+            }
+        };
+        if let Some(Item::Frame(queued)) = self.next.take() {
+            keep(queued);
+        }
+        let request = false;
+        self.backlog
+            .drain(..)
+            .for_each(|frame| keep(Queued { frame, request }));
+        self.queue.close();
+        while let Ok(queued) = self.queue.try_recv() {
+            keep(queued);
+        }
+        if requests > 0 {
+            tracing::debug!(requests, "unsent requests dropped with their connection");
+        }
+        unsent
+    }
+}
