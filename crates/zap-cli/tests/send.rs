@@ -50,11 +50,8 @@ async fn send_delivers_the_payload_and_headers() {
 }
 
 /// Without `--wait`, `zap send` disconnects right after sending: the event
-/// must still be written first. zap-client's `disconnect()` does so from
-/// the fix on branch `client-fixes` (commit ba630cd); until that is merged
-/// the event can be dropped, so this test is ignored.
+/// is still written first (zap-client's `disconnect()` writes what it accepted).
 #[tokio::test]
-#[ignore = "needs zap-client's disconnect() to write accepted events first (branch client-fixes)"]
 async fn send_without_wait_still_delivers_the_event() {
     let (register, mut received) = recorder();
     let server = serve(register).await;
