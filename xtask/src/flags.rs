@@ -1,6 +1,6 @@
 //! The command line of `cargo xtask`.
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 
 /// One task to run.
 pub(crate) enum Task {
@@ -8,6 +8,15 @@ pub(crate) enum Task {
     Ci,
     /// The benchmarks, with their arguments.
     Bench(Vec<String>),
+    /// Bump the publishable crates to a version and check they package.
+    Release {
+        /// The new version.
+        version: String,
+        /// Write nothing, only show and check.
+        dry_run: bool,
+    },
+    /// Repository conventions.
+    Tidy,
     /// Print the usage.
     Help,
 }
@@ -17,6 +26,21 @@ impl Task {
         match args.first().map(String::as_str) {
             Some("ci") => Ok(Task::Ci),
             Some("bench") => Ok(Task::Bench(args[1..].to_vec())),
+            Some("release") => {
+                let mut version = None;
+                let mut dry_run = false;
+                for arg in &args[1..] {
+                    match arg.as_str() {
+                        "--dry-run" => dry_run = true,
+                        flag if flag.starts_with('-') => bail!("unknown release flag `{flag}`"),
+                        value if version.is_none() => version = Some(value.to_owned()),
+                        extra => bail!("unexpected argument `{extra}`"),
+                    }
+                }
+                let version = version.context("release needs a VERSION")?;
+                Ok(Task::Release { version, dry_run })
+            }
+            Some("tidy") => Ok(Task::Tidy),
             None | Some("help" | "-h" | "--help") => Ok(Task::Help),
             Some(other) => bail!("unknown task `{other}`"),
         }
@@ -27,8 +51,11 @@ pub(crate) fn print_help() {
     eprintln!(
         "usage: cargo xtask <task>\n\n\
          tasks:\n  \
-         ci     run every check CI runs (fmt, clippy -D warnings, tests, docs), as .ci/run does\n  \
-         bench  run the benchmarks (release build): `cargo xtask bench redis-fanout [--receivers N]`\n  \
-         help   show this message"
+         ci       run every check CI runs (fmt, clippy -D warnings, tests, docs), as .ci/run does\n  \
+         tidy     repository conventions: `//!` openings, versioned path dependencies, crate metadata\n  \
+         release  `cargo xtask release VERSION [--dry-run]`: bump the publishable crates, date their\n           \
+         changelogs, check each packages in publish order (never uploads; --dry-run writes nothing)\n  \
+         bench    run the benchmarks (release build): `cargo xtask bench redis-fanout [--receivers N]`\n  \
+         help     show this message"
     );
 }

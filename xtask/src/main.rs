@@ -6,7 +6,10 @@
 mod bench;
 mod ci;
 mod flags;
+mod release;
+mod tidy;
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -14,6 +17,8 @@ fn main() -> ExitCode {
     let result = match flags::Task::parse(&args) {
         Ok(flags::Task::Ci) => ci::run(),
         Ok(flags::Task::Bench(args)) => bench::run(&args),
+        Ok(flags::Task::Release { version, dry_run }) => release::run(&root(), &version, dry_run),
+        Ok(flags::Task::Tidy) => tidy::run(&root()),
         Ok(flags::Task::Help) => {
             flags::print_help();
             Ok(())
@@ -30,4 +35,10 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The repository root: the parent of this crate's directory.
+fn root() -> PathBuf {
+    let xtask = Path::new(env!("CARGO_MANIFEST_DIR"));
+    xtask.parent().unwrap_or(xtask).to_path_buf()
 }

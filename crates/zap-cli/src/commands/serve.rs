@@ -1,0 +1,72 @@
+//! `zap serve [--port N] [--echo | --broadcast]`: a throwaway server that
+//! prints every event it receives as `CONNECTION_ID JSON`.
+
+use anyhow::Context;
+use zap_core::{EventContext, EventRegister, HandlerResult};
+use zap_server::ZapServer;
+
+use crate::args::ServeArgs;
+use crate::exit::Failure;
+
+/// What the server does with each event besides printing it.
+#[derive(Debug, Clone, Copy)]
+enum Answer {
+    Nothing,
+    Echo,
+    Broadcast,
+}
+
+pub(crate) async fn run(args: ServeArgs) -> Result<(), Failure> {
+    let answer = match (args.echo, args.broadcast) {
+        (true, _) => Answer::Echo,
+        (_, true) => Answer::Broadcast,
+        _ => Answer::Nothing,
+    };
+    let quiet = args.quiet;
+    let register = EventRegister::new()
+        .on_connected(|ctx| async move {
+            let peer = ctx.handshake().peer_addr();
+            let peer = peer.map(|addr| addr.to_string()).unwrap_or_default();
+            eprintln!("zap: + {} connected {peer}", ctx.connection().id());
+        })
+        .on_disconnected(|ctx| async move {
+            eprintln!("zap: - {} disconnected", ctx.connection().id());
+        })
+        .on_error(|ctx| async move {
+            if let Some(info) = ctx.error() {
+                eprintln!("zap: ! {} {info}", ctx.connection().id());
+            }
+        })
+        .fallback(move |ctx| handle(ctx, answer, quiet));
+    let server = ZapServer::builder()
+        .address(args.address.as_str())
+        .port(args.port)
+        .path(args.path.as_str())
+        .register(register)
+        .start()
+        .await
+        .with_context(|| format!("cannot serve on {}:{}", args.address, args.port))?;
+    eprintln!("zap: serving on {}", server.url());
+    server.run_until(tokio::signal::ctrl_c()).await;
+    Ok(())
+}
+
+async fn handle(ctx: EventContext, answer: Answer, quiet: bool) -> HandlerResult {
+    let frame = ctx.event().encode();
+    if !quiet {
+        println!("{} {}", ctx.connection().id(), frame.as_str());
+    }
+    match answer {
+        Answer::Nothing => {}
+        // A request (zap-request-id) gets a reply; anything else comes back as sent.
+        Answer::Echo if ctx.request_id().is_some() => ctx.reply(ctx.payload())?,
+        Answer::Echo => ctx.connection().send_frame(frame)?,
+        Answer::Broadcast => {
+            ctx.router()
+                .all()
+                .except(ctx.connection().id())
+                .send_frame(&frame);
+        }
+    }
+    Ok(())
+}
