@@ -56,11 +56,11 @@ pub async fn within<F: std::future::Future>(what: &str, future: F) -> F::Output 
     }
 }
 
-/// The code blocks of `ADAPTERS-SECTION.md` (the README section on the
-/// framework adapters), compiled as doc tests.
+/// The code blocks of the repository README (which shows every crate,
+/// adapters included), compiled as doc tests.
 #[cfg(doctest)]
-#[doc = include_str!("../../../ADAPTERS-SECTION.md")]
-pub struct AdaptersSectionDoctests;
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
 
 /// Upper bound of every wait in the suite: a bug fails a check, never hangs CI.
 pub const WAIT: std::time::Duration = std::time::Duration::from_secs(10);

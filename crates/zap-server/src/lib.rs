@@ -68,8 +68,3 @@ pub use tls::TlsConfig;
 /// [`ZapServerBuilder::http_fallback`]).
 pub(crate) type HttpFallback =
     Arc<dyn Fn(&::http::Request<()>) -> Option<::http::Response<String>> + Send + Sync>;
-
-/// The code blocks of the repository README, compiled as doc tests.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-pub struct ReadmeDoctests;
