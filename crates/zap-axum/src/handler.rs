@@ -12,6 +12,9 @@ use zap_core::{CancellationToken, ConnectionConfig, Endpoint, EventRegister, Han
 
 use crate::transport::AxumTransport;
 
+/// Read buffer per connection, the same as zap-server's default.
+const READ_BUFFER: usize = 4 * 1024;
+
 /// An axum handler serving `register` with the default
 /// [`ConnectionConfig`].
 ///
@@ -75,7 +78,10 @@ impl ZapHandler {
             return (rejection.status_code(), body).into_response();
         }
         let max = self.endpoint.connection_config().max_message_size;
+        // Small read buffers keep idle connections cheap (tungstenite's
+        // default 128 KiB is allocated up front), as in zap-server.
         upgrade
+            .read_buffer_size(READ_BUFFER)
             .max_message_size(max)
             .max_frame_size(max)
             .on_upgrade(move |socket| async move {

@@ -92,6 +92,9 @@ fn main() -> anyhow::Result<()> {
         let _ = rlimit::Resource::NOFILE.set(hard, hard);
     }
     let command = args.first().map(String::as_str);
+    if command == Some("serve") && args.get(1).map(String::as_str) == Some("actix") {
+        return servers::serve_actix();
+    }
     // The load generator and each server get one core each: one thread.
     let runtime = match command {
         Some("serve") => tokio::runtime::Builder::new_multi_thread()

@@ -7,7 +7,7 @@ use zap_core::{ConnectionConfig, EventRegister};
 use zap_server::ZapServer;
 
 /// Every server kind `serve` knows.
-pub(crate) const KINDS: &[&str] = &["baseline", "zap-server"];
+pub(crate) const KINDS: &[&str] = &["baseline", "zap-server", "axum", "actix", "warp"];
 
 /// The zaptools handlers equivalent to the baseline's.
 pub(crate) fn register() -> EventRegister {
@@ -55,10 +55,45 @@ pub(crate) async fn serve(kind: &str) -> anyhow::Result<()> {
             println!("PORT {}", server.local_addr().port());
             std::future::pending::<()>().await;
         }
+        "axum" => {
+            let ws = zap_axum::handler_with_config(register(), config());
+            let app = axum::Router::new().route("/", axum::routing::get(ws));
+            let listener = TcpListener::bind("127.0.0.1:0").await?;
+            println!("PORT {}", listener.local_addr()?.port());
+            let service = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+            axum::serve(listener, service).await?;
+        }
+        "warp" => {
+            use warp::Filter;
+            let routes = warp::path::end().and(zap_warp::filter_with_config(register(), config()));
+            let listener = TcpListener::bind("127.0.0.1:0").await?;
+            println!("PORT {}", listener.local_addr()?.port());
+            warp::serve(routes).incoming(listener).run().await;
+        }
         other => bail!(
             "unknown server kind `{other}` (known: {})",
             KINDS.join(", ")
         ),
     }
     Ok(())
+}
+
+/// actix-web runs on its own runtime (actix-rt), one worker like the others.
+#[allow(clippy::print_stdout)]
+pub(crate) fn serve_actix() -> anyhow::Result<()> {
+    actix_web::rt::System::new().block_on(async {
+        let ws = zap_actix::handler_with_config(register(), config());
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        println!("PORT {}", listener.local_addr()?.port());
+        actix_web::HttpServer::new(move || {
+            actix_web::App::new().route("/", actix_web::web::get().to(ws.clone()))
+        })
+        .workers(1)
+        .max_connections(1_000_000)
+        .backlog(4096)
+        .listen(listener)?
+        .run()
+        .await?;
+        Ok(())
+    })
 }
