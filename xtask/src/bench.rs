@@ -1,29 +1,40 @@
 //! `cargo xtask bench [scenario] [options]`: builds the benchmark binary in
-//! release mode and runs it; each scenario prints a table of figures as
-//! ratios to a baseline measured in the same run.
+//! release mode and runs it pinned to core 1 (it starts each server under
+//! test pinned to core 0); every table compares against a baseline measured
+//! in the same run. Without arguments it runs every scenario (`all`).
 
 use std::process::Command;
 
 use anyhow::{Context, bail};
 
-/// Runs `zap-bench` with `args` (default scenario: `redis-fanout`).
+/// Builds `zap-bench` and runs it with `args` (default: `all`).
 pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let mut command = Command::new(cargo);
-    command.args([
-        "run",
-        "--release",
-        "--locked",
-        "--package",
-        "zap-bench",
-        "--",
-    ]);
+    let built = Command::new(&cargo)
+        .args(["build", "--release", "--locked", "--package", "zap-bench"])
+        .status()
+        .context("cannot run cargo")?;
+    if !built.success() {
+        bail!("building the benchmarks failed ({built})");
+    }
+    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".to_owned());
+    let binary = format!("{target}/release/zap-bench");
+    let pinned = Command::new("taskset").arg("--version").output().is_ok();
+    let mut command = if pinned {
+        let mut command = Command::new("taskset");
+        command.args(["-c", "1", &binary]);
+        command
+    } else {
+        Command::new(&binary)
+    };
     if args.is_empty() {
-        command.arg("redis-fanout");
+        command.arg("all");
     } else {
         command.args(args);
     }
-    let status = command.status().context("cannot run cargo")?;
+    let status = command
+        .status()
+        .with_context(|| format!("cannot run {binary}"))?;
     if !status.success() {
         bail!("benchmark failed ({status})");
     }
