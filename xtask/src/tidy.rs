@@ -43,7 +43,14 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
         if is_unpublished(&text) {
             continue;
         }
-        for dependency in path_dependencies_without_version(&text) {
+        let dir = manifest.parent().unwrap_or(root);
+        for (dependency, path) in path_dependencies_without_version(&text) {
+            // A dependency on an unpublished crate (a dev-only suite, an
+            // example) is never published either: it needs no version.
+            let target = std::fs::read_to_string(dir.join(&path).join("Cargo.toml"));
+            if target.is_ok_and(|target| is_unpublished(&target)) {
+                continue;
+            }
             problems.push(format!(
                 "{}: path dependency `{dependency}` has no version",
                 shown(root, manifest)
@@ -102,8 +109,8 @@ pub(crate) fn opens_with_doc_line(text: &str) -> bool {
 }
 
 /// The dependencies (inline tables of any `…dependencies` section) that
-/// give a `path` but no `version`.
-pub(crate) fn path_dependencies_without_version(manifest: &str) -> Vec<String> {
+/// give a `path` but no `version`, with that path.
+pub(crate) fn path_dependencies_without_version(manifest: &str) -> Vec<(String, String)> {
     let mut in_deps = false;
     let mut found = Vec::new();
     for line in manifest.lines() {
@@ -114,7 +121,11 @@ pub(crate) fn path_dependencies_without_version(manifest: &str) -> Vec<String> {
         }
         if in_deps && trimmed.contains("path = ") && !trimmed.contains("version = ") {
             let name = trimmed.split(['=', ' ']).next().unwrap_or(trimmed);
-            found.push(name.to_owned());
+            let path = trimmed
+                .split_once("path = \"")
+                .and_then(|(_, rest)| rest.split_once('"'))
+                .map_or("", |(path, _)| path);
+            found.push((name.to_owned(), path.to_owned()));
         }
     }
     found
@@ -164,7 +175,14 @@ mod tests {
         let manifest = "[package]\nname = \"x\"\n[[bin]]\npath = \"src/main.rs\"\n\
                         [dependencies]\na = { path = \"../a\", version = \"0.1.0\" }\nb = { path = \"../b\" }\n\
                         [workspace.dependencies]\nc = { path = \"c\" }\n";
-        assert_eq!(path_dependencies_without_version(manifest), ["b", "c"]);
+        let found = path_dependencies_without_version(manifest);
+        assert_eq!(
+            found,
+            [
+                ("b".to_owned(), "../b".to_owned()),
+                ("c".to_owned(), "c".to_owned())
+            ]
+        );
     }
 
     #[test]
