@@ -32,15 +32,7 @@ async fn a_room_broadcast_reaches_members_on_every_instance_exactly_once() {
         .map(|c| c.subscribe_to_event("said"))
         .collect();
     // Every instance's membership is visible before we broadcast.
-    eventually("6 members cluster-wide", || async {
-        ask(&clients[0], "members", json!("lobby"))
-            .await
-            .as_array()
-            .unwrap()
-            .len()
-            == 6
-    })
-    .await;
+    until_members("6 members cluster-wide", &clients[0], "lobby", 6).await;
 
     let remote = ask(&clients[0], "say", json!(["lobby", "hello all"])).await;
     assert_eq!(remote, json!("Published"));
@@ -74,15 +66,7 @@ async fn an_exclude_is_honoured_on_other_instances() {
     }
     let b1_id = ask(&b1, "whoami", json!(null)).await;
     let (mut b1_said, mut b2_said) = (b1.subscribe_to_event("said"), b2.subscribe_to_event("said"));
-    eventually("3 members", || async {
-        ask(&a1, "members", json!("r"))
-            .await
-            .as_array()
-            .unwrap()
-            .len()
-            == 3
-    })
-    .await;
+    until_members("3 members", &a1, "r", 3).await;
     ask(&a1, "say-except", json!(["r", "not for b1", b1_id])).await;
     assert_eq!(
         next(&mut b2_said).await.payload().as_json(),

@@ -31,15 +31,7 @@ async fn redis_going_away_and_coming_back_is_survived() {
         ask(c, "join", json!("r")).await;
     }
     let (mut a2_said, mut b1_said) = (a2.subscribe_to_event("said"), b1.subscribe_to_event("said"));
-    eventually("3 members", || async {
-        ask(&a1, "members", json!("r"))
-            .await
-            .as_array()
-            .unwrap()
-            .len()
-            == 3
-    })
-    .await;
+    until_members("3 members", &a1, "r", 3).await;
     ask(&a1, "say", json!(["r", "before"])).await;
     next(&mut a2_said).await;
     next(&mut b1_said).await;
@@ -161,27 +153,11 @@ async fn a_crashed_instance_leaves_the_cluster() {
     ask(&c1, "join", json!("r")).await;
     ask(&c2, "join", json!("r")).await;
     let mut presence = a1.subscribe_to_event("presence");
-    eventually("3 members", || async {
-        ask(&a1, "members", json!("r"))
-            .await
-            .as_array()
-            .unwrap()
-            .len()
-            == 3
-    })
-    .await;
+    until_members("3 members", &a1, "r", 3).await;
     assert_eq!(ask(&a1, "count", json!(null)).await, json!(3));
 
     child.kill().await.unwrap(); // SIGKILL: no goodbye, no cleanup
-    eventually("the dead instance's members to disappear", || async {
-        ask(&a1, "members", json!("r"))
-            .await
-            .as_array()
-            .unwrap()
-            .len()
-            == 1
-    })
-    .await;
+    until_members("the dead instance's members to disappear", &a1, "r", 1).await;
     assert_eq!(ask(&a1, "count", json!(null)).await, json!(1));
     // The reaper told the room, once per member that vanished.
     let mut left = Vec::new();

@@ -229,6 +229,18 @@ pub async fn ask(client: &ZapSubscriber, event: &str, payload: Value) -> Value {
     reply.payload().to_value().unwrap()
 }
 
+/// Waits until the cluster lists exactly `count` members of `room`, asked
+/// through `client` (membership reaches Redis asynchronously).
+pub async fn until_members(what: &str, client: &ZapSubscriber, room: &str, count: usize) {
+    eventually(what, || async {
+        ask(client, "members", json!(room))
+            .await
+            .as_array()
+            .is_some_and(|members| members.len() == count)
+    })
+    .await;
+}
+
 /// The next event of a subscription.
 pub async fn next(events: &mut zap_client::Subscription) -> zap_core::EventData {
     use futures_util::StreamExt;
