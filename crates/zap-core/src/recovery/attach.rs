@@ -188,15 +188,10 @@ fn rejoin(
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let current = log.position();
-    // The client's own position counts when it is of the current epoch;
-    // otherwise where the session joined (it may have been told of a gap
-    // since, and received nothing of the new epoch yet).
-    let from = client
-        .filter(|position| position.epoch == current.epoch)
-        .cloned()
-        .or_else(|| session.joined(room))
-        .or_else(|| client.cloned());
-    let replay = from.as_ref().map(|from| log.since(from));
+    // The client's own position, or where the session joined the room when
+    // the client received nothing there.
+    let from = client.cloned().or_else(|| session.joined(room));
+    let replay = from.as_ref().map(|from| log.since(from, connection.id()));
     let recovered = match replay {
         Some(Ok(frames)) => {
             frames

@@ -27,7 +27,7 @@ pub(crate) fn send<P: Serialize + ?Sized>(
     let (epoch, offset) = log.next();
     let stamped_headers = stamp::room_headers(headers, room, epoch, offset);
     let stamped = zap_protocol::encode(event_name, payload, Some(&stamped_headers))?;
-    log.push(stamped.clone());
+    log.push(stamped.clone(), except);
 
     let mut plain: Option<Frame> = None;
     let mut failed = None;

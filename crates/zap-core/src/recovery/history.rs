@@ -9,6 +9,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 use zap_protocol::Frame;
 
+use crate::ConnectionId;
+
 /// How much history a room keeps: bounded in events, in bytes and,
 /// optionally, in age. Whichever limit is reached first trims the oldest
 /// events.
@@ -88,6 +90,8 @@ struct Entry {
     offset: u64,
     frame: Frame,
     at: Instant,
+    /// Connections the event was not for (replays skip them too).
+    except: Box<[ConnectionId]>,
 }
 
 /// The recent events of one room, stamped and encoded once.
@@ -123,14 +127,15 @@ impl RoomLog {
         (&self.epoch, self.last + 1)
     }
 
-    /// Records the next event (built from its epoch and offset) and trims.
-    pub(crate) fn push(&mut self, frame: Frame) {
+    /// Records the next event, not for `except`, and trims.
+    pub(crate) fn push(&mut self, frame: Frame, except: &[ConnectionId]) {
         self.last += 1;
         self.bytes += frame.len();
         self.entries.push_back(Entry {
             offset: self.last,
             frame,
             at: Instant::now(),
+            except: except.into(),
         });
         self.trim();
     }
@@ -150,8 +155,9 @@ impl RoomLog {
         }
     }
 
-    /// Every event after `after`, oldest first, or why that is impossible.
-    pub(crate) fn since(&mut self, after: &Position) -> Result<Vec<Frame>, Gap> {
+    /// Every event for `id` after `after`, oldest first, or why that is
+    /// impossible.
+    pub(crate) fn since(&mut self, after: &Position, id: &ConnectionId) -> Result<Vec<Frame>, Gap> {
         if after.epoch != self.epoch || after.offset > self.last {
             return Err(Gap::Epoch);
         }
@@ -163,7 +169,7 @@ impl RoomLog {
         Ok(self
             .entries
             .iter()
-            .filter(|entry| entry.offset > after.offset)
+            .filter(|entry| entry.offset > after.offset && !entry.except.contains(id))
             .map(|entry| entry.frame.clone())
             .collect())
     }
@@ -182,6 +188,22 @@ mod tests {
         zap_protocol::encode("n", &n, None).expect("encodes")
     }
 
+    impl RoomLog {
+        fn since_all(&mut self, after: &Position) -> Result<Vec<Frame>, Gap> {
+            self.since(after, &ConnectionId::from("reader"))
+        }
+    }
+
+    #[test]
+    fn replays_skip_the_connections_an_event_was_not_for() {
+        let mut log = RoomLog::new("e".into(), History::last(10));
+        log.push(frame(1), &["me".into()]);
+        log.push(frame(2), &[]);
+        let start = at(&log, 0);
+        assert_eq!(log.since(&start, &"me".into()), Ok(vec![frame(2)]));
+        assert_eq!(log.since_all(&start), Ok(vec![frame(1), frame(2)]));
+    }
+
     fn at(log: &RoomLog, offset: u64) -> Position {
         Position {
             epoch: log.position().epoch,
@@ -192,20 +214,20 @@ mod tests {
     #[test]
     fn offsets_grow_by_one_and_replay_starts_after_the_position() {
         let mut log = RoomLog::new("e".into(), History::last(10));
-        (1..=5).for_each(|n| log.push(frame(n)));
+        (1..=5).for_each(|n| log.push(frame(n), &[]));
         assert_eq!(log.position().offset, 5);
-        assert_eq!(log.since(&at(&log, 3)), Ok(vec![frame(4), frame(5)]));
-        assert_eq!(log.since(&at(&log, 5)), Ok(vec![]));
+        assert_eq!(log.since_all(&at(&log, 3)), Ok(vec![frame(4), frame(5)]));
+        assert_eq!(log.since_all(&at(&log, 5)), Ok(vec![]));
     }
 
     #[test]
     fn a_position_older_than_the_history_is_a_gap() {
         let mut log = RoomLog::new("e".into(), History::last(3));
-        (1..=10).for_each(|n| log.push(frame(n)));
+        (1..=10).for_each(|n| log.push(frame(n), &[]));
         assert_eq!(log.len(), 3);
-        assert_eq!(log.since(&at(&log, 6)), Err(Gap::Trimmed));
+        assert_eq!(log.since_all(&at(&log, 6)), Err(Gap::Trimmed));
         assert_eq!(
-            log.since(&at(&log, 7)),
+            log.since_all(&at(&log, 7)),
             Ok(vec![frame(8), frame(9), frame(10)])
         );
     }
@@ -213,22 +235,22 @@ mod tests {
     #[test]
     fn another_epoch_is_a_gap() {
         let mut log = RoomLog::new("e".into(), History::last(3));
-        log.push(frame(1));
+        log.push(frame(1), &[]);
         let other = Position {
             epoch: "other".into(),
             offset: 0,
         };
-        assert_eq!(log.since(&other), Err(Gap::Epoch));
+        assert_eq!(log.since_all(&other), Err(Gap::Epoch));
     }
 
     #[test]
     fn the_byte_limit_trims_but_keeps_the_latest_event() {
         let one = frame(1).len();
         let mut log = RoomLog::new("e".into(), History::last(100).max_bytes(one * 2));
-        (1..=5).for_each(|n| log.push(frame(n)));
+        (1..=5).for_each(|n| log.push(frame(n), &[]));
         assert_eq!(log.len(), 2);
         let mut tiny = RoomLog::new("e".into(), History::last(100).max_bytes(1));
-        tiny.push(frame(1));
+        tiny.push(frame(1), &[]);
         assert_eq!(tiny.len(), 1);
     }
 
@@ -238,10 +260,10 @@ mod tests {
             "e".into(),
             History::last(100).max_age(Duration::from_secs(10)),
         );
-        log.push(frame(1));
+        log.push(frame(1), &[]);
         tokio::time::advance(Duration::from_secs(11)).await;
-        log.push(frame(2));
-        assert_eq!(log.since(&at(&log, 0)), Err(Gap::Trimmed));
-        assert_eq!(log.since(&at(&log, 1)), Ok(vec![frame(2)]));
+        log.push(frame(2), &[]);
+        assert_eq!(log.since_all(&at(&log, 0)), Err(Gap::Trimmed));
+        assert_eq!(log.since_all(&at(&log, 1)), Ok(vec![frame(2)]));
     }
 }
