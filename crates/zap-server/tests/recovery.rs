@@ -41,7 +41,7 @@ async fn join(client: &mut RawClient, room: &str) {
 }
 
 fn tick(router: &ConnectionRouter, room: &str, n: u64) {
-    router.to(room).send("tick", n, None).unwrap();
+    router.to(room).send("tick", n).unwrap();
 }
 
 fn ticks(events: &[zap_core::EventData]) -> impl Iterator<Item = u64> + '_ {
@@ -180,9 +180,9 @@ async fn direct_events_sent_during_a_cut_are_replayed_in_order() {
     client.connect().await.unwrap();
     let id = within("connected", ids_rx.recv()).await.unwrap();
 
-    router.send_to(id.as_str(), "direct", 1, None).unwrap();
+    router.send_to(id.as_str(), "direct", 1).unwrap();
     assert_eq!(client.next().await.unwrap().payload().as_json(), "1");
-    router.send_to(id.as_str(), "direct", 2, None).unwrap();
+    router.send_to(id.as_str(), "direct", 2).unwrap();
     proxy.cut();
     let before: Vec<String> = client
         .drain_until_lost()
@@ -191,7 +191,7 @@ async fn direct_events_sent_during_a_cut_are_replayed_in_order() {
         .map(|e| e.payload().as_json().to_owned())
         .collect();
     for n in 3..=5 {
-        router.send_to(id.as_str(), "direct", n, None).unwrap();
+        router.send_to(id.as_str(), "direct", n).unwrap();
     }
     proxy.restore();
     let session = client.connect().await.unwrap();
@@ -398,7 +398,7 @@ async fn a_v1_client_sees_no_extension() {
     join(&mut recovering, "feed").await;
 
     tick(&router, "feed", 7);
-    router.send_to(id.as_str(), "direct", 8, None).unwrap();
+    router.send_to(id.as_str(), "direct", 8).unwrap();
     assert_eq!(
         recv_text(&mut v1).await,
         r#"{"eventName":"tick","payload":7}"#

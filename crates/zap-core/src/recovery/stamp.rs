@@ -41,10 +41,10 @@ pub(crate) fn room_headers(
 pub(crate) fn encode_direct<P: Serialize + ?Sized>(
     event_name: &str,
     payload: &P,
-    headers: Option<Headers>,
+    headers: Option<&Headers>,
     seq: u64,
 ) -> Result<Frame, EncodeError> {
-    let mut headers = headers.unwrap_or_default();
+    let mut headers = headers.cloned().unwrap_or_default();
     headers.insert(SEQ_HEADER.to_owned(), seq.into());
     zap_protocol::encode(event_name, payload, Some(&headers))
 }
@@ -53,7 +53,7 @@ pub(crate) fn encode_direct<P: Serialize + ?Sized>(
 /// the frame is not an event).
 pub(crate) fn stamp_direct(frame: &Frame, seq: u64) -> Option<Frame> {
     let event = zap_protocol::decode(frame.as_str()).ok()?;
-    let headers = (!event.headers().is_empty()).then(|| event.headers().clone());
+    let headers = (!event.headers().is_empty()).then(|| event.headers());
     encode_direct(event.event_name(), event.payload(), headers, seq).ok()
 }
 

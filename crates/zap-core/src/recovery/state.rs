@@ -116,7 +116,7 @@ impl SessionState {
         &self,
         event_name: &str,
         payload: &P,
-        headers: Option<Headers>,
+        headers: Option<&Headers>,
     ) -> Result<(), SendError> {
         let mut inner = self.lock();
         if inner.ended {
@@ -124,7 +124,7 @@ impl SessionState {
         }
         if inner.parked {
             drop(inner);
-            let frame = zap_protocol::encode(event_name, payload, headers.as_ref())?;
+            let frame = zap_protocol::encode(event_name, payload, headers)?;
             return match self.store.push_direct(&self.id, &frame) {
                 true => Ok(()),
                 false => Err(SendError::Closed),
