@@ -19,11 +19,11 @@ use crate::{MemoryBus, TestServer};
 /// let register = EventRegister::new()
 ///     .on_event("join", |ctx| async move {
 ///         ctx.join("lobby");
-///         ctx.connection().send("joined", (), None)?;
+///         ctx.connection().send("joined", ())?;
 ///         Ok(())
 ///     })
 ///     .on_event("say", |ctx| async move {
-///         ctx.router().to("lobby").send("said", ctx.payload(), None)?;
+///         ctx.router().to("lobby").send("said", ctx.payload())?;
 ///         Ok(())
 ///     });
 /// let cluster = TestCluster::new(2, register);

@@ -11,7 +11,7 @@
 //! let register = EventRegister::new()
 //!     .on_connected(|ctx| async move {
 //!         let name = ctx.handshake().query_param("name").unwrap_or_default().into_owned();
-//!         ctx.connection().send("welcome", json!({ "name": name }), None)?;
+//!         ctx.connection().send("welcome", json!({ "name": name }))?;
 //!         Ok(())
 //!     })
 //!     .on_event("add", |ctx| async move {

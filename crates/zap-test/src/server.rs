@@ -33,7 +33,7 @@ use crate::{Connect, RoomView};
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// let register = EventRegister::new().on_event("ping", |ctx| async move {
-///     ctx.connection().send("pong", ctx.payload(), None)?;
+///     ctx.connection().send("pong", ctx.payload())?;
 ///     Ok(())
 /// });
 /// let server = TestServer::new(register);

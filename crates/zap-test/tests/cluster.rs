@@ -12,19 +12,19 @@ fn app() -> EventRegister {
         .on_event("join", |ctx| async move {
             let name: String = ctx.payload_as()?;
             ctx.join_with_meta("lobby", MetaTag::new(name));
-            ctx.connection().send("joined", (), None)?;
+            ctx.connection().send("joined", ())?;
             Ok(())
         })
         .on_event("say", |ctx| async move {
             ctx.router()
                 .to("lobby")
                 .except(ctx.connection().id())
-                .send("said", ctx.payload(), None)?;
+                .send("said", ctx.payload())?;
             Ok(())
         })
         .on_event("dm", |ctx| async move {
             let (to, text): (String, String) = ctx.payload_as()?;
-            ctx.router().send_to(&to, "dm", text, None)?;
+            ctx.router().send_to(&to, "dm", text)?;
             Ok(())
         })
         .on_event("census", |ctx| async move {

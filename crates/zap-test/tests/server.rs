@@ -11,20 +11,20 @@ use zap_test::{Connect, TestServer};
 fn echo() -> EventRegister {
     EventRegister::new()
         .on_event("echo", |ctx| async move {
-            ctx.connection().send("echo", ctx.payload(), None)?;
+            ctx.connection().send("echo", ctx.payload())?;
             Ok(())
         })
         .on_event("join", |ctx| async move {
             let room: String = ctx.payload_as()?;
             ctx.join(&room);
-            ctx.connection().send("joined", &room, None)?;
+            ctx.connection().send("joined", &room)?;
             Ok(())
         })
         .on_event("say", |ctx| async move {
             ctx.router()
                 .to("lobby")
                 .except(ctx.connection().id())
-                .send("said", ctx.payload(), None)?;
+                .send("said", ctx.payload())?;
             Ok(())
         })
         .on_event("bye", |ctx| async move {
@@ -53,7 +53,7 @@ async fn the_handshake_carries_the_chosen_path_query_and_headers() {
             "agent": hs.header("user-agent"),
             "token": hs.bearer_token(),
         });
-        ctx.connection().send("seen", seen, None)?;
+        ctx.connection().send("seen", seen)?;
         Ok(())
     });
     let server = TestServer::new(register);
@@ -94,7 +94,7 @@ async fn the_authorization_hook_refuses_with_its_status() {
 async fn a_request_gets_the_answer_carrying_its_id() {
     let register = EventRegister::new().on_event("add", |ctx| async move {
         let [a, b]: [i64; 2] = ctx.payload_as()?;
-        ctx.connection().send("noise", (), None)?;
+        ctx.connection().send("noise", ())?;
         ctx.reply(a + b)?;
         Ok(())
     });
@@ -280,7 +280,7 @@ async fn invalid_and_binary_frames_reach_the_error_handler() {
             .error()
             .map(|e| format!("{:?}", e.kind))
             .unwrap_or_default();
-        let _ = ctx.connection().send("failed", kind, None);
+        let _ = ctx.connection().send("failed", kind);
     });
     let server = TestServer::new(register);
     let mut client = server.connect().await;
