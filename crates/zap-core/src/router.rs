@@ -323,10 +323,12 @@ impl ConnectionRouter {
     }
 
     fn leave_all(&self, connection: &Connection) {
-        let joined = std::mem::take(&mut *connection.rooms_lock());
-        let mut left = Vec::with_capacity(joined.len());
+        let mut left = Vec::new();
         {
             let mut rooms = write(&self.0.rooms);
+            // Taken under the rooms lock: a join that passed its closed
+            // check holds this lock until it has recorded the room.
+            let joined = std::mem::take(&mut *connection.rooms_lock());
             for name in joined {
                 if let Some(members) = rooms.get_mut(&name) {
                     if let Some(member) = members.remove(connection.id()) {
