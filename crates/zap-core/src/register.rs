@@ -125,7 +125,7 @@ impl EventRegister {
     /// `"connected"`, `"disconnected"` and `"error"` register the lifecycle
     /// handlers, as in the Python package (`@register.on_event("connected")`).
     /// Frames a peer sends under those three names are not lifecycle events
-    /// (see `PROTOCOL.md`): they go to the [`fallback`](Self::fallback) handler,
+    /// (see `docs/protocol.md`): they go to the [`fallback`](Self::fallback) handler,
     /// if any.
     pub fn on_event<F, Fut>(mut self, name: &str, handler: F) -> Self
     where
