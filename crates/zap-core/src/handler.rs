@@ -1,14 +1,16 @@
-//! How handlers are stored: any async closure or async fn taking an
-//! [`EventContext`] and returning `()` or a [`HandlerResult`].
+//! How handlers are stored: any [`Handler`](crate::extract::Handler) (an
+//! async fn or closure taking extractors, such as an [`EventContext`]),
+//! returning `()` or `Result<(), E>`, boxed behind one type.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use crate::extract::Handler;
 use crate::{EventContext, HandlerError, HandlerResult, Handshake, Rejection};
 
-/// A boxed, sendable future.
-pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+/// A boxed, sendable future (what a [`Handler`] returns).
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
 /// A type-erased event handler.
 pub(crate) type BoxedHandler = Arc<dyn Fn(EventContext) -> BoxFuture<HandlerResult> + Send + Sync>;
@@ -16,8 +18,14 @@ pub(crate) type BoxedHandler = Arc<dyn Fn(EventContext) -> BoxFuture<HandlerResu
 /// A type-erased authorization hook.
 pub(crate) type AuthHook = Arc<dyn Fn(Handshake) -> BoxFuture<Result<(), Rejection>> + Send + Sync>;
 
-/// What a handler may return: `()` (it cannot fail) or a [`HandlerResult`]
-/// (its `Err` goes to the `error` handler).
+/// What a handler may return: `()` (it cannot fail) or `Result<(), E>` for
+/// any error `E` that converts into [`HandlerError`] (its `Err` goes to the
+/// `error` handler), so `async move { ctx.reply(x) }` is a handler.
+#[diagnostic::on_unimplemented(
+    message = "a handler cannot return `{Self}`",
+    label = "handlers return `()` or `Result<(), E>`",
+    note = "return `()` or `Result<(), E>` where `E` converts into `HandlerError` (any `std::error::Error + Send + Sync`, `&str`, `String`)"
+)]
 pub trait IntoHandlerResult {
     /// Converts the handler's output.
     fn into_handler_result(self) -> HandlerResult;
@@ -29,22 +37,18 @@ impl IntoHandlerResult for () {
     }
 }
 
-impl IntoHandlerResult for Result<(), HandlerError> {
+impl<E: Into<HandlerError>> IntoHandlerResult for Result<(), E> {
     fn into_handler_result(self) -> HandlerResult {
-        self
+        self.map_err(Into::into)
     }
 }
 
-pub(crate) fn boxed<F, Fut>(handler: F) -> BoxedHandler
+/// Boxes any handler.
+pub(crate) fn boxed<H, Args>(handler: H) -> BoxedHandler
 where
-    F: Fn(EventContext) -> Fut + Send + Sync + 'static,
-    Fut: Future + Send + 'static,
-    Fut::Output: IntoHandlerResult,
+    H: Handler<Args>,
 {
-    Arc::new(move |ctx| {
-        let future = handler(ctx);
-        Box::pin(async move { future.await.into_handler_result() })
-    })
+    Arc::new(move |ctx| handler.call(ctx))
 }
 
 /// The text of a panic payload.

@@ -68,18 +68,22 @@ mod backend;
 mod config;
 mod connection;
 mod context;
+mod declared;
 mod endpoint;
 mod error;
 mod extensions;
+pub mod extract;
 mod handler;
 mod handshake;
 mod id;
 mod meta;
 mod outbox;
 mod register;
+mod register_typed;
 mod router;
 mod session;
 mod transport;
+mod typed;
 
 pub use backend::{
     Backend, BackendError, BackendFuture, InProcess, MemberInfo, Membership, Target,
@@ -87,10 +91,11 @@ pub use backend::{
 pub use config::{ConnectionConfig, OverflowPolicy};
 pub use connection::Connection;
 pub use context::EventContext;
+pub use declared::{DeclaredEvent, Direction};
 pub use endpoint::Endpoint;
 pub use error::{BoxError, ErrorInfo, ErrorKind, HandlerError, HandlerResult, SendError};
 pub use extensions::Extensions;
-pub use handler::IntoHandlerResult;
+pub use handler::{BoxFuture, IntoHandlerResult};
 pub use handshake::{Handshake, Rejection};
 pub use id::ConnectionId;
 pub use meta::MetaTag;
@@ -102,4 +107,11 @@ pub use session::{EndReason, Session};
 pub use transport::{CloseFrame, Inbound, Outbound, Transport, TransportError, close_code};
 
 pub use tokio_util::sync::CancellationToken;
-pub use zap_protocol::{self as protocol, EventData, Frame, Headers, Payload, PayloadError};
+pub use zap_protocol::{
+    self as protocol, Event, EventData, Frame, Headers, Payload, PayloadError, Request, schemars,
+};
+
+/// `#[derive(Event)]`: names a payload type's event (feature `macros`, on
+/// by default); see [`Event`].
+#[cfg(feature = "macros")]
+pub use zap_macros::Event;
