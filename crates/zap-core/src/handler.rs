@@ -18,13 +18,14 @@ pub(crate) type BoxedHandler = Arc<dyn Fn(EventContext) -> BoxFuture<HandlerResu
 /// A type-erased authorization hook.
 pub(crate) type AuthHook = Arc<dyn Fn(Handshake) -> BoxFuture<Result<(), Rejection>> + Send + Sync>;
 
-/// What a handler may return: `()` (it cannot fail) or `Result<(), E>` for
-/// any error `E` that converts into [`HandlerError`] (its `Err` goes to the
-/// `error` handler), so `async move { ctx.reply(x) }` is a handler.
+/// What an [`on_event`](crate::EventRegister::on_event) handler returns:
+/// `()` (it cannot fail) or a [`HandlerResult`] (its `Err` goes to the
+/// `error` handler). One error type, so a closure ending in `Ok(())` after
+/// some `?` needs no annotation.
 #[diagnostic::on_unimplemented(
-    message = "a handler cannot return `{Self}`",
-    label = "handlers return `()` or `Result<(), E>`",
-    note = "return `()` or `Result<(), E>` where `E` converts into `HandlerError` (any `std::error::Error + Send + Sync`, `&str`, `String`)"
+    message = "an `on_event` handler cannot return `{Self}`",
+    label = "`on_event` handlers return `()` or `HandlerResult`",
+    note = "return `()` or `Result<(), HandlerError>` (`?` converts any error); to return another error type such as `Result<(), SendError>`, register with `on`, which takes `Result<(), E>` for any `E: Into<HandlerError>`"
 )]
 pub trait IntoHandlerResult {
     /// Converts the handler's output.
@@ -37,10 +38,54 @@ impl IntoHandlerResult for () {
     }
 }
 
-impl<E: Into<HandlerError>> IntoHandlerResult for Result<(), E> {
+impl IntoHandlerResult for Result<(), HandlerError> {
     fn into_handler_result(self) -> HandlerResult {
+        self
+    }
+}
+
+/// What a [`Handler`] registered with [`on`](crate::EventRegister::on) or
+/// [`on_typed`](crate::EventRegister::on_typed) returns: `()` or
+/// `Result<(), E>` for any `E` converting into [`HandlerError`], so
+/// `async move { reply.send(x) }` is a handler.
+///
+/// Being generic over `E`, a closure whose body ends in `Ok(())` after a
+/// `?` must name its error type (`Ok::<_, HandlerError>(())`), as in axum;
+/// an `async fn … -> HandlerResult` needs nothing.
+#[diagnostic::on_unimplemented(
+    message = "a handler cannot return `{Self}`",
+    label = "handlers return `()` or `Result<(), E>`",
+    note = "return `()` or `Result<(), E>` where `E` converts into `HandlerError` (any `std::error::Error + Send + Sync`, `&str`, `String`)",
+    note = "a closure ending in `Ok(())` after `?` names its error: `Ok::<_, HandlerError>(())`"
+)]
+pub trait HandlerReturn {
+    /// Converts the handler's output.
+    fn into_result(self) -> HandlerResult;
+}
+
+impl HandlerReturn for () {
+    fn into_result(self) -> HandlerResult {
+        Ok(())
+    }
+}
+
+impl<E: Into<HandlerError>> HandlerReturn for Result<(), E> {
+    fn into_result(self) -> HandlerResult {
         self.map_err(Into::into)
     }
+}
+
+/// Boxes an `on_event` handler (the context alone).
+pub(crate) fn boxed_context<F, Fut>(handler: F) -> BoxedHandler
+where
+    F: Fn(EventContext) -> Fut + Send + Sync + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: IntoHandlerResult,
+{
+    Arc::new(move |ctx| {
+        let future = handler(ctx);
+        Box::pin(async move { future.await.into_handler_result() })
+    })
 }
 
 /// Boxes any handler.

@@ -64,6 +64,10 @@
 //! No dispatch logic belongs in an adapter.
 #![forbid(unsafe_code)]
 
+// `#[derive(Event)]` names this crate `::zap_core`, in its doc tests too.
+#[allow(unused_extern_crates)]
+extern crate self as zap_core;
+
 mod backend;
 mod config;
 mod connection;
@@ -95,7 +99,7 @@ pub use declared::{DeclaredEvent, Direction};
 pub use endpoint::Endpoint;
 pub use error::{BoxError, ErrorInfo, ErrorKind, HandlerError, HandlerResult, SendError};
 pub use extensions::Extensions;
-pub use handler::{BoxFuture, IntoHandlerResult};
+pub use handler::{BoxFuture, HandlerReturn, IntoHandlerResult};
 pub use handshake::{Handshake, Rejection};
 pub use id::ConnectionId;
 pub use meta::MetaTag;

@@ -10,7 +10,7 @@ use zap_protocol::lifecycle;
 
 use crate::declared::DeclaredEvent;
 use crate::extract::StateMap;
-use crate::handler::{AuthHook, BoxedHandler, IntoHandlerResult, boxed};
+use crate::handler::{AuthHook, BoxedHandler, IntoHandlerResult, boxed_context};
 use crate::id::IdStrategy;
 use crate::{Backend, ConnectionId, ConnectionRouter, EventContext, Handshake, Rejection};
 
@@ -190,7 +190,7 @@ impl EventRegister {
         Fut: Future + Send + 'static,
         Fut::Output: IntoHandlerResult,
     {
-        self.insert_handler(name, boxed::<F, (EventContext,)>(handler))
+        self.insert_handler(name, boxed_context(handler))
     }
 
     /// Runs once per connection, after the upgrade and before any other
@@ -236,7 +236,7 @@ impl EventRegister {
         Fut: Future + Send + 'static,
         Fut::Output: IntoHandlerResult,
     {
-        self.inner_mut().fallback = Some(boxed::<F, (EventContext,)>(handler));
+        self.inner_mut().fallback = Some(boxed_context(handler));
         self
     }
 

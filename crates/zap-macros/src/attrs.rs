@@ -62,25 +62,21 @@ pub(crate) fn protocol_path() -> TokenStream {
         ("zap-client", Some("protocol")),
         ("zap-protocol", None),
     ] {
-        let path = match crate_name(package) {
-            Ok(FoundCrate::Itself) => match reexport {
-                Some(module) => {
-                    let module = Ident::new(module, Span::call_site());
-                    quote!(crate::#module)
-                }
-                None => quote!(crate),
-            },
-            Ok(FoundCrate::Name(name)) => {
-                let name = Ident::new(&name, Span::call_site());
-                match reexport {
-                    Some(module) => {
-                        let module = Ident::new(module, Span::call_site());
-                        quote!(::#name::#module)
-                    }
-                    None => quote!(::#name),
-                }
-            }
+        // Inside the crate itself (its doc tests and integration tests
+        // included) the name also resolves: zap-core and zap-client declare
+        // `extern crate self as …`.
+        let name = match crate_name(package) {
+            Ok(FoundCrate::Itself) => package.replace('-', "_"),
+            Ok(FoundCrate::Name(name)) => name,
             Err(_) => continue,
+        };
+        let name = Ident::new(&name, Span::call_site());
+        let path = match reexport {
+            Some(module) => {
+                let module = Ident::new(module, Span::call_site());
+                quote!(::#name::#module)
+            }
+            None => quote!(::#name),
         };
         return path;
     }

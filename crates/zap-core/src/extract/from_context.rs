@@ -24,7 +24,7 @@ use crate::{Connection, EventContext, Extensions, HandlerError};
 /// impl FromContext for Nick {
 ///     type Rejection = &'static str;
 ///     fn from_context(ctx: &EventContext) -> Result<Self, Self::Rejection> {
-///         ctx.handshake().query_param("name").map(Nick).ok_or("no name given")
+///         ctx.handshake().query_param("name").map(|name| Nick(name.into_owned())).ok_or("no name given")
 ///     }
 /// }
 /// ```

@@ -4,7 +4,7 @@
 use std::future::Future;
 
 use crate::extract::{Data, FromContext};
-use crate::handler::{BoxFuture, IntoHandlerResult};
+use crate::handler::{BoxFuture, HandlerReturn};
 use crate::{EventContext, HandlerResult};
 
 /// An event handler: an async fn or closure taking up to eight extractors
@@ -38,7 +38,7 @@ macro_rules! handler_impls {
         where
             F: Fn($($ty),*) -> Fut + Send + Sync + 'static,
             Fut: Future + Send + 'static,
-            Fut::Output: IntoHandlerResult,
+            Fut::Output: HandlerReturn,
             $($ty: FromContext + Send + 'static,)*
         {
             #[allow(non_snake_case, unused_variables)]
@@ -53,7 +53,7 @@ macro_rules! handler_impls {
                     };
                 )*
                 let future = self($($ty),*);
-                Box::pin(async move { future.await.into_handler_result() })
+                Box::pin(async move { future.await.into_result() })
             }
         }
     };
