@@ -179,7 +179,7 @@ struct Driver<'a> {
 
 impl Driver<'_> {
     fn context(&self, event: EventData) -> EventContext {
-        EventContext::for_register(event, self.connection.clone(), &self.register)
+        EventContext::for_register(event, self.connection.clone(), self.register)
     }
 
     fn start(
@@ -220,7 +220,7 @@ impl Driver<'_> {
         tracing::warn!(id = %self.connection.id(), event = ?info.event, kind = ?info.kind,
             message = %info.message, "error on connection");
         let handler = self.register.error_handler()?;
-        let ctx = EventContext::for_error(info, self.connection.clone(), &self.register);
+        let ctx = EventContext::for_error(info, self.connection.clone(), self.register);
         Some(self.start(Stage::Error, lifecycle::ERROR.to_owned(), handler, ctx))
     }
 

@@ -1,9 +1,9 @@
-//! Sending typed events: [`Connection::emit`] and [`Broadcast::emit`] take
-//! the event's name from its type.
+//! Sending typed events: [`Connection::emit`], [`Broadcast::emit`] and
+//! [`ConnectionRouter::emit_to`] take the event's name from its type.
 
 use zap_protocol::{EncodeError, Event};
 
-use crate::{Broadcast, Connection, Delivery, SendError};
+use crate::{Broadcast, Connection, ConnectionRouter, Delivery, SendError};
 
 impl Connection {
     /// Queues the typed event `event` for this connection, under its
@@ -33,5 +33,13 @@ impl Broadcast<'_> {
     pub fn emit<E: Event>(self, event: &E) -> Result<Delivery, EncodeError> {
         let frame = zap_protocol::encode(E::NAME, event, None)?;
         Ok(self.send_frame(&frame))
+    }
+}
+
+impl ConnectionRouter {
+    /// Sends the typed event to the connection with this id, wherever it is
+    /// (see [`send_to`](Self::send_to)).
+    pub fn emit_to<E: Event>(&self, id: &str, event: &E) -> Result<(), SendError> {
+        self.send_to(id, E::NAME, event)
     }
 }
