@@ -87,7 +87,7 @@ pub use backend::{
 pub use config::{ConnectionConfig, OverflowPolicy};
 pub use connection::Connection;
 pub use context::EventContext;
-pub use endpoint::Endpoint;
+pub use endpoint::{Admission, DEFAULT_MAX_CONNECTIONS, Endpoint};
 pub use error::{BoxError, ErrorInfo, ErrorKind, HandlerError, HandlerResult, SendError};
 pub use extensions::Extensions;
 pub use handler::IntoHandlerResult;
