@@ -57,9 +57,9 @@ pub struct ConnectionConfig {
     /// buffers keep idle connections cheap; large ones suit a few very busy
     /// connections. Default: 4 KiB.
     pub read_buffer_size: usize,
-    /// Subprotocols accepted, in order of preference: the first one the
-    /// client offers (`Sec-WebSocket-Protocol`) is named in the upgrade
-    /// response. Zaptools clients offer none; a client that offers only
+    /// Subprotocols accepted: the first one the client offers
+    /// (`Sec-WebSocket-Protocol`, in the client's order) that is listed here
+    /// is named in the upgrade response. Zaptools clients offer none; a client that offers only
     /// unlisted ones gets no subprotocol in the response. Default: none.
     pub subprotocols: Vec<String>,
 }
@@ -122,7 +122,7 @@ impl ConnectionConfig {
         self
     }
 
-    /// Sets [`Self::subprotocols`], in order of preference.
+    /// Sets [`Self::subprotocols`].
     ///
     /// ```
     /// let config = zap_core::ConnectionConfig::default().subprotocols(["zap.v1"]);
