@@ -72,7 +72,7 @@
 #![forbid(unsafe_code)]
 
 mod handler;
-mod transport;
+mod serve;
 
 /// The code blocks of this crate's README, compiled as doc tests.
 #[cfg(doctest)]
@@ -80,3 +80,4 @@ mod transport;
 pub struct ReadmeDoctests;
 
 pub use handler::{ZapHandler, handler, handler_with_config};
+pub use serve::{Serve, serve};

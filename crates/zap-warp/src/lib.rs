@@ -68,11 +68,12 @@
 #![forbid(unsafe_code)]
 
 mod filter;
-mod transport;
+mod serve;
 
 /// The code blocks of this crate's README, compiled as doc tests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
-pub use filter::{filter, filter_with_config, filter_with_shutdown};
+pub use filter::{endpoint, filter, filter_with_config, filter_with_shutdown};
+pub use serve::{Serve, serve};
