@@ -77,7 +77,12 @@ impl ZapHandler {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(peer)| *peer)
-            .or_else(|| parts.extensions.get::<PeerAddr>().map(|PeerAddr(peer)| *peer));
+            .or_else(|| {
+                parts
+                    .extensions
+                    .get::<PeerAddr>()
+                    .map(|PeerAddr(peer)| *peer)
+            });
         zap_tungstenite::upgrade(self.endpoint, parts, &uri, peer)
             .await
             .map(Body::from)

@@ -84,7 +84,11 @@ pub fn accept_response(
     if !has_token(headers, CONNECTION, "upgrade") || !has_token(headers, UPGRADE, "websocket") {
         return Err(NotAnUpgrade::NoUpgrade);
     }
-    if headers.get(SEC_WEBSOCKET_VERSION).map(HeaderValue::as_bytes) != Some(b"13") {
+    if headers
+        .get(SEC_WEBSOCKET_VERSION)
+        .map(HeaderValue::as_bytes)
+        != Some(b"13")
+    {
         return Err(NotAnUpgrade::Version);
     }
     let key = headers.get(SEC_WEBSOCKET_KEY).ok_or(NotAnUpgrade::NoKey)?;
@@ -131,7 +135,10 @@ mod tests {
         headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
         headers.insert(UPGRADE, HeaderValue::from_static("WebSocket"));
         headers.insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
-        headers.insert(SEC_WEBSOCKET_KEY, HeaderValue::from_static("x3JJHMbDL1EzLkh9GBhXDw=="));
+        headers.insert(
+            SEC_WEBSOCKET_KEY,
+            HeaderValue::from_static("x3JJHMbDL1EzLkh9GBhXDw=="),
+        );
         headers
     }
 

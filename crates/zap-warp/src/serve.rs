@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use warp::{Filter, Rejection};
 use warp::reply::Reply;
+use warp::{Filter, Rejection};
 use zap_tungstenite::DEFAULT_HEADER_READ_TIMEOUT;
 
 /// Serves `filter` on `listener` like `warp::serve(filter).incoming(listener)`,

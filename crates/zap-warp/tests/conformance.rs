@@ -12,7 +12,10 @@ async fn serve(endpoint: Endpoint) -> Running {
         .expect("bind 127.0.0.1:0");
     let addr = listener.local_addr().expect("a bound address");
     let server = zap_warp::serve(listener, routes).header_read_timeout(endpoint.handshake_timeout);
-    Running::task(format!("ws://{addr}/ws"), tokio::spawn(server.into_future()))
+    Running::task(
+        format!("ws://{addr}/ws"),
+        tokio::spawn(server.into_future()),
+    )
 }
 
 zap_conformance::conformance_tests!(serve);

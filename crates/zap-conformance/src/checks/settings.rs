@@ -31,12 +31,17 @@ pub async fn an_offered_subprotocol_is_negotiated(it: &impl Integration) {
 
     let mut request = server.url().into_client_request().unwrap();
     let offer = "other, chat, zap.v1".parse().unwrap();
-    request.headers_mut().insert("sec-websocket-protocol", offer);
+    request
+        .headers_mut()
+        .insert("sec-websocket-protocol", offer);
     let (ws, response) = within("connect", tokio_tungstenite::connect_async(request))
         .await
         .unwrap();
     assert_eq!(response.headers()["sec-websocket-protocol"], "chat");
-    Client::greeted(ws).await.assert_echoes("with a subprotocol").await;
+    Client::greeted(ws)
+        .await
+        .assert_echoes("with a subprotocol")
+        .await;
 
     let (ws, response) = within("connect", tokio_tungstenite::connect_async(server.url()))
         .await
@@ -60,7 +65,10 @@ pub async fn upgrades_past_max_connections_are_answered_503(it: &impl Integratio
     within("a slot to free up", async {
         loop {
             if let Ok((ws, _)) = tokio_tungstenite::connect_async(server.url()).await {
-                Client::greeted(ws).await.assert_echoes("the third got the slot").await;
+                Client::greeted(ws)
+                    .await
+                    .assert_echoes("the third got the slot")
+                    .await;
                 break;
             }
             // The slot frees once the first session has run `disconnected`.
