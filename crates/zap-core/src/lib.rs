@@ -55,6 +55,11 @@
 //!   ([`ConnectionConfig::outbound_queue`]); a send never waits, and a full
 //!   queue is a typed [`SendError::Full`] handled by [`OverflowPolicy`].
 //!
+//! - **Recovery (opt-in).** Clients that ask for it resume after a drop:
+//!   room history with offsets, direct events, exactly-once client events,
+//!   and gaps always reported. See [`delivery`] for the exact guarantees
+//!   and which hooks run when.
+//!
 //! # Building integrations
 //!
 //! An adapter depends on this crate alone: it builds a [`Handshake`], calls
@@ -68,6 +73,7 @@ mod backend;
 mod config;
 mod connection;
 mod context;
+pub mod delivery;
 mod endpoint;
 mod error;
 mod extensions;
