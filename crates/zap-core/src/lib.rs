@@ -102,9 +102,9 @@ pub use handshake::{Handshake, Rejection};
 pub use id::ConnectionId;
 pub use meta::MetaTag;
 pub use recovery::{
-    ACK_EVENT, DirectEvent, EPOCH_HEADER, History, ID_HEADER, InMemorySessions, Lookup, NewReason,
-    OFFSET_HEADER, Position, ROOM_HEADER, RecoveryConfig, RecoveryStatus, RoomRecord, SEQ_HEADER,
-    SESSION_EVENT, SessionRecord, SessionStore,
+    ACK_EVENT, DirectEvent, EPOCH_HEADER, History, HistoryStore, ID_HEADER, InMemorySessions,
+    Lookup, NewReason, OFFSET_HEADER, Position, ROOM_HEADER, RecoveryConfig, RecoveryStatus,
+    RoomRecord, SEQ_HEADER, SESSION_EVENT, SessionRecord, SessionStore, stamp_room,
 };
 pub use register::EventRegister;
 pub use router::{

@@ -335,6 +335,7 @@ impl ConnectionRouter {
             meta: meta.clone(),
         });
         if announce {
+            recovery::checkpoint(self, connection);
             self.announce(room, connection.id(), "join", meta.as_ref());
         }
         true
@@ -357,6 +358,7 @@ impl ConnectionRouter {
             return false;
         };
         connection.rooms_lock().retain(|name| &**name != room);
+        recovery::checkpoint(self, connection);
         self.left(room, connection.id(), member.meta.as_ref());
         true
     }
@@ -457,6 +459,37 @@ impl ConnectionRouter {
                 members
                     .iter()
                     .map(move |(id, member)| (room.to_string(), id.clone(), member.meta.clone()))
+            })
+            .collect()
+    }
+
+    /// Delivers an event that a [`HistoryStore`](crate::HistoryStore) gave
+    /// `offset` in `epoch` to this instance's members of `room`: stamped to
+    /// those that asked for recovery, `frame` as is to the others, and
+    /// recorded for resumes (what history stores call on every instance).
+    pub fn deliver_sequenced(
+        &self,
+        room: &str,
+        except: &[ConnectionId],
+        frame: &Frame,
+        epoch: &str,
+        offset: u64,
+    ) -> Delivery {
+        recovery::deliver_sequenced(self, room, except, frame, epoch, offset)
+    }
+
+    /// The rooms of `connection` with its metadata.
+    pub(crate) fn rooms_of(&self, connection: &Connection) -> Vec<(String, Option<MetaTag>)> {
+        let rooms = read(&self.0.rooms);
+        connection
+            .rooms()
+            .into_iter()
+            .map(|room| {
+                let meta = rooms
+                    .get(room.as_str())
+                    .and_then(|members| members.get(connection.id()))
+                    .and_then(|member| member.meta.clone());
+                (room, meta)
             })
             .collect()
     }
@@ -634,6 +667,12 @@ impl Broadcast<'_> {
         headers: Option<&Headers>,
     ) -> Result<Delivery, EncodeError> {
         if let Target::Room(room) = &self.target
+            && let Some(delivery) =
+                self.to_history_store(room, || zap_protocol::encode(event_name, payload, headers))
+        {
+            return delivery;
+        }
+        if let Target::Room(room) = &self.target
             && let Some(log) = self.router.0.hub.log(room)
         {
             let (router, except) = (self.router, &self.except);
@@ -645,8 +684,37 @@ impl Broadcast<'_> {
         Ok(self.send_frame(&frame))
     }
 
+    /// A room with history in a shared store: the store sequences the event
+    /// and every instance (this one included) delivers it when it comes back.
+    fn to_history_store(
+        &self,
+        room: &str,
+        frame: impl FnOnce() -> Result<Frame, EncodeError>,
+    ) -> Option<Result<Delivery, EncodeError>> {
+        let hub = &self.router.0.hub;
+        let history = hub.history_of(room)?;
+        let store = hub.history_store()?;
+        let frame = match frame() {
+            Ok(frame) => frame,
+            Err(err) => return Some(Err(err)),
+        };
+        let remote = match store.append(room, &self.except, &frame, &history) {
+            Ok(()) => Remote::Published,
+            Err(err) => Remote::Dropped(err),
+        };
+        Some(Ok(Delivery {
+            remote,
+            ..Delivery::default()
+        }))
+    }
+
     /// Queues an encoded frame for every recipient.
     pub fn send_frame(self, frame: &Frame) -> Delivery {
+        if let Target::Room(room) = &self.target
+            && let Some(Ok(delivery)) = self.to_history_store(room, || Ok(frame.clone()))
+        {
+            return delivery;
+        }
         if let Target::Room(room) = &self.target
             && let Some(log) = self.router.0.hub.log(room)
         {

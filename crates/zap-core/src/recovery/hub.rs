@@ -14,6 +14,7 @@ use tokio::sync::Notify;
 
 use super::RecoveryConfig;
 use super::history::{History, RoomLog};
+use super::sequenced::HistoryStore;
 use super::store::{InMemorySessions, SessionStore};
 use crate::{Connection, Extensions};
 
@@ -69,6 +70,7 @@ pub(crate) struct Hub {
     logs: Mutex<HashMap<Arc<str>, SharedLog>>,
     config: RwLock<RecoveryConfig>,
     store: RwLock<Arc<dyn SessionStore>>,
+    history_store: RwLock<Option<Arc<dyn HistoryStore>>>,
     live: Mutex<HashMap<String, Connection>>,
     waiters: Mutex<HashMap<String, Arc<Notify>>>,
     codecs: RwLock<Vec<StateCodec>>,
@@ -82,6 +84,7 @@ impl Default for Hub {
             logs: Mutex::default(),
             config: RwLock::default(),
             store: RwLock::new(Arc::new(InMemorySessions::default())),
+            history_store: RwLock::default(),
             live: Mutex::default(),
             waiters: Mutex::default(),
             codecs: RwLock::default(),
@@ -137,6 +140,17 @@ impl Hub {
 
     pub(crate) fn store(&self) -> Arc<dyn SessionStore> {
         read(&self.store)
+    }
+
+    pub(crate) fn set_history_store(&self, store: Arc<dyn HistoryStore>) {
+        *self
+            .history_store
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some(store);
+    }
+
+    pub(crate) fn history_store(&self) -> Option<Arc<dyn HistoryStore>> {
+        read(&self.history_store)
     }
 
     pub(crate) fn keep<T>(&self, key: &str)

@@ -12,6 +12,7 @@ mod history;
 mod hub;
 mod park;
 mod request;
+mod sequenced;
 mod stamp;
 mod state;
 mod status;
@@ -23,6 +24,8 @@ pub use config::RecoveryConfig;
 pub use history::{History, Position};
 pub(crate) use hub::Hub;
 pub(crate) use park::{Parking, park_and_wait, should_park};
+pub(crate) use sequenced::deliver as deliver_sequenced;
+pub use sequenced::{HistoryStore, stamp_room};
 pub use stamp::{
     ACK_EVENT, EPOCH_HEADER, ID_HEADER, OFFSET_HEADER, ROOM_HEADER, SEQ_HEADER, SESSION_EVENT,
 };
@@ -47,6 +50,22 @@ pub(crate) fn admit(connection: &Connection, event: &EventData) -> bool {
         Some(id) => session.admit(id),
         None => true,
     }
+}
+
+/// Records a live recoverable session in a shared store (after it opened,
+/// joined or left a room), so it can resume elsewhere if this process dies.
+pub(crate) fn checkpoint(router: &crate::ConnectionRouter, connection: &Connection) {
+    let Some(session) = connection.session() else {
+        return;
+    };
+    let hub = router.hub();
+    let store = hub.store();
+    if !store.is_shared() {
+        return;
+    }
+    let rooms = router.rooms_of(connection);
+    let state = hub.save_state(connection.extensions());
+    store.checkpoint(session.snapshot(rooms, state), hub.config().window);
 }
 
 /// Queues `zap.ack` when the handled id moved since the last one.

@@ -60,11 +60,19 @@ pub(crate) async fn park_and_wait(
     // Only now may a resume look for it (a takeover waits for this).
     session.mark_stored();
     hub.unset_live(&session.token, connection);
-    if let Err(err) = parked {
-        tracing::warn!(id = %connection.id(), %err, "session store unavailable: session ends");
-        hub.forget_waiter(&session.token);
-        session.end();
-        return Parking::Ended;
+    match parked {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::debug!(id = %connection.id(), "session already resumed elsewhere");
+            hub.forget_waiter(&session.token);
+            return Parking::Resumed;
+        }
+        Err(err) => {
+            tracing::warn!(id = %connection.id(), %err, "session store unavailable: session ends");
+            hub.forget_waiter(&session.token);
+            session.end();
+            return Parking::Ended;
+        }
     }
     tracing::debug!(id = %connection.id(), ?window, "session parked");
     let resumed_here = tokio::select! {
@@ -77,7 +85,7 @@ pub(crate) async fn park_and_wait(
     if resumed_here {
         return Parking::Resumed;
     }
-    match store.expire(&session.token).await {
+    match store.expire(&session.token, session.generation).await {
         Ok(Some(record)) => {
             session.end();
             for room in &record.rooms {

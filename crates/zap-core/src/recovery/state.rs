@@ -20,6 +20,7 @@ use crate::{Connection, ConnectionId, MetaTag, SendError};
 pub(crate) struct SessionState {
     pub(crate) token: String,
     pub(crate) id: ConnectionId,
+    pub(crate) generation: u64,
     store: Arc<dyn SessionStore>,
     inner: Mutex<Inner>,
     /// Notified when the session is parked (a takeover waits for it).
@@ -53,6 +54,7 @@ impl SessionState {
         SessionState {
             token,
             id,
+            generation: 0,
             store,
             inner: Mutex::new(Inner {
                 seq: 0,
@@ -74,12 +76,13 @@ impl SessionState {
 
     /// The session of a record taken from the store.
     pub(crate) fn from_record(record: &SessionRecord, store: Arc<dyn SessionStore>) -> Self {
-        let state = SessionState::new(
+        let mut state = SessionState::new(
             record.token.clone(),
             record.id.clone(),
             store,
             record.direct_capacity,
         );
+        state.generation = record.generation;
         {
             let mut inner = state.lock();
             inner.seq = record.seq;
@@ -171,6 +174,25 @@ impl SessionState {
         let mut inner = self.lock();
         inner.connection = None;
         inner.parked = true;
+        self.record(&inner, rooms, state)
+    }
+
+    /// Describes the live session (a checkpoint for a shared store).
+    pub(crate) fn snapshot(
+        &self,
+        rooms: Vec<(String, Option<MetaTag>)>,
+        state: serde_json::Map<String, serde_json::Value>,
+    ) -> SessionRecord {
+        let inner = self.lock();
+        self.record(&inner, rooms, state)
+    }
+
+    fn record(
+        &self,
+        inner: &Inner,
+        rooms: Vec<(String, Option<MetaTag>)>,
+        state: serde_json::Map<String, serde_json::Value>,
+    ) -> SessionRecord {
         let rooms = rooms
             .into_iter()
             .map(|(room, meta)| {
@@ -197,6 +219,7 @@ impl SessionState {
                 })
                 .collect(),
             direct_capacity: inner.capacity,
+            generation: self.generation,
         }
     }
 
@@ -235,11 +258,6 @@ impl SessionState {
     /// Records where the session joined a room with history.
     pub(crate) fn note_join(&self, room: &str, position: Position) {
         self.lock().joined.insert(room.to_owned(), position);
-    }
-
-    /// Where the session joined `room`, if it has history.
-    pub(crate) fn joined(&self, room: &str) -> Option<Position> {
-        self.lock().joined.get(room).cloned()
     }
 
     pub(crate) fn set_status(&self, status: RecoveryStatus) {
