@@ -27,10 +27,16 @@ pub trait HistoryStore: Send + Sync + fmt::Debug + 'static {
         history: &History,
     ) -> Result<(), BackendError>;
 
-    /// The events of `room` after `after`, oldest first, with their offsets,
-    /// stamped (see [`stamp_room`]); `None` when they are no longer all
-    /// there (another epoch, or trimmed).
-    fn read(&self, room: &str, after: &Position) -> BackendFuture<Option<Vec<(u64, Frame)>>>;
+    /// The events of `room` after `after` that were for connection `reader`
+    /// (not excluded), oldest first, with their offsets, stamped (see
+    /// [`stamp_room`]); `None` when they are no longer all there (another
+    /// epoch, or trimmed).
+    fn read(
+        &self,
+        room: &str,
+        after: &Position,
+        reader: &ConnectionId,
+    ) -> BackendFuture<Option<Vec<(u64, Frame)>>>;
 }
 
 /// Re-encodes a plain event with its room stamp (`zap-room`, `zap-epoch`,
