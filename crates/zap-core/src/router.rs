@@ -297,7 +297,7 @@ impl ConnectionRouter {
             .and_then(|session| Some((session, self.0.hub.log(room)?)));
         let held = log.as_ref().map(|(session, log)| {
             let held = log.lock().unwrap_or_else(PoisonError::into_inner);
-            session.note_join(room, held.position());
+            session.note_join(room, recovery::join_point(&self.0.hub, &held));
             held
         });
         {

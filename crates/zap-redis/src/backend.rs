@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use redis::aio::ConnectionManagerConfig;
+use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use std::time::Duration;
 
 use zap_core::{
     Backend, BackendError, BackendFuture, ConnectionId, Frame, History, HistoryStore, Lookup,
@@ -257,7 +257,9 @@ impl SessionStore for RedisBackend {
     }
 
     fn checkpoint(&self, record: SessionRecord, window: Duration) {
-        let _ = self.queue(Command::Checkpoint(sessions::Checkpoint::new(record, window)));
+        let _ = self.queue(Command::Checkpoint(sessions::Checkpoint::new(
+            record, window,
+        )));
     }
 
     fn push_direct(&self, id: &ConnectionId, frame: &Frame) -> bool {

@@ -114,7 +114,8 @@ pub(crate) async fn read(
         .arg("+");
     type Reply = (Option<String>, Option<u64>, Vec<(String, Vec<String>)>);
     let query = pipe.query_async::<Reply>(&mut conn);
-    let (epoch, last, entries) = match tokio::time::timeout(state.config.query_timeout, query).await {
+    let (epoch, last, entries) = match tokio::time::timeout(state.config.query_timeout, query).await
+    {
         Ok(Ok(reply)) => reply,
         Ok(Err(err)) => return Err(BackendError::Unavailable(err.to_string())),
         Err(_) => return Err(BackendError::Timeout),

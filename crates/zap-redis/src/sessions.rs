@@ -53,9 +53,10 @@ redis.call('SET', KEYS[5], ARGV[6], 'PX', ARGV[3])
 return 1
 "#;
 
-/// KEYS: s, sg, sx, sp, sd, sdl. ARGV: ttl ms.
-/// Returns {0} unknown, {2} expired, {1, value, deadline or '', generation,
-/// lost, direct...}.
+/// KEYS: s, sg, sx, sp, sd, sdl. ARGV: ttl ms, force ('1' takes a live
+/// session's checkpoint).
+/// Returns {0} unknown, {2} expired, {3, value} live elsewhere (not taken),
+/// {1, value, deadline or '', generation, lost, direct...}.
 const TAKE: &str = r#"
 local value = redis.call('GET', KEYS[1])
 if not value then
@@ -63,6 +64,7 @@ if not value then
   return {0}
 end
 local deadline = redis.call('GET', KEYS[4]) or ''
+if deadline == '' and ARGV[2] ~= '1' then return {3, value} end
 local lost = redis.call('GET', KEYS[6]) or '0'
 local direct = redis.call('LRANGE', KEYS[5], 0, -1)
 local generation = redis.call('INCR', KEYS[2])
@@ -207,9 +209,42 @@ pub(crate) async fn park(
     Ok(bounded::<i64>(state, &cmd).await? == 1)
 }
 
+fn text(value: &Value) -> Option<String> {
+    redis::from_redis_value(value.clone()).ok()
+}
+
+fn number(value: &Value) -> Option<u64> {
+    redis::from_redis_value(value.clone()).ok()
+}
+
+/// How long a resume waits for a live instance to park the session it
+/// still holds (its client saw the drop first) before taking it over.
+const PARK_WAIT: Duration = Duration::from_secs(3);
+
 /// Takes a session: a parked one within its deadline, or the checkpoint of
-/// a live one (its instance died, or its client came back first).
+/// a live one whose instance died or did not park it in time.
 pub(crate) async fn take(state: &State, token: &str) -> Result<Lookup, BackendError> {
+    let started = tokio::time::Instant::now();
+    loop {
+        let force = started.elapsed() >= PARK_WAIT;
+        let reply = take_once(state, token, force).await?;
+        if reply.first().and_then(number) != Some(3) {
+            return found(state, reply).await;
+        }
+        let stored = reply.get(1).and_then(text).unwrap_or_default();
+        let holder = serde_json::from_str::<Stored>(&stored)
+            .map(|s| s.i)
+            .unwrap_or_default();
+        if instance_dead_since(state, &holder, Duration::ZERO).await? {
+            let reply = take_once(state, token, true).await?;
+            return found(state, reply).await;
+        }
+        // Its instance is alive: give it a moment to notice the drop.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn take_once(state: &State, token: &str, force: bool) -> Result<Vec<Value>, BackendError> {
     let keys = &state.keys;
     let mut cmd = redis::cmd("EVAL");
     cmd.arg(TAKE)
@@ -220,10 +255,13 @@ pub(crate) async fn take(state: &State, token: &str) -> Result<Lookup, BackendEr
         .arg(keys.session("sp", token))
         .arg(keys.session("sd", token))
         .arg(keys.session("sdl", token))
-        .arg(millis(LIVE_TTL));
-    let reply: Vec<Value> = bounded(state, &cmd).await?;
-    let text = |value: &Value| -> Option<String> { redis::from_redis_value(value.clone()).ok() };
-    let number = |value: &Value| -> Option<u64> { redis::from_redis_value(value.clone()).ok() };
+        .arg(millis(LIVE_TTL))
+        .arg(if force { "1" } else { "0" });
+    bounded(state, &cmd).await
+}
+
+async fn found(state: &State, reply: Vec<Value>) -> Result<Lookup, BackendError> {
+    let keys = &state.keys;
     match reply.first().and_then(number) {
         Some(1) => {}
         Some(2) => return Ok(Lookup::Expired),
@@ -240,7 +278,11 @@ pub(crate) async fn take(state: &State, token: &str) -> Result<Lookup, BackendEr
         r: mut record,
     } = serde_json::from_str(&value).map_err(|_| malformed())?;
     let window = Duration::from_millis(window);
-    let _ = bounded::<()>(state, redis::cmd("DEL").arg(keys.session_of(record.id.as_str()))).await;
+    let _ = bounded::<()>(
+        state,
+        redis::cmd("DEL").arg(keys.session_of(record.id.as_str())),
+    )
+    .await;
     let expired = match deadline.parse::<i64>() {
         Ok(deadline) => now_ms() > deadline,
         // A live checkpoint: expired when its instance died more than a
@@ -264,8 +306,11 @@ async fn instance_dead_since(
     instance: &str,
     window: Duration,
 ) -> Result<bool, BackendError> {
-    let score: Option<i64> =
-        bounded(state, redis::cmd("ZSCORE").arg(state.keys.alive()).arg(instance)).await?;
+    let score: Option<i64> = bounded(
+        state,
+        redis::cmd("ZSCORE").arg(state.keys.alive()).arg(instance),
+    )
+    .await?;
     let limit = i64::try_from((state.config.instance_ttl + window).as_millis()).unwrap_or(i64::MAX);
     // Reaped already: it died at least a TTL ago, but maybe within the
     // window; the checkpoint's own expiry bounds it.

@@ -51,7 +51,8 @@ fn deliver(state: &State, bytes: &[u8]) {
         tracing::warn!(len = bytes.len(), "ignoring a malformed bus message");
         return;
     };
-    if let (Some((epoch, offset)), zap_core::Target::Room(room)) = (&message.stamp, &message.target) {
+    if let (Some((epoch, offset)), zap_core::Target::Room(room)) = (&message.stamp, &message.target)
+    {
         // Rooms with history are delivered by every instance, this one
         // included, in the order Redis gave them their offsets.
         if let Some(router) = state.router() {

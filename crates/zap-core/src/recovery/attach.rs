@@ -68,10 +68,13 @@ async fn fetch(
             .since(&from, &record.id)
             .is_ok();
         if !local {
-            let read = store.read(&room.room, &from, &record.id).await.unwrap_or_else(|err| {
-                tracing::warn!(%err, room = %room.room, "history store unavailable");
-                None
-            });
+            let read = store
+                .read(&room.room, &from, &record.id)
+                .await
+                .unwrap_or_else(|err| {
+                    tracing::warn!(%err, room = %room.room, "history store unavailable");
+                    None
+                });
             fetched.insert(room.room.clone(), read);
         }
     }

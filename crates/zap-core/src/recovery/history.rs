@@ -99,6 +99,7 @@ pub(crate) struct RoomLog {
     epoch: Arc<str>,
     last: u64,
     fresh: bool,
+    opened_at: Option<Position>,
     entries: VecDeque<Entry>,
     bytes: usize,
     limits: History,
@@ -110,6 +111,7 @@ impl RoomLog {
             epoch,
             last: 0,
             fresh: true,
+            opened_at: None,
             entries: VecDeque::new(),
             bytes: 0,
             limits,
@@ -143,6 +145,12 @@ impl RoomLog {
         if *self.epoch == *epoch && offset <= self.last {
             return false;
         }
+        if self.fresh {
+            self.opened_at = Some(Position {
+                epoch: Arc::from(epoch),
+                offset: offset.saturating_sub(1),
+            });
+        }
         if *self.epoch != *epoch || offset != self.last + 1 {
             self.epoch = Arc::from(epoch);
             self.entries.clear();
@@ -152,6 +160,13 @@ impl RoomLog {
         self.fresh = false;
         self.push(frame, except);
         true
+    }
+
+    /// For a log fed by a shared store: the position just before the first
+    /// event it recorded (where members that joined while it was fresh
+    /// start).
+    pub(crate) fn opened_at(&self) -> Option<&Position> {
+        self.opened_at.as_ref()
     }
 
     /// Whether no event was ever recorded here.

@@ -63,9 +63,38 @@ pub(crate) fn checkpoint(router: &crate::ConnectionRouter, connection: &Connecti
     if !store.is_shared() {
         return;
     }
+    settle_joins(hub, session);
     let rooms = router.rooms_of(connection);
     let state = hub.save_state(connection.extensions());
     store.checkpoint(session.snapshot(rooms, state), hub.config().window);
+}
+
+/// Where a connection joining a room with history (whose log is `log`)
+/// starts. A log fed by a shared store that has seen no event yet does not
+/// know the store's position: the join point is settled when the session is
+/// parked or checkpointed ([`settle_joins`]).
+pub(crate) fn join_point(hub: &Hub, log: &history::RoomLog) -> Position {
+    match log.is_fresh() && hub.history_store().is_some() {
+        true => Position {
+            epoch: UNSETTLED.into(),
+            offset: 0,
+        },
+        false => log.position(),
+    }
+}
+
+/// The epoch of a join point not settled yet.
+const UNSETTLED: &str = "";
+
+/// Settles the join points of `session` noted while the room's log was fresh.
+pub(crate) fn settle_joins(hub: &Hub, session: &SessionState) {
+    session.settle_joins(UNSETTLED, |room| {
+        let log = hub.log(room)?;
+        let log = log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        log.opened_at().cloned()
+    });
 }
 
 /// Queues `zap.ack` when the handled id moved since the last one.

@@ -51,6 +51,7 @@ pub(crate) async fn park_and_wait(
     let hub = router.hub();
     let store = hub.store();
     let window = hub.config().window;
+    super::settle_joins(hub, session);
     let rooms = router.leave_quiet(connection);
     let state = hub.save_state(connection.extensions());
     let record = session.park(rooms, state);

@@ -255,6 +255,18 @@ impl SessionState {
         self.lock().handled
     }
 
+    /// Replaces the join points of epoch `unsettled` by what `settle` says.
+    pub(crate) fn settle_joins(&self, unsettled: &str, settle: impl Fn(&str) -> Option<Position>) {
+        let mut inner = self.lock();
+        for (room, position) in inner.joined.iter_mut() {
+            if *position.epoch == *unsettled
+                && let Some(settled) = settle(room)
+            {
+                *position = settled;
+            }
+        }
+    }
+
     /// Records where the session joined a room with history.
     pub(crate) fn note_join(&self, room: &str, position: Position) {
         self.lock().joined.insert(room.to_owned(), position);
