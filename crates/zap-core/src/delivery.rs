@@ -70,6 +70,39 @@
 //! when the window expires (the client reports them undelivered: they may or
 //! may not have run).
 //!
+//! # Across instances
+//!
+//! With one process, history and parked sessions live in its memory
+//! ([`InMemorySessions`](crate::InMemorySessions)). Several instances share
+//! them through a [`HistoryStore`](crate::HistoryStore) and a
+//! [`SessionStore`](crate::SessionStore): `zap_redis::RedisBackend::install`
+//! sets both (Redis Streams for history, Redis keys for sessions), and a
+//! client resumes on any instance, including after the one it was on was
+//! killed. There, every event of a room with history gets its offset in
+//! Redis and each instance delivers it when Redis hands it back (so a
+//! broadcast reaches local members one Redis round trip later, and not at
+//! all while Redis is unreachable: the [`Delivery`](crate::Delivery) says
+//! `Remote::Dropped`). Limits of the shared stores:
+//!
+//! - history is bounded by count and age (not bytes), and an idle room's
+//!   history expires after a day (its next event starts a new epoch);
+//! - a live session is written to Redis when it opens, joins and leaves a
+//!   room: after its instance is killed, the client resumes its rooms and
+//!   their events, but client events handled since the last write may run
+//!   again (at least once across a crash, exactly once otherwise);
+//! - a client that received no event of a room since joining it, and whose
+//!   instance had not yet seen any event of that room when the session was
+//!   written, is told `gaps` for that room (conservative: it may have missed
+//!   nothing);
+//! - a resume that finds the session still held by a live instance waits up
+//!   to 3 s for it to let go, then takes it over; `disconnected` runs on the
+//!   instance that parked the session, at the end of the window, unless the
+//!   session resumed; a session whose instance died never runs it.
+//!
+//! With a distributed backend but history kept in each process (no history
+//! store), other instances receive room events plain (not recoverable
+//! there).
+//!
 //! # Which hooks run when
 //!
 //! | what happens | hooks |

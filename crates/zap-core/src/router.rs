@@ -676,9 +676,18 @@ impl Broadcast<'_> {
             && let Some(log) = self.router.0.hub.log(room)
         {
             let (router, except) = (self.router, &self.except);
-            return recovery::send_to_room(
-                router, &log, room, except, event_name, payload, headers,
-            );
+            let mut delivery =
+                recovery::send_to_room(router, &log, room, except, event_name, payload, headers)?;
+            // History in this process only: other instances get it plain.
+            let backend = &router.0.backend;
+            if backend.is_distributed() {
+                let frame = zap_protocol::encode(event_name, payload, headers)?;
+                delivery.remote = match backend.publish(self.target.clone(), except, &frame) {
+                    Ok(()) => Remote::Published,
+                    Err(err) => Remote::Dropped(err),
+                };
+            }
+            return Ok(delivery);
         }
         let frame = zap_protocol::encode(event_name, payload, headers)?;
         Ok(self.send_frame(&frame))
@@ -718,7 +727,16 @@ impl Broadcast<'_> {
         if let Target::Room(room) = &self.target
             && let Some(log) = self.router.0.hub.log(room)
         {
-            return recovery::send_frame_to_room(self.router, &log, room, &self.except, frame);
+            let mut delivery =
+                recovery::send_frame_to_room(self.router, &log, room, &self.except, frame);
+            let backend = &self.router.0.backend;
+            if backend.is_distributed() {
+                delivery.remote = match backend.publish(self.target.clone(), &self.except, frame) {
+                    Ok(()) => Remote::Published,
+                    Err(err) => Remote::Dropped(err),
+                };
+            }
+            return delivery;
         }
         let mut delivery = self.router.deliver_local(&self.target, &self.except, frame);
         let backend = &self.router.0.backend;
