@@ -182,6 +182,8 @@ impl Session {
         if let Some(session) = driver.connection.session() {
             let shared = router.hub().store().is_shared();
             if recovery::should_park(&end, &driver.connection, session, shared) {
+                // The peer must see the end now, not when the window is over.
+                drop(transport);
                 let parking =
                     recovery::park_and_wait(&router, &driver.connection, session, &self.shutdown);
                 if let recovery::Parking::Resumed = parking.await {

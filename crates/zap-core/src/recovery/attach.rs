@@ -137,7 +137,7 @@ async fn take_over(router: &ConnectionRouter, token: &str) {
         return;
     };
     session.take_over();
-    old.close_with(
+    old.abort(
         close_code::GOING_AWAY,
         "session resumed by a new connection",
     );

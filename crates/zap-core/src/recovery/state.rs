@@ -166,15 +166,28 @@ impl SessionState {
     }
 
     /// Detaches the connection and describes the session for the store.
-    pub(crate) fn park(
+    /// Direct events sent until [`Self::mark_parked`] are kept here.
+    pub(crate) fn detach(
         &self,
         rooms: Vec<(String, Option<MetaTag>)>,
         state: serde_json::Map<String, serde_json::Value>,
     ) -> SessionRecord {
         let mut inner = self.lock();
         inner.connection = None;
-        inner.parked = true;
         self.record(&inner, rooms, state)
+    }
+
+    /// The session is in the store: direct events go there from now on.
+    /// Returns those sent after `seq` (since [`Self::detach`]), for the store.
+    pub(crate) fn mark_parked(&self, seq: u64) -> Vec<Frame> {
+        let mut inner = self.lock();
+        inner.parked = true;
+        inner
+            .direct
+            .iter()
+            .filter(|(s, _)| *s > seq)
+            .map(|(_, frame)| frame.clone())
+            .collect()
     }
 
     /// Describes the live session (a checkpoint for a shared store).
