@@ -30,10 +30,12 @@ struct Stored {
     r: SessionRecord,
 }
 
-/// KEYS: s, sg, sx. ARGV: generation, value, ttl ms, tombstone ttl ms.
+/// KEYS: s, sg, sx, sh. ARGV: generation, value, ttl ms, tombstone ttl ms,
+/// instance.
 const CHECKPOINT: &str = r#"
 local g = tonumber(redis.call('GET', KEYS[2]) or '0')
 if g ~= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[4], ARGV[5], 'PX', ARGV[3])
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3])
 redis.call('SET', KEYS[3], '1', 'PX', ARGV[4])
@@ -53,10 +55,12 @@ redis.call('SET', KEYS[5], ARGV[6], 'PX', ARGV[3])
 return 1
 "#;
 
-/// KEYS: s, sg, sx, sp, sd, sdl. ARGV: ttl ms, force ('1' takes a live
-/// session's checkpoint).
-/// Returns {0} unknown, {2} expired, {3, value} live elsewhere (not taken),
-/// {1, value, deadline or '', generation, lost, direct...}.
+/// KEYS: s, sg, sx, sp, sd, sdl, sh. ARGV: ttl ms, force ('1' takes a live
+/// session's checkpoint), the taking instance.
+/// Returns {0} unknown, {2} expired, {3, value, holder} live elsewhere (not
+/// taken), {1, value, deadline or '', generation, lost, holder, direct...}.
+/// The record stays (as the new holder's, until it writes its own), so a
+/// resume racing this one waits for the new holder instead of failing.
 const TAKE: &str = r#"
 local value = redis.call('GET', KEYS[1])
 if not value then
@@ -64,13 +68,16 @@ if not value then
   return {0}
 end
 local deadline = redis.call('GET', KEYS[4]) or ''
-if deadline == '' and ARGV[2] ~= '1' then return {3, value} end
+local holder = redis.call('GET', KEYS[7]) or ''
+if deadline == '' and ARGV[2] ~= '1' then return {3, value, holder} end
 local lost = redis.call('GET', KEYS[6]) or '0'
 local direct = redis.call('LRANGE', KEYS[5], 0, -1)
 local generation = redis.call('INCR', KEYS[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[1])
-redis.call('DEL', KEYS[1], KEYS[4], KEYS[5], KEYS[6])
-local reply = {1, value, deadline, generation, lost}
+redis.call('DEL', KEYS[4], KEYS[5], KEYS[6])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[7], ARGV[3], 'PX', ARGV[1])
+local reply = {1, value, deadline, generation, lost, holder}
 for _, frame in ipairs(direct) do table.insert(reply, frame) end
 return reply
 "#;
@@ -132,14 +139,16 @@ impl Checkpoint {
         let token = &self.record.token;
         pipe.cmd("EVAL")
             .arg(CHECKPOINT)
-            .arg(3)
+            .arg(4)
             .arg(keys.session("s", token))
             .arg(keys.session("sg", token))
             .arg(keys.session("sx", token))
+            .arg(keys.session("sh", token))
             .arg(self.record.generation)
             .arg(stored(state, &self.record, self.window))
             .arg(millis(LIVE_TTL))
             .arg(millis(LIVE_TTL + TOMBSTONE))
+            .arg(&state.instance)
             .ignore();
     }
 }
@@ -231,10 +240,7 @@ pub(crate) async fn take(state: &State, token: &str) -> Result<Lookup, BackendEr
         if reply.first().and_then(number) != Some(3) {
             return found(state, reply).await;
         }
-        let stored = reply.get(1).and_then(text).unwrap_or_default();
-        let holder = serde_json::from_str::<Stored>(&stored)
-            .map(|s| s.i)
-            .unwrap_or_default();
+        let holder = reply.get(2).and_then(text).unwrap_or_default();
         if instance_dead_since(state, &holder, Duration::ZERO).await? {
             let reply = take_once(state, token, true).await?;
             return found(state, reply).await;
@@ -248,15 +254,17 @@ async fn take_once(state: &State, token: &str, force: bool) -> Result<Vec<Value>
     let keys = &state.keys;
     let mut cmd = redis::cmd("EVAL");
     cmd.arg(TAKE)
-        .arg(6)
+        .arg(7)
         .arg(keys.session("s", token))
         .arg(keys.session("sg", token))
         .arg(keys.session("sx", token))
         .arg(keys.session("sp", token))
         .arg(keys.session("sd", token))
         .arg(keys.session("sdl", token))
+        .arg(keys.session("sh", token))
         .arg(millis(LIVE_TTL))
-        .arg(if force { "1" } else { "0" });
+        .arg(if force { "1" } else { "0" })
+        .arg(&state.instance);
     bounded(state, &cmd).await
 }
 
@@ -272,11 +280,13 @@ async fn found(state: &State, reply: Vec<Value>) -> Result<Lookup, BackendError>
     let deadline = reply.get(2).and_then(text).unwrap_or_default();
     let generation = reply.get(3).and_then(number).ok_or_else(malformed)?;
     let lost = reply.get(4).and_then(number).unwrap_or(0);
+    let holder = reply.get(5).and_then(text).unwrap_or_default();
     let Stored {
-        i: instance,
+        i: writer,
         w: window,
         r: mut record,
     } = serde_json::from_str(&value).map_err(|_| malformed())?;
+    let instance = if holder.is_empty() { writer } else { holder };
     let window = Duration::from_millis(window);
     let _ = bounded::<()>(
         state,
@@ -294,7 +304,7 @@ async fn found(state: &State, reply: Vec<Value>) -> Result<Lookup, BackendError>
     }
     record.generation = generation;
     record.seq += lost;
-    for frame in reply.iter().skip(5).filter_map(text) {
+    for frame in reply.iter().skip(6).filter_map(text) {
         record.push_direct(&Frame::from_text(frame));
     }
     Ok(Lookup::Found(Box::new(record)))

@@ -44,6 +44,35 @@ fn start_of(request: &ResumeRequest, room: &RoomRecord) -> Option<Position> {
     })
 }
 
+/// How long a resume waits for this instance to receive, from the shared
+/// store, the events its client already received elsewhere.
+const CATCH_UP: Duration = Duration::from_secs(2);
+
+/// Waits (bounded) until the local log of a room reached `from`: the client
+/// may come from an instance that received the room's events a moment
+/// earlier than this one.
+async fn catch_up(hub: &super::Hub, log: &super::hub::SharedLog, from: &Position) {
+    let caught_up = || {
+        let log = log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let at = log.position();
+        log.is_fresh() || at.epoch != from.epoch || at.offset >= from.offset
+    };
+    let wait = async {
+        loop {
+            let notified = hub.accepted.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if caught_up() {
+                return;
+            }
+            notified.await;
+        }
+    };
+    let _ = tokio::time::timeout(CATCH_UP, wait).await;
+}
+
 /// Reads from the shared history store what the local logs cannot replay.
 async fn fetch(
     router: &ConnectionRouter,
@@ -62,6 +91,7 @@ async fn fetch(
         let Some(log) = hub.log(&room.room) else {
             continue;
         };
+        catch_up(hub, &log, &from).await;
         let local = log
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

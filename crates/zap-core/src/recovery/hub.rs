@@ -74,6 +74,8 @@ pub(crate) struct Hub {
     live: Mutex<HashMap<String, Connection>>,
     waiters: Mutex<HashMap<String, Arc<Notify>>>,
     codecs: RwLock<Vec<StateCodec>>,
+    /// Notified whenever a log records an event from a shared store.
+    pub(crate) accepted: Notify,
 }
 
 impl Default for Hub {
@@ -88,6 +90,7 @@ impl Default for Hub {
             live: Mutex::default(),
             waiters: Mutex::default(),
             codecs: RwLock::default(),
+            accepted: Notify::new(),
         }
     }
 }

@@ -71,6 +71,7 @@ pub(crate) fn deliver(
     if !log.accept(epoch, offset, stamped.clone(), except) {
         return Delivery::default(); // already delivered
     }
+    router.hub().accepted.notify_waiters();
     let mut delivery = Delivery::default();
     router.for_each_member(room, |connection| {
         if except.iter().any(|id| id == connection.id()) {
