@@ -94,6 +94,14 @@
 //!   instance had not yet seen any event of that room when the session was
 //!   written, is told `gaps` for that room (conservative: it may have missed
 //!   nothing);
+//! - a resume on an instance that has not yet received any event of a room
+//!   replays that room from Redis; events the client already has may then
+//!   also arrive live (the client drops them by offset, as the protocol
+//!   says); an instance that lags behind the one the client came from is
+//!   waited for (up to 2 s) instead;
+//! - a direct event sent from another instance in the instant between a
+//!   drop and the session reaching Redis (one round trip) finds neither the
+//!   connection nor the parked session, and is lost without `directGap`;
 //! - a resume that finds the session still held by a live instance waits up
 //!   to 3 s for it to let go, then takes it over; `disconnected` runs on the
 //!   instance that parked the session, at the end of the window, unless the
