@@ -71,18 +71,20 @@ mod error;
 mod error_stream;
 mod listen;
 mod relay;
+mod session_outcome;
 mod state;
 mod state_stream;
 mod subscriber;
 mod subscription;
 mod weak;
 
-pub use config::{ClientBuilder, Heartbeat, ReconnectPolicy};
+pub use config::{ClientBuilder, Heartbeat, ReconnectPolicy, Recovery};
 #[cfg(feature = "tls")]
 pub use config::{TlsConfig, TlsConfigError};
 pub use consumer::ZapConsumer;
 pub use error::{ConnectError, ConnectionError, RequestError, SendError};
 pub use error_stream::ErrorStream;
+pub use session_outcome::{NewReason, SessionOutcome, SessionStream};
 pub use state::ConnectionState;
 pub use state_stream::StateStream;
 pub use subscriber::ZapSubscriber;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::common::client_methods;
 use crate::config::Options;
 use crate::engine::{Engine, Filter};
-use crate::{ClientBuilder, ErrorStream, StateStream, Subscription};
+use crate::{ClientBuilder, ErrorStream, SessionStream, StateStream, Subscription};
 
 /// A zaptools client that hands received events, state changes and errors
 /// out as [`Stream`](futures_util::Stream)s.
@@ -88,6 +88,13 @@ impl ZapSubscriber {
     /// attempts, lost connections (see [`ErrorStream`]).
     pub fn errors(&self) -> ErrorStream {
         self.engine.errors()
+    }
+
+    /// How each connection's session began, from now on, against a server
+    /// that offers recovery: new, recovered, or resumed with gaps (see
+    /// [`SessionStream`]).
+    pub fn sessions(&self) -> SessionStream {
+        self.engine.sessions()
     }
 }
 

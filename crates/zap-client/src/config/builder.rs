@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use std::time::Duration;
 
 use super::Options;
-use crate::{ConnectError, Heartbeat, ReconnectPolicy, ZapConsumer, ZapSubscriber};
+use crate::{ConnectError, Heartbeat, ReconnectPolicy, Recovery, ZapConsumer, ZapSubscriber};
 
 /// Options for a client, finished by `build()` (not connected yet) or
 /// `connect()` (connected, or the first failure).
@@ -82,6 +82,14 @@ impl<C> ClientBuilder<C> {
     /// [`Heartbeat::default`] (ping every 20 s, dead after 45 s of silence).
     pub fn heartbeat(mut self, heartbeat: Heartbeat) -> Self {
         self.options.heartbeat = heartbeat;
+        self
+    }
+
+    /// Session recovery and at-least-once sends against a server that
+    /// offers them. Default: [`Recovery::on`]; [`Recovery::off`] speaks
+    /// plain v1.
+    pub fn recovery(mut self, recovery: Recovery) -> Self {
+        self.options.recovery = recovery;
         self
     }
 

@@ -1,4 +1,5 @@
-//! One live connection: reads events, writes queued frames, keeps the heartbeat.
+//! One live connection: reads events, writes queued frames, keeps the
+//! heartbeat, and takes part in recovery when the server offers it.
 
 use std::future::poll_fn;
 use std::sync::Arc;
@@ -7,13 +8,14 @@ use futures_util::StreamExt;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
-use zap_protocol::RESPONSE_TO_HEADER;
+use zap_protocol::{EventData, RESPONSE_TO_HEADER};
 
 use super::Shared;
 use super::clock::{after, after_from};
 use super::control::Outcome;
 use super::dial::Ws;
 use super::outgoing::Outgoing;
+use super::recovery::{ACK_EVENT, SESSION_EVENT, is_reserved};
 use super::supervisor::{Run, stopped};
 use crate::{ConnectionError, ConnectionState};
 
@@ -35,7 +37,7 @@ pub(crate) async fn run(shared: &Shared, ws: Ws, run: &mut Run) -> SessionEnd {
     let backlog = shared.link.open(tx);
     let mut attached = Attached {
         shared,
-        out: Outgoing::new(backlog, rx),
+        out: Outgoing::new(backlog, rx, shared.resume.is_enabled()),
     };
     shared.signals.set_state(ConnectionState::Online);
     run.outcome.send_replace(Outcome::Online);
@@ -134,8 +136,12 @@ async fn serve(
                 };
                 last_heard = Instant::now();
                 silence.as_mut().reset(after_from(last_heard, heartbeat.timeout()));
+                if out.is_gated() && !is_session(&message) {
+                    // Anything but `zap.session` first: a plain v1 server.
+                    plain_v1(shared, out);
+                }
                 match message {
-                    Message::Text(text) => receive(shared, text.as_str()),
+                    Message::Text(text) => receive(shared, out, text.as_str()),
                     Message::Binary(bytes) => shared
                         .signals
                         .report(ConnectionError::BinaryFrame { len: bytes.len() }),
@@ -154,7 +160,7 @@ async fn serve(
                     Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
                 }
             }
-            written = poll_fn(|cx| out.poll_drive(&mut sink, cx)), if !out.is_done() => {
+            written = poll_fn(|cx| out.poll_drive(&mut sink, &shared.resume, cx)), if !out.is_done() => {
                 if let Err(error) = written {
                     if stopping {
                         return SessionEnd::Stopped;
@@ -174,9 +180,28 @@ async fn serve(
     }
 }
 
-/// Decodes one text frame and delivers it: to the request it answers, or to
+/// Whether `message` is the server's `zap.session` (checked cheaply, on
+/// the first frame only; [`receive`] decodes it).
+fn is_session(message: &Message) -> bool {
+    match message {
+        Message::Text(text) => zap_protocol::decode(text.as_str())
+            .is_ok_and(|event| event.event_name() == SESSION_EVENT),
+        _ => false,
+    }
+}
+
+/// The server's first frame was not `zap.session`: it does not offer
+/// recovery, events go out plain.
+fn plain_v1(shared: &Shared, out: &mut Outgoing) {
+    tracing::debug!("the server does not offer recovery: plain v1");
+    shared.link.set_floor(0);
+    out.open_gate(Vec::new());
+}
+
+/// Decodes one text frame and delivers it: recovery events to the engine,
+/// a duplicate nowhere, a reply to the request it answers, anything else to
 /// the subscriptions. A bad frame is reported and skipped.
-fn receive(shared: &Shared, text: &str) {
+fn receive(shared: &Shared, out: &mut Outgoing, text: &str) {
     let event = match zap_protocol::decode(text) {
         Ok(event) => event,
         Err(error) => {
@@ -186,6 +211,13 @@ fn receive(shared: &Shared, text: &str) {
             });
         }
     };
+    if is_reserved(event.event_name()) {
+        return extension(shared, out, &event);
+    }
+    if !shared.resume.admit(&event) {
+        tracing::debug!(event = event.event_name(), "already received: dropped");
+        return;
+    }
     let event = match event.header_str(RESPONSE_TO_HEADER).map(str::to_owned) {
         Some(id) => match shared.pending.resolve(&id, event) {
             Some(unclaimed) => unclaimed,
@@ -194,6 +226,36 @@ fn receive(shared: &Shared, text: &str) {
         None => event,
     };
     shared.registry.dispatch(&event);
+}
+
+/// A reserved `zap.*` event: never handed to the application.
+fn extension(shared: &Shared, out: &mut Outgoing, event: &EventData) {
+    let name = event.event_name();
+    let handled = match name {
+        SESSION_EVENT if out.is_gated() => shared.resume.begin(event.payload()).map(|started| {
+            shared.link.set_floor(shared.resume.outbox_floor());
+            out.open_gate(started.resend);
+            shared.signals.announce(started.outcome);
+            for problem in started.problems {
+                shared.signals.report(problem);
+            }
+        }),
+        SESSION_EVENT => Err("sent again on the same connection".to_owned()),
+        ACK_EVENT => shared.resume.acknowledge(event.payload()),
+        _ => {
+            tracing::debug!(event = name, "unknown reserved event: skipped");
+            Ok(())
+        }
+    };
+    if let Err(reason) = handled {
+        if out.is_gated() {
+            plain_v1(shared, out);
+        }
+        shared.signals.report(ConnectionError::InvalidExtension {
+            event: name.to_owned(),
+            reason,
+        });
+    }
 }
 
 async fn tick(ticker: &mut Option<Interval>) {
