@@ -3,6 +3,8 @@
 //! connections can be cut, and timeouts so no test can hang.
 #![allow(dead_code, unreachable_pub)] // each test binary uses a subset
 
+pub mod scripted;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
