@@ -87,7 +87,7 @@ async fn sends_carry_ids_from_one_in_order() {
     let client = client(&server.url);
     let mut link = connected(&client, &mut server, "t1").await;
     for n in 0..3 {
-        client.send_event("say", n, None).expect("sent");
+        client.send_event("say", n).expect("sent");
     }
     for n in 0..3 {
         let event = link.next_event().await;
@@ -103,7 +103,7 @@ async fn against_a_v1_server_events_go_out_plain_and_no_session_is_announced() {
     let mut sessions = client.sessions();
     let (connected, mut socket) = tokio::join!(client.connect(), raw.accept());
     connected.expect("connects");
-    client.send_event("say", 1, None).expect("sent");
+    client.send_event("say", 1).expect("sent");
     let frame = loop {
         match within("the event", socket.next()).await {
             Some(Ok(Message::Text(text))) => break text.to_string(),
@@ -240,7 +240,7 @@ async fn unacknowledged_sends_are_sent_again_first_after_a_resume() {
     let client = client(&server.url);
     let mut link = connected(&client, &mut server, "t").await;
     for n in 1..=5 {
-        client.send_event("say", n, None).expect("sent");
+        client.send_event("say", n).expect("sent");
     }
     for n in 1..=5 {
         assert_eq!(id_of(&link.next_event().await), Some(n));
@@ -257,7 +257,7 @@ async fn unacknowledged_sends_are_sent_again_first_after_a_resume() {
         [Some(4), Some(5)]
     );
     assert_eq!(resent[0]["payload"], json!(4));
-    client.send_event("say", 6, None).expect("sent");
+    client.send_event("say", 6).expect("sent");
     let next = link.next_event().await;
     assert_eq!((id_of(&next), &next["payload"]), (Some(6), &json!(6)));
 }
@@ -271,7 +271,7 @@ async fn an_expired_session_reports_unacknowledged_sends_as_not_delivered() {
     let mut link = connected(&client, &mut server, "t").await;
     next_outcome(&mut sessions).await;
     for n in 1..=3 {
-        client.send_event("say", n, None).expect("sent");
+        client.send_event("say", n).expect("sent");
     }
     for n in 1..=3 {
         assert_eq!(id_of(&link.next_event().await), Some(n));
@@ -304,7 +304,7 @@ async fn an_expired_session_reports_unacknowledged_sends_as_not_delivered() {
         }
     }
     // Not sent again; the new session's ids start at 1.
-    client.send_event("say", "fresh", None).expect("sent");
+    client.send_event("say", "fresh").expect("sent");
     let next = link.next_event().await;
     assert_eq!((id_of(&next), &next["payload"]), (Some(1), &json!("fresh")));
 }
@@ -317,7 +317,7 @@ async fn writing_pauses_at_the_unacknowledged_bound_until_an_ack() {
         .build();
     let mut link = connected(&client, &mut server, "t").await;
     for n in 1..=4 {
-        client.send_event("say", n, None).expect("sent");
+        client.send_event("say", n).expect("sent");
     }
     for n in 1..=2 {
         assert_eq!(id_of(&link.next_event().await), Some(n));
