@@ -38,6 +38,8 @@ impl Scripted {
             while let Ok((tcp, _)) = listener.accept().await {
                 let seen = Arc::new(Mutex::new(String::new()));
                 let into = Arc::clone(&seen);
+                // The callback's type is tungstenite's, error type included.
+                #[allow(clippy::result_large_err)]
                 let callback = move |request: &Request, response: Response| {
                     let query = request.uri().query().unwrap_or_default().to_owned();
                     *into.lock().expect("lock") = query;
