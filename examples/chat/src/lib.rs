@@ -12,8 +12,12 @@ use serde_json::json;
 use zap_core::{Connection, ConnectionRouter, EventContext, EventRegister, HandlerResult, MetaTag};
 use zap_server::{ServerError, ZapServer};
 
-/// The page served at `/`: plain JavaScript speaking the zaptools protocol.
+/// The page served at `/`, built on [`ZAPTOOLS_JS`].
 pub const INDEX_HTML: &str = include_str!("../static/index.html");
+
+/// The browser module served at `/zaptools.js`: the zaptools protocol with
+/// reconnection, session recovery and at-least-once sends, no dependencies.
+pub const ZAPTOOLS_JS: &str = include_str!("../static/zaptools.js");
 
 /// Longest accepted name, room or message, in characters.
 const MAX_NAME: usize = 32;
@@ -59,6 +63,17 @@ fn member_names(router: &ConnectionRouter, room: &str) -> Vec<String> {
     names
 }
 
+/// Whether someone else in `room` already goes by `name` (any case).
+fn name_taken(router: &ConnectionRouter, room: &str, name: &str, me: &Connection) -> bool {
+    router.members(room).into_iter().any(|member| {
+        member.connection.id() != me.id()
+            && !member.connection.is_closed()
+            && member
+                .meta
+                .is_some_and(|meta| meta.name.to_lowercase() == name.to_lowercase())
+    })
+}
+
 /// Takes `connection` out of its room and tells the others.
 fn vacate(router: &ConnectionRouter, connection: &Connection) -> Option<Seat> {
     let seat = connection.extensions().remove::<Seat>()?;
@@ -77,6 +92,9 @@ async fn join(ctx: EventContext) -> HandlerResult {
         name: checked("name", &request.name, MAX_NAME)?,
         room: checked("room", &request.room, MAX_NAME)?,
     };
+    if name_taken(ctx.router(), &seat.room, &seat.name, ctx.connection()) {
+        return Err(format!("the name {} is taken in {}", seat.name, seat.room).into());
+    }
     vacate(ctx.router(), ctx.connection());
     ctx.join_with_meta(&seat.room, MetaTag::new(&seat.name));
     ctx.connection().extensions().insert(seat.clone());
@@ -136,6 +154,15 @@ pub fn register() -> EventRegister {
         })
 }
 
+/// The page and its module, by path.
+fn asset(path: &str) -> Option<(&'static str, &'static str)> {
+    match path {
+        "/" => Some((INDEX_HTML, "text/html; charset=utf-8")),
+        "/zaptools.js" => Some((ZAPTOOLS_JS, "text/javascript; charset=utf-8")),
+        _ => None,
+    }
+}
+
 /// Starts the chat on `address:port`: WebSocket at `/ws`, page at `/`.
 pub async fn start(address: &str, port: u16) -> Result<ZapServer, ServerError> {
     ZapServer::builder()
@@ -144,11 +171,11 @@ pub async fn start(address: &str, port: u16) -> Result<ZapServer, ServerError> {
         .path("/ws")
         .register(register())
         .http_fallback(|request| {
-            (request.uri().path() == "/").then(|| {
-                let mut page = http::Response::new(INDEX_HTML.to_owned());
+            asset(request.uri().path()).map(|(body, kind)| {
+                let mut page = http::Response::new(body.to_owned());
                 page.headers_mut().insert(
                     http::header::CONTENT_TYPE,
-                    http::HeaderValue::from_static("text/html; charset=utf-8"),
+                    http::HeaderValue::from_static(kind),
                 );
                 page
             })
