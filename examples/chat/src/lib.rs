@@ -5,11 +5,17 @@
 //! Events from the page: `join {room, name}`, `message {text}`, `leave`.
 //! Events to the page: `joined {room, members}`, `left {room}`,
 //! `message {room, name, text}`, `user-joined {room, name, members}`,
-//! `user-left {room, name, members}`, `chat-error {message}`.
+//! `user-left {room, name, members}`, `chat-error {message}`, and, after a
+//! page's session resumed (its missed events replayed just before),
+//! `caught-up {room, members}`.
 
-use serde::Deserialize;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
 use serde_json::json;
-use zap_core::{Connection, ConnectionRouter, EventContext, EventRegister, HandlerResult, MetaTag};
+use zap_core::{
+    Connection, ConnectionRouter, EventContext, EventRegister, HandlerResult, History, MetaTag,
+};
 use zap_server::{ServerError, ZapServer};
 
 /// The page served at `/`, built on [`ZAPTOOLS_JS`].
@@ -23,8 +29,9 @@ pub const ZAPTOOLS_JS: &str = include_str!("../static/zaptools.js");
 const MAX_NAME: usize = 32;
 const MAX_TEXT: usize = 2000;
 
-/// Who a connection is and where it chats (stored in its extensions).
-#[derive(Clone, Debug)]
+/// Who a connection is and where it chats (stored in its extensions, and
+/// carried over when its session resumes after a dropped link).
+#[derive(Clone, Debug, Serialize, Deserialize)]
 struct Seat {
     name: String,
     room: String,
@@ -136,12 +143,29 @@ async fn leave(ctx: EventContext) -> HandlerResult {
     Ok(())
 }
 
-/// The chat's handlers.
+/// A resumed session: its missed events are already queued, so this tells
+/// the page where the replay ends, with the members as they are now.
+async fn caught_up(ctx: EventContext) -> HandlerResult {
+    let Some(seat) = ctx.connection().extensions().get::<Seat>() else {
+        return Ok(());
+    };
+    let members = member_names(ctx.router(), &seat.room);
+    ctx.connection()
+        .send("caught-up", json!({"room": seat.room, "members": members}))?;
+    Ok(())
+}
+
+/// The chat's handlers. Every room keeps its last 500 events for two
+/// minutes, so a page whose link dropped gets what it missed when it comes
+/// back (its seat is kept meanwhile: nobody sees it leave and rejoin).
 pub fn register() -> EventRegister {
     EventRegister::new()
+        .history("*", History::last(500).max_age(Duration::from_secs(120)))
+        .keep_on_resume::<Seat>("seat")
         .on_event("join", join)
         .on_event("message", message)
         .on_event("leave", leave)
+        .on_resumed(caught_up)
         .on_disconnected(|ctx| async move {
             vacate(ctx.router(), ctx.connection());
         })

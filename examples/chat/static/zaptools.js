@@ -56,7 +56,6 @@ export class ZapClient {
     this._negotiated = false;      // this connection got zap.session
     this._gated = false;           // waiting for the server's first frame
     this._gateTimer = null;
-    this._replay = null;           // {count, timer} while a resumed session's replay arrives
   }
 
   /** Calls `fn(payload, event)` for every event named `eventName`. */
@@ -77,9 +76,8 @@ export class ZapClient {
    * Calls `fn(outcome)` when a connection's session begins:
    * `{id, status, reason, gaps, directGap, undelivered}` with status "new",
    * "recovered" or "gaps" (the rooms in `gaps`), or "v1" when the server
-   * does not offer recovery; then, for a resumed session, once more with
-   * `replayed`: how many missed events arrived in the replay that follows
-   * the session event (counted until the first pause in arrivals).
+   * does not offer recovery. After "recovered" or "gaps", the events missed
+   * meanwhile arrive first, in order, before any new one.
    */
   onSession(fn) { this._listeners.session.push(fn); return this; }
 
@@ -220,11 +218,6 @@ export class ZapClient {
     if (this._gated && name !== "zap.session") this._plain();
     if (name.startsWith(RESERVED)) { this._extension(event); return; }
     if (!this._admit(event.headers || {})) return;
-    if (this._replay) {
-      this._replay.count++;
-      clearTimeout(this._replay.timer);
-      this._replay.timer = setTimeout(() => this._endReplay(), 0);
-    }
     const payload = event.payload === undefined ? null : event.payload;
     for (const fn of this._listeners.event.get(name) || []) this._call(fn, payload, event);
     for (const fn of this._listeners.any) this._call(fn, event);
@@ -257,18 +250,11 @@ export class ZapClient {
       this._acknowledge(Number(session.ack) || 0);
       this._lastId = Math.max(this._lastId, Number(session.ack) || 0);
       resend = this._journal.map((entry) => entry.frame);
-      this._replay = { count: 0, timer: setTimeout(() => this._endReplay(), 0), outcome };
     }
     this._token = session.token;
     this._negotiated = true;
     this._emit("session", outcome);
     this._openGate(resend);
-  }
-
-  _endReplay() {
-    const replay = this._replay;
-    this._replay = null;
-    if (replay) this._emit("session", { ...replay.outcome, replayed: replay.count });
   }
 
   /** Records an event's stamps; false for one already received. */
