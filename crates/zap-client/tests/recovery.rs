@@ -349,3 +349,22 @@ async fn connect_after_a_loss_resumes_but_after_disconnect_starts_over() {
     connected.expect("connects again");
     assert_eq!(link.param("zap_session"), None, "a clean close ended it");
 }
+
+#[tokio::test]
+async fn a_pong_ahead_of_the_session_of_a_resume_is_not_taken_for_v1() {
+    let mut server = Scripted::start().await;
+    let client = client(&server.url);
+    let mut sessions = client.sessions();
+    let link = connected(&client, &mut server, "t").await;
+    next_outcome(&mut sessions).await;
+    link.cut();
+    let mut link = server.accept().await;
+    // The client's ping, answered (flushed by the next write) before the
+    // session is ready, as a server busy taking the session over may.
+    assert!(matches!(link.next_any().await, Message::Ping(_)));
+    link.ping("flush").await;
+    link.session("t", "recovered", json!({})).await;
+    assert!(next_outcome(&mut sessions).await.is_resumed());
+    client.send_event("say", 1).expect("sent");
+    assert_eq!(id_of(&link.next_event().await), Some(1));
+}

@@ -54,7 +54,8 @@ export class ZapClient {
     this._journal = [];            // [{id, frame}] written, not acknowledged
     this._outbox = [];             // [{eventName, payload, headers}] not written yet
     this._negotiated = false;      // this connection got zap.session
-    this._gated = false;           // waiting for the server's first frame
+    this._gated = false;           // events wait for the server's first frame
+    this._awaiting = false;        // no event from the server yet on this connection
     this._gateTimer = null;
   }
 
@@ -125,7 +126,7 @@ export class ZapClient {
     socket.onopen = () => {
       this._attempt = 0;
       this._negotiated = false;
-      this._gated = this.options.recovery;
+      this._gated = this._awaiting = this.options.recovery;
       if (this._gated) {
         // A v1 server may send nothing until asked: after a while, go plain.
         this._gateTimer = setTimeout(() => this._plain(), this.options.sessionWait);
@@ -166,8 +167,9 @@ export class ZapClient {
     return url.toString();
   }
 
-  /** The server does not offer recovery: plain v1 from now on. */
+  /** No session from the server (yet): plain v1 writes from now on. */
   _plain() {
+    if (!this._gated) return;
     this._emit("session", { id: null, status: "v1", reason: null, gaps: [], directGap: false, undelivered: 0 });
     this._openGate([]);
   }
@@ -215,7 +217,10 @@ export class ZapClient {
     try { event = JSON.parse(data); } catch (e) { this._emit("error", "invalid frame"); return; }
     if (!event || typeof event.eventName !== "string") { this._emit("error", "invalid frame"); return; }
     const name = event.eventName;
-    if (this._gated && name !== "zap.session") this._plain();
+    const first = this._awaiting;
+    this._awaiting = false;
+    if (first && name === "zap.session") { this._begin(event.payload || {}); return; }
+    if (first) this._plain();
     if (name.startsWith(RESERVED)) { this._extension(event); return; }
     if (!this._admit(event.headers || {})) return;
     const payload = event.payload === undefined ? null : event.payload;
@@ -228,8 +233,6 @@ export class ZapClient {
     if (event.eventName === "zap.ack") {
       this._acknowledge(Number(payload.id) || 0);
       this._flush();
-    } else if (event.eventName === "zap.session" && this._gated) {
-      this._begin(payload);
     }
   }
 

@@ -160,6 +160,11 @@ impl Link {
             inner.outbox.push_front(event);
         }
         let dropped = inner.outbox.len().saturating_sub(capacity);
+        tracing::trace!(
+            held = inner.outbox.len(),
+            capacity,
+            "put back into the outbox"
+        );
         inner.outbox.truncate(capacity);
         dropped
     }

@@ -101,7 +101,7 @@ impl Outgoing {
     /// The server's first frame arrived: events may go, `resend` first.
     pub(crate) fn open_gate(&mut self, resend: Vec<Frame>) {
         self.gated = false;
-        self.resend = resend.into();
+        self.resend.extend(resend);
     }
 
     /// Writes a ping before the next event.

@@ -113,6 +113,11 @@ async fn serve(
     let mut winding_down = false;
     let mut close_received = false;
     let mut stopping = false;
+    let mut negotiation = Negotiation::new(shared);
+    // A server that neither speaks first nor answers as expected: plain v1
+    // after the connect timeout, so events never wait forever.
+    let gate_deadline = tokio::time::sleep_until(after(options.connect_timeout));
+    tokio::pin!(gate_deadline);
     loop {
         tokio::select! {
             deadline = stopped(stop), if !stopping => {
@@ -136,12 +141,9 @@ async fn serve(
                 };
                 last_heard = Instant::now();
                 silence.as_mut().reset(after_from(last_heard, heartbeat.timeout()));
-                if out.is_gated() && !is_session(&message) {
-                    // Anything but `zap.session` first: a plain v1 server.
-                    plain_v1(shared, out);
-                }
+                negotiation.observe(shared, out, &message);
                 match message {
-                    Message::Text(text) => receive(shared, out, text.as_str()),
+                    Message::Text(text) => receive(shared, out, &mut negotiation, text.as_str()),
                     Message::Binary(bytes) => shared
                         .signals
                         .report(ConnectionError::BinaryFrame { len: bytes.len() }),
@@ -173,6 +175,7 @@ async fn serve(
                 return if stopping { SessionEnd::Stopped } else { SessionEnd::Closed };
             }
             () = tick(&mut ticker), if !stopping => out.ping(),
+            () = &mut gate_deadline, if out.is_gated() => plain_v1(shared, out),
             () = &mut silence, if watching && !stopping && !close_received => {
                 return SessionEnd::Lost(ConnectionError::HeartbeatTimeout(last_heard.elapsed()));
             }
@@ -180,28 +183,69 @@ async fn serve(
     }
 }
 
-/// Whether `message` is the server's `zap.session` (checked cheaply, on
-/// the first frame only; [`receive`] decodes it).
-fn is_session(message: &Message) -> bool {
-    match message {
-        Message::Text(text) => zap_protocol::decode(text.as_str())
-            .is_ok_and(|event| event.event_name() == SESSION_EVENT),
-        _ => false,
+/// Whether the server's first event is still awaited, to tell a server
+/// that offers recovery (`zap.session` first) from a plain v1 one.
+#[derive(Debug)]
+struct Negotiation {
+    /// No text frame yet: a `zap.session` now begins the session.
+    awaiting: bool,
+    /// A session is being resumed: the server spoke recovery before, so a
+    /// pong (answered before its session was ready) does not mean v1.
+    resuming: bool,
+}
+
+impl Negotiation {
+    fn new(shared: &Shared) -> Self {
+        Negotiation {
+            awaiting: shared.resume.is_enabled(),
+            resuming: shared.resume.outbox_floor() > 0,
+        }
+    }
+
+    /// Looks at a frame before it is handled: any text frame but
+    /// `zap.session` first means plain v1; so does any other frame first
+    /// (the pong to our ping, typically), unless resuming.
+    fn observe(&mut self, shared: &Shared, out: &mut Outgoing, message: &Message) {
+        if !self.awaiting {
+            return;
+        }
+        let text = match message {
+            Message::Text(text) => Some(text.as_str()),
+            Message::Binary(_) | Message::Close(_) => None,
+            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {
+                if out.is_gated() && !self.resuming {
+                    plain_v1(shared, out);
+                }
+                return;
+            }
+        };
+        self.awaiting = false;
+        let session = text.is_some_and(|text| {
+            zap_protocol::decode(text).is_ok_and(|event| event.event_name() == SESSION_EVENT)
+        });
+        if !session {
+            plain_v1(shared, out);
+        } else {
+            // `receive` begins the session.
+            self.awaiting = true;
+        }
     }
 }
 
 /// The server's first frame was not `zap.session`: it does not offer
 /// recovery, events go out plain.
 fn plain_v1(shared: &Shared, out: &mut Outgoing) {
-    tracing::debug!("the server does not offer recovery: plain v1");
-    shared.link.set_floor(0);
-    out.open_gate(Vec::new());
+    if out.is_gated() {
+        tracing::debug!("no session from the server (yet): writing plain v1");
+        shared.link.set_floor(0);
+        out.open_gate(Vec::new());
+    }
 }
 
 /// Decodes one text frame and delivers it: recovery events to the engine,
 /// a duplicate nowhere, a reply to the request it answers, anything else to
 /// the subscriptions. A bad frame is reported and skipped.
-fn receive(shared: &Shared, out: &mut Outgoing, text: &str) {
+fn receive(shared: &Shared, out: &mut Outgoing, negotiation: &mut Negotiation, text: &str) {
     let event = match zap_protocol::decode(text) {
         Ok(event) => event,
         Err(error) => {
@@ -212,7 +256,7 @@ fn receive(shared: &Shared, out: &mut Outgoing, text: &str) {
         }
     };
     if is_reserved(event.event_name()) {
-        return extension(shared, out, &event);
+        return extension(shared, out, negotiation, &event);
     }
     if !shared.resume.admit(&event) {
         tracing::debug!(event = event.event_name(), "already received: dropped");
@@ -229,10 +273,16 @@ fn receive(shared: &Shared, out: &mut Outgoing, text: &str) {
 }
 
 /// A reserved `zap.*` event: never handed to the application.
-fn extension(shared: &Shared, out: &mut Outgoing, event: &EventData) {
+fn extension(
+    shared: &Shared,
+    out: &mut Outgoing,
+    negotiation: &mut Negotiation,
+    event: &EventData,
+) {
     let name = event.event_name();
+    let first = std::mem::replace(&mut negotiation.awaiting, false);
     let handled = match name {
-        SESSION_EVENT if out.is_gated() => shared.resume.begin(event.payload()).map(|started| {
+        SESSION_EVENT if first => shared.resume.begin(event.payload()).map(|started| {
             shared.link.set_floor(shared.resume.outbox_floor());
             out.open_gate(started.resend);
             shared.signals.announce(started.outcome);
@@ -248,9 +298,7 @@ fn extension(shared: &Shared, out: &mut Outgoing, event: &EventData) {
         }
     };
     if let Err(reason) = handled {
-        if out.is_gated() {
-            plain_v1(shared, out);
-        }
+        plain_v1(shared, out);
         shared.signals.report(ConnectionError::InvalidExtension {
             event: name.to_owned(),
             reason,

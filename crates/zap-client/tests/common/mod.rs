@@ -230,6 +230,13 @@ impl Proxy {
         self.target.send_replace(Some(target));
     }
 
+    /// Drops every connection through the proxy and refuses new ones until
+    /// [`Proxy::route_to`].
+    pub fn down(&self) {
+        self.target.send_replace(None);
+        self.cut();
+    }
+
     /// Drops every connection through the proxy (new ones still pass).
     pub fn cut(&self) {
         for pipe in self.pipes.lock().expect("lock").drain(..) {

@@ -159,7 +159,13 @@ impl Resume {
     /// The server's `zap.ack` arrived.
     pub(crate) fn acknowledge(&self, payload: &Payload) -> Result<(), String> {
         let ack: Ack = wire::parse(payload)?;
-        self.lock().journal.acknowledge(ack.id);
+        let mut state = self.lock();
+        state.journal.acknowledge(ack.id);
+        tracing::trace!(
+            ack = ack.id,
+            unacknowledged = state.journal.len(),
+            "acknowledged"
+        );
         Ok(())
     }
 
@@ -177,6 +183,7 @@ impl Resume {
             return Stamp::Plain(event.encode());
         }
         if state.journal.len() >= self.recovery.unacknowledged_limit() {
+            tracing::trace!("the journal is full: writing waits for an acknowledgement");
             return Stamp::Full;
         }
         state.last_id += 1;
