@@ -47,6 +47,11 @@ async fn join(page: &Session, url: &str, name: &str, room: &str) -> anyhow::Resu
         &has_text("members", name),
     )
     .await?;
+    page.wait_for(
+        "Join to be disabled while joined",
+        "document.getElementById('join-btn').disabled",
+    )
+    .await?;
     Ok(())
 }
 
@@ -152,6 +157,11 @@ async fn two_pages_chat_see_joins_and_leaves_and_reconnect_after_a_restart() -> 
     for page in [&ada, &bob] {
         page.wait_for("the page to notice", &format!("!({})", is_online()))
             .await?;
+        page.wait_for(
+            "nobody listed while offline",
+            "document.getElementById('members').children.length === 0",
+        )
+        .await?;
     }
     let server = example_chat::start("127.0.0.1", port).await?;
     for page in [&ada, &bob] {
