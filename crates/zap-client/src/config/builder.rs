@@ -108,7 +108,9 @@ impl<C> ClientBuilder<C> {
     /// held ones are kept. Held events are discarded (and reported as
     /// [`ConnectionError::OutboxDiscarded`](crate::ConnectionError::OutboxDiscarded))
     /// when the client stops trying: `disconnect()`, `clean()`, or giving up.
-    /// Default: 0 (no outbox: sending while not online is an error).
+    /// Default: 0 (no outbox: sending while not online is an error), but
+    /// while the server offers recovery the outbox holds at least
+    /// [`Recovery::max_unacknowledged`] events.
     pub fn outbox(mut self, capacity: usize) -> Self {
         self.options.outbox = capacity;
         self
