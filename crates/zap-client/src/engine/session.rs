@@ -15,7 +15,7 @@ use super::clock::{after, after_from};
 use super::control::Outcome;
 use super::dial::Ws;
 use super::outgoing::Outgoing;
-use super::recovery::{ACK_EVENT, SESSION_EVENT, is_reserved};
+use super::recovery::{ACK_EVENT, SESSION_EVENT, is_reserved, unstamped};
 use super::supervisor::{Run, stopped};
 use crate::{ConnectionError, ConnectionState};
 
@@ -262,6 +262,7 @@ fn receive(shared: &Shared, out: &mut Outgoing, negotiation: &mut Negotiation, t
         tracing::debug!(event = event.event_name(), "already received: dropped");
         return;
     }
+    let event = unstamped(event);
     let event = match event.header_str(RESPONSE_TO_HEADER).map(str::to_owned) {
         Some(id) => match shared.pending.resolve(&id, event) {
             Some(unclaimed) => unclaimed,

@@ -9,4 +9,4 @@ mod seen;
 mod wire;
 
 pub(crate) use resume::{Resume, Stamp};
-pub(crate) use wire::{ACK_EVENT, SESSION_EVENT, is_reserved};
+pub(crate) use wire::{ACK_EVENT, SESSION_EVENT, is_reserved, unstamped};

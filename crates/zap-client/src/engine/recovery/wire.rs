@@ -114,6 +114,32 @@ pub(crate) fn parse<T: serde::de::DeserializeOwned>(payload: &Payload) -> Result
     payload.parse().map_err(|error| error.to_string())
 }
 
+/// The recovery headers, consumed by the client and never shown to the
+/// application: the server's stamps, and `zap-id` (meaningless on a
+/// received event; a server handler that echoes an event's headers sends
+/// ours back).
+const STAMPS: [&str; 5] = [ROOM_HEADER, EPOCH_HEADER, OFFSET_HEADER, SEQ_HEADER, ID_HEADER];
+
+/// `event` without the recovery stamps (the client consumes them), so the
+/// application sees the event as the server's application sent it: with no
+/// headers at all when the stamps were the only ones.
+pub(crate) fn unstamped(event: EventData) -> EventData {
+    let stamped = event
+        .headers_opt()
+        .is_some_and(|headers| STAMPS.iter().any(|name| headers.contains_key(*name)));
+    if !stamped {
+        return event;
+    }
+    let (name, payload, headers) = event.into_parts();
+    let headers = headers
+        .map(|mut headers| {
+            headers.retain(|key, _| !STAMPS.contains(&key.as_str()));
+            headers
+        })
+        .filter(|headers| !headers.is_empty());
+    EventData::new(name, payload, headers)
+}
+
 /// A number header, given as a JSON number or a string of digits.
 pub(crate) fn number(event: &EventData, name: &str) -> Option<u64> {
     match event.headers_opt()?.get(name)? {
@@ -165,6 +191,29 @@ mod tests {
             url("ws://h/", &query),
             "ws://h/?zap_recover=1&zap_session=t%2F1%2B2&zap_seq=7\
              &zap_room=e1%3A41%3Achat%3Aa+b&zap_room=e2%3A3%3Ax"
+        );
+    }
+
+    #[test]
+    fn stamps_are_taken_off_and_other_headers_kept() {
+        let headers = |value: serde_json::Value| -> Option<Headers> {
+            serde_json::from_value(value).expect("map")
+        };
+        let event = |value| EventData::new("e", Payload::null(), headers(value));
+        let both = unstamped(event(serde_json::json!({"n": 1, "zap-seq": 4})));
+        assert_eq!(
+            both.headers_opt(),
+            headers(serde_json::json!({"n": 1})).as_ref()
+        );
+        let only = unstamped(event(
+            serde_json::json!({"zap-room": "r", "zap-epoch": "e", "zap-offset": 1}),
+        ));
+        assert_eq!(only.headers_opt(), None);
+        let reply = unstamped(event(serde_json::json!({"zap-response-to": "1"})));
+        assert_eq!(
+            reply.header_str("zap-response-to"),
+            Some("1"),
+            "not a stamp"
         );
     }
 
