@@ -370,10 +370,12 @@ impl ConnectionRouter {
     /// Takes `connection` out of every room without presence announcements
     /// (a session being parked); returns its rooms and metadata.
     pub(crate) fn leave_quiet(&self, connection: &Connection) -> Vec<(String, Option<MetaTag>)> {
-        let joined = std::mem::take(&mut *connection.rooms_lock());
-        let mut left = Vec::with_capacity(joined.len());
+        let mut left = Vec::new();
         {
             let mut rooms = write(&self.0.rooms);
+            // Taken under the rooms lock: a join that passed its closed
+            // check holds this lock until it has recorded the room.
+            let joined = std::mem::take(&mut *connection.rooms_lock());
             for name in joined {
                 if let Some(members) = rooms.get_mut(&name) {
                     if let Some(member) = members.remove(connection.id()) {

@@ -118,7 +118,13 @@ pub(crate) fn parse<T: serde::de::DeserializeOwned>(payload: &Payload) -> Result
 /// application: the server's stamps, and `zap-id` (meaningless on a
 /// received event; a server handler that echoes an event's headers sends
 /// ours back).
-const STAMPS: [&str; 5] = [ROOM_HEADER, EPOCH_HEADER, OFFSET_HEADER, SEQ_HEADER, ID_HEADER];
+const STAMPS: [&str; 5] = [
+    ROOM_HEADER,
+    EPOCH_HEADER,
+    OFFSET_HEADER,
+    SEQ_HEADER,
+    ID_HEADER,
+];
 
 /// `event` without the recovery stamps (the client consumes them), so the
 /// application sees the event as the server's application sent it: with no
