@@ -76,7 +76,9 @@
 //! session began is announced on `sessions()` / `on_session`
 //! ([`SessionOutcome`]: new, recovered, or gaps with their rooms); gaps
 //! are also reported on the error stream ([`ConnectionError::Gaps`]), never
-//! silent. `zap.*` events are never delivered to the application.
+//! silent. `zap.*` events are never delivered to the application, and
+//! the recovery headers (`zap-room`, `zap-epoch`, `zap-offset`, `zap-seq`,
+//! `zap-id`) are taken off the events it receives.
 //!
 //! **Client to server.** Each event written gets an id (`zap-id`, from 1 per
 //! session) and stays in the client's journal until the server acknowledges

@@ -368,3 +368,23 @@ async fn a_pong_ahead_of_the_session_of_a_resume_is_not_taken_for_v1() {
     client.send_event("say", 1).expect("sent");
     assert_eq!(id_of(&link.next_event().await), Some(1));
 }
+
+#[tokio::test]
+async fn the_application_sees_no_recovery_headers() {
+    let mut server = Scripted::start().await;
+    let client = client(&server.url);
+    let mut events = client.subscribe_to_events(["said", "direct", "echo"]);
+    let mut link = connected(&client, &mut server, "t").await;
+    link.room_event("r", "e", 1, json!(1)).await;
+    link.direct(1, json!(2)).await;
+    let echoed = json!({"n": 3, "zap-id": 7, "zap-seq": 2});
+    link.send(json!({"eventName": "echo", "payload": 3, "headers": echoed}))
+        .await;
+    for _ in 0..2 {
+        let event = within("an event", events.next()).await.expect("open");
+        assert_eq!(event.headers_opt(), None, "{event:?}");
+    }
+    let event = within("an event", events.next()).await.expect("open");
+    assert_eq!(event.headers().len(), 1, "{event:?}");
+    assert_eq!(event.headers()["n"], json!(3));
+}
