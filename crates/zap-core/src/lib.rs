@@ -97,7 +97,7 @@ pub use config::{ConnectionConfig, OverflowPolicy};
 pub use connection::Connection;
 pub use context::EventContext;
 pub use declared::{DeclaredEvent, Direction};
-pub use endpoint::Endpoint;
+pub use endpoint::{Admission, DEFAULT_MAX_CONNECTIONS, Endpoint};
 pub use error::{BoxError, ErrorInfo, ErrorKind, HandlerError, HandlerResult, SendError};
 pub use extensions::Extensions;
 pub use handler::{BoxFuture, HandlerReturn, IntoHandlerResult};

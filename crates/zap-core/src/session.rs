@@ -400,6 +400,13 @@ impl Driver<'_> {
                 state.closing = Some(too_large_close());
                 return None;
             }
+            Some(Err(TransportError::Protocol { code, source })) => {
+                let info = ErrorInfo::new(None, ErrorKind::Protocol, source.to_string());
+                state.running = self.report(info);
+                let frame = CloseFrame::new(code, "protocol error");
+                state.closing = Some((frame.clone(), EndReason::Closed(frame)));
+                return None;
+            }
             Some(Err(err)) => return Some(EndReason::Transport(err.to_string())),
             Some(Ok(inbound)) => inbound,
         };
