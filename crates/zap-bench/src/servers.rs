@@ -7,7 +7,7 @@ use zap_core::{ConnectionConfig, EventRegister};
 use zap_server::ZapServer;
 
 /// Every server kind `serve` knows.
-pub(crate) const KINDS: &[&str] = &["baseline", "zap-server", "axum", "actix", "warp"];
+pub(crate) const KINDS: &[&str] = &["baseline", "naive", "zap-server", "axum", "actix", "warp"];
 
 /// The zaptools handlers equivalent to the baseline's.
 pub(crate) fn register() -> EventRegister {
@@ -43,6 +43,11 @@ pub(crate) async fn serve(kind: &str) -> anyhow::Result<()> {
             let listener = TcpListener::bind("127.0.0.1:0").await?;
             println!("PORT {}", listener.local_addr()?.port());
             crate::baseline::serve(listener).await;
+        }
+        "naive" => {
+            let listener = TcpListener::bind("127.0.0.1:0").await?;
+            println!("PORT {}", listener.local_addr()?.port());
+            crate::naive::serve(listener).await;
         }
         "zap-server" => {
             let server = ZapServer::builder()
