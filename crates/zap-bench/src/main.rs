@@ -16,6 +16,7 @@ mod loadgen;
 mod many;
 mod naive;
 mod procstat;
+mod profile;
 mod redis_fanout;
 mod redis_server;
 mod report;
@@ -40,8 +41,11 @@ const USAGE: &str = "usage: zap-bench <command> [options]
       (RSS per connection, CPU of a broadcast to all) for baseline and zap-server
   redis-fanout [--receivers N] [--messages M] [--payload BYTES]
       room fan-out: 2 instances through Redis vs 1 in-process instance
+  profile [--kinds baseline,zap-server,...] [--out DIR]
+      instructions and malloc calls per echoed event and per fan-out delivery,
+      each server under valgrind's callgrind (stable on a busy machine)
   all [suite options]
-      suite, then redis-fanout
+      profile (baseline, zap-server), suite, then redis-fanout
   serve KIND
       run one server under test (prints `PORT n`)
 
@@ -97,6 +101,34 @@ fn plan(args: &[String]) -> anyhow::Result<suite::Plan> {
     })
 }
 
+/// Echo load under callgrind (about 50 times slower than native).
+fn profile_echo() -> Echo {
+    Echo {
+        connections: 50,
+        window: 8,
+        duration: Duration::from_secs(5),
+        payload: 64,
+    }
+}
+
+fn profile_fanout() -> Fanout {
+    Fanout {
+        receivers: 1000,
+        messages: 10,
+        payload: 64,
+    }
+}
+
+async fn profile(args: &[String]) -> anyhow::Result<()> {
+    let kinds = plan(args)?.kinds;
+    let keep = args
+        .iter()
+        .position(|arg| arg == "--out")
+        .and_then(|i| args.get(i + 1))
+        .map(std::path::PathBuf::from);
+    profile::run(&kinds, profile_echo(), profile_fanout(), keep.as_deref()).await
+}
+
 fn fanout_shape(args: &[String]) -> anyhow::Result<Fanout> {
     Ok(Fanout {
         receivers: option(args, "--receivers", 1000)?,
@@ -129,8 +161,12 @@ fn main() -> anyhow::Result<()> {
         Some("serve") => runtime.block_on(servers::serve(args.get(1).map_or("", String::as_str))),
         Some("suite") => runtime.block_on(suite::run(plan(&args)?)),
         Some("redis-fanout") => runtime.block_on(redis_fanout::compare(fanout_shape(&args)?)),
+        Some("profile") => runtime.block_on(profile(&args)),
         Some("all") => runtime.block_on(async {
-            suite::run(plan(&args)?).await?;
+            let plan = plan(&args)?;
+            let kinds = ["baseline".to_owned(), "zap-server".to_owned()];
+            profile::run(&kinds, profile_echo(), profile_fanout(), None).await?;
+            suite::run(plan).await?;
             let quick = args.iter().any(|arg| arg == "--quick");
             let shape = Fanout {
                 receivers: if quick { 100 } else { 1000 },
