@@ -8,6 +8,8 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::error::CapacityError;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame as WsCloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::Frame as WsFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message, Utf8Bytes};
 use zap_core::{CloseFrame, Inbound, Outbound, TransportError};
 
@@ -82,11 +84,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Outbound> for WsTransport<S> {
 
     fn start_send(mut self: Pin<&mut Self>, item: Outbound) -> Result<(), Self::Error> {
         let message = match item {
-            Outbound::Text(frame) => {
-                let text = Utf8Bytes::try_from(frame.into_bytes())
-                    .map_err(|err| TransportError::Other(Box::new(err)))?;
-                Message::Text(text)
-            }
+            // A frame we encoded is UTF-8 already: written as a raw text
+            // frame, so tungstenite does not validate it a second time.
+            Outbound::Text(frame) => Message::Frame(WsFrame::message(
+                frame.into_bytes(),
+                OpCode::Data(Data::Text),
+                true,
+            )),
             Outbound::Ping => Message::Ping(Bytes::new()),
             Outbound::Close(frame) => Message::Close(Some(WsCloseFrame {
                 code: frame.code.into(),
