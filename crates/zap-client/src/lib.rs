@@ -11,7 +11,7 @@
 //!     .connect()
 //!     .await?;
 //! let mut said = client.subscribe_to_event("said");
-//! client.send_event("join", "lobby", None)?;
+//! client.send_event("join", "lobby")?;
 //! while let Some(event) = said.next().await {
 //!     println!("{}", event.payload());
 //! }
@@ -59,6 +59,13 @@
 //!
 //! With `tls`, [`rustls`] is the rustls this crate uses, re-exported to build
 //! a [`TlsConfig::from_rustls`] without guessing its version.
+//!
+// These links resolve only with `tls` on; without it, they point at the
+// features table (so `cargo doc` has no broken link either way).
+#![cfg_attr(
+    not(feature = "tls"),
+    doc = "[`rustls`]: #features\n[`TlsConfig::from_rustls`]: #features"
+)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 

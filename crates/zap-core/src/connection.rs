@@ -10,6 +10,7 @@ use tokio::sync::Notify;
 use zap_protocol::{Frame, Headers};
 
 use crate::outbox::{Outbox, PushError};
+use crate::recovery::{RecoveryStatus, SessionState};
 use crate::transport::close_code;
 use crate::{
     CloseFrame, ConnectionConfig, ConnectionId, Extensions, Handshake, OverflowPolicy, SendError,
@@ -29,7 +30,7 @@ use crate::{
 /// let conn = ctx.connection().clone();
 /// tokio::spawn(async move {
 ///     // later, from another task:
-///     let _ = conn.send("reminder", json!({"text": "stand up"}), None);
+///     let _ = conn.send("reminder", json!({"text": "stand up"}));
 /// });
 /// # Ok(()) }
 /// ```
@@ -45,6 +46,7 @@ struct Inner {
     close_request: Mutex<Option<CloseRequest>>,
     close_notify: Notify,
     rooms: Mutex<Vec<Arc<str>>>,
+    session: Option<Arc<SessionState>>,
 }
 
 /// A close asked of the session loop. An abortive close (a reader too slow
@@ -86,6 +88,7 @@ impl Connection {
         id: ConnectionId,
         handshake: Handshake,
         config: &ConnectionConfig,
+        session: Option<Arc<SessionState>>,
     ) -> (Connection, ConnectionReceiver) {
         let connection = Connection(Arc::new(Inner {
             id,
@@ -96,6 +99,7 @@ impl Connection {
             close_request: Mutex::new(None),
             close_notify: Notify::new(),
             rooms: Mutex::new(Vec::new()),
+            session,
         }));
         let receiver = ConnectionReceiver {
             connection: connection.clone(),
@@ -121,22 +125,48 @@ impl Connection {
     /// Queues an event for this connection.
     ///
     /// `payload` is anything serializable (a `&Payload` received earlier is
-    /// written back unchanged); `headers` are omitted on the wire when `None`.
+    /// written back unchanged). The envelope carries no `headers` key; use
+    /// [`send_with_headers`](Self::send_with_headers) to add some.
     ///
     /// Errors: [`SendError::Closed`] once the connection is closing or gone
     /// (for example inside `disconnected`), [`SendError::Full`] when the
     /// outbound queue is full (see [`OverflowPolicy`]), [`SendError::Encode`]
     /// when the payload is not representable as JSON.
-    pub fn send(
+    pub fn send(&self, event_name: &str, payload: impl Serialize) -> Result<(), SendError> {
+        self.send_encoded(event_name, &payload, None)
+    }
+
+    /// [`send`](Self::send) with headers (written even when empty, as `{}`).
+    ///
+    /// ```no_run
+    /// # fn demo(conn: &zap_core::Connection) -> Result<(), zap_core::SendError> {
+    /// let mut headers = zap_core::Headers::new();
+    /// headers.insert("room".into(), "lobby".into());
+    /// conn.send_with_headers("said", "hi", headers)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn send_with_headers(
         &self,
         event_name: &str,
         payload: impl Serialize,
-        headers: Option<Headers>,
+        headers: Headers,
     ) -> Result<(), SendError> {
+        self.send_encoded(event_name, &payload, Some(&headers))
+    }
+
+    pub(crate) fn send_encoded(
+        &self,
+        event_name: &str,
+        payload: &impl Serialize,
+        headers: Option<&Headers>,
+    ) -> Result<(), SendError> {
+        if let Some(session) = &self.0.session {
+            return session.send_direct(event_name, &payload, headers);
+        }
         if self.is_closed() {
             return Err(SendError::Closed);
         }
-        let frame = zap_protocol::encode(event_name, &payload, headers.as_ref())?;
+        let frame = zap_protocol::encode(event_name, payload, headers)?;
         self.send_frame(frame)
     }
 
@@ -206,6 +236,43 @@ impl Connection {
     /// Number of events queued and not yet written.
     pub fn queued(&self) -> usize {
         self.0.outbox.len()
+    }
+
+    /// Whether the client asked for recovery: its direct events carry
+    /// `zap-seq`, and room events with history their offset.
+    pub fn is_recoverable(&self) -> bool {
+        self.0.session.is_some()
+    }
+
+    /// How this connection's session started (`None` for a connection that
+    /// did not ask for recovery).
+    pub fn recovery(&self) -> Option<RecoveryStatus> {
+        self.0.session.as_ref()?.status()
+    }
+
+    pub(crate) fn session(&self) -> Option<&Arc<SessionState>> {
+        self.0.session.as_ref()
+    }
+
+    /// Queues a replayed frame, past the queue's capacity.
+    pub(crate) fn queue_replay(&self, frame: Frame) {
+        self.0.outbox.push_unbounded(frame);
+    }
+
+    /// Queues a frame ahead of everything queued.
+    pub(crate) fn queue_first(&self, frame: Frame) {
+        self.0.outbox.push_front(frame);
+    }
+
+    /// Whether the connection was cut off (a reader too slow) rather than
+    /// closed normally.
+    pub(crate) fn closed_abortively(&self) -> bool {
+        self.0
+            .close_request
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .is_some_and(|request| request.abort)
     }
 
     pub(crate) fn rooms_lock(&self) -> std::sync::MutexGuard<'_, Vec<Arc<str>>> {

@@ -11,7 +11,7 @@
 //!
 //! let register = EventRegister::new()
 //!     .on_connected(|ctx: EventContext| async move {
-//!         ctx.connection().send("welcome", json!({"id": ctx.connection().id().as_str()}), None)?;
+//!         ctx.connection().send("welcome", json!({"id": ctx.connection().id().as_str()}))?;
 //!         Ok(())
 //!     })
 //!     .on_event("join", |ctx| async move {
@@ -24,7 +24,7 @@
 //!         ctx.router()
 //!             .to(&say.room)
 //!             .except(ctx.connection().id())
-//!             .send("said", json!({"text": say.text}), None)?;
+//!             .send("said", json!({"text": say.text}))?;
 //!         Ok(())
 //!     })
 //!     .on_error(|ctx| async move {
@@ -76,6 +76,7 @@ mod handshake;
 mod id;
 mod meta;
 mod outbox;
+mod recovery;
 mod register;
 mod router;
 mod session;
@@ -94,6 +95,11 @@ pub use handler::IntoHandlerResult;
 pub use handshake::{Handshake, Rejection};
 pub use id::ConnectionId;
 pub use meta::MetaTag;
+pub use recovery::{
+    ACK_EVENT, DirectEvent, EPOCH_HEADER, History, ID_HEADER, InMemorySessions, Lookup, NewReason,
+    OFFSET_HEADER, Position, ROOM_HEADER, RecoveryConfig, RecoveryStatus, RoomRecord, SEQ_HEADER,
+    SESSION_EVENT, SessionRecord, SessionStore,
+};
 pub use register::EventRegister;
 pub use router::{
     Broadcast, ConnectionRouter, Delivery, Member, Remote, RouterBuilder, WeakRouter,

@@ -61,6 +61,25 @@ impl Outbox {
         Ok(())
     }
 
+    /// Queues a frame past the capacity (a resume's replay, bounded by the
+    /// history it comes from).
+    pub(crate) fn push_unbounded(&self, frame: Frame) {
+        if self.is_closed() {
+            return;
+        }
+        self.lock().push_back(frame);
+        self.waker.wake();
+    }
+
+    /// Queues a frame ahead of every other (`zap.session`).
+    pub(crate) fn push_front(&self, frame: Frame) {
+        if self.is_closed() {
+            return;
+        }
+        self.lock().push_front(frame);
+        self.waker.wake();
+    }
+
     /// The oldest frame, if any.
     pub(crate) fn try_pop(&self) -> Option<Frame> {
         let mut queue = self.lock();

@@ -24,7 +24,7 @@ use crate::{Backend, ConnectionId, ConnectionRouter, EventContext, Handshake, Re
 /// use zap_core::{EventContext, EventRegister, HandlerResult};
 ///
 /// async fn hello(ctx: EventContext) -> HandlerResult {
-///     ctx.connection().send("hello", "HELLO FROM SERVER !!!", None)?;
+///     ctx.connection().send("hello", "HELLO FROM SERVER !!!")?;
 ///     Ok(())
 /// }
 ///
@@ -32,7 +32,7 @@ use crate::{Backend, ConnectionId, ConnectionRouter, EventContext, Handshake, Re
 ///     .on_connected(|ctx| async move { tracing::info!(id = %ctx.connection().id(), "connected") })
 ///     .on_event("hello", hello)
 ///     .on_event("echo", |ctx| async move {
-///         ctx.connection().send("echo", ctx.payload(), None)?;
+///         ctx.connection().send("echo", ctx.payload())?;
 ///         Ok(())
 ///     })
 ///     .on_error(|ctx| async move { tracing::warn!(error = ?ctx.error(), "handler failed") })
@@ -54,6 +54,7 @@ struct Inner {
     disconnected: Option<BoxedHandler>,
     error: Option<BoxedHandler>,
     fallback: Option<BoxedHandler>,
+    resumed: Option<BoxedHandler>,
     authorize: Option<AuthHook>,
     id_strategy: Option<IdStrategy>,
     router: ConnectionRouter,
@@ -90,7 +91,9 @@ impl EventRegister {
     /// ```
     pub fn backend(mut self, backend: impl Backend) -> Self {
         let old = &self.0.router;
-        let mut builder = ConnectionRouter::builder().backend(backend);
+        let mut builder = ConnectionRouter::builder()
+            .backend(backend)
+            .hub(old.hub().clone());
         if let Some(event) = old.presence_event() {
             builder = builder.presence_event(event);
         }
@@ -104,8 +107,10 @@ impl EventRegister {
     /// building the register, before serving.
     pub fn presence_event(mut self, name: impl Into<String>) -> Self {
         let backend = self.0.router.backend().clone();
+        let hub = self.0.router.hub().clone();
         self.inner_mut().router = ConnectionRouter::builder()
             .shared_backend(backend)
+            .hub(hub)
             .presence_event(name)
             .build();
         self
@@ -120,7 +125,7 @@ impl EventRegister {
     /// `"connected"`, `"disconnected"` and `"error"` register the lifecycle
     /// handlers, as in the Python package (`@register.on_event("connected")`).
     /// Frames a peer sends under those three names are not lifecycle events
-    /// (see `PROTOCOL.md`): they go to the [`fallback`](Self::fallback) handler,
+    /// (see `docs/protocol.md`): they go to the [`fallback`](Self::fallback) handler,
     /// if any.
     pub fn on_event<F, Fut>(mut self, name: &str, handler: F) -> Self
     where
@@ -236,6 +241,66 @@ impl EventRegister {
         self
     }
 
+    /// Keeps the recent events of the rooms matching `pattern` (`"chat:*"`
+    /// for a prefix, `"*"` for every room, or an exact name), so that a
+    /// client that asked for recovery gets what it missed (see "Delivery
+    /// guarantees" in the crate docs). The first matching rule wins.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use zap_core::{EventRegister, History};
+    /// let register = EventRegister::new()
+    ///     .history("chat:*", History::last(500).max_age(Duration::from_secs(120)));
+    /// ```
+    pub fn history(self, pattern: &str, history: crate::History) -> Self {
+        self.0.router.hub().add_rule(pattern, history);
+        self
+    }
+
+    /// Sets how resumable sessions behave (window, direct-event buffer).
+    pub fn recovery(self, config: crate::RecoveryConfig) -> Self {
+        self.0.router.hub().set_config(config);
+        self
+    }
+
+    /// Keeps dropped sessions in `store` (default: [`InMemorySessions`](crate::InMemorySessions);
+    /// `zap_redis::RedisSessions` lets a session resume on another instance).
+    pub fn session_store(self, store: impl crate::SessionStore) -> Self {
+        self.0.router.hub().set_store(std::sync::Arc::new(store));
+        self
+    }
+
+    /// Carries the connection's value of type `T` (in its
+    /// [`Extensions`](crate::Extensions)) over to the connection that
+    /// resumes its session, stored under `key`. A value the new handshake
+    /// already set (in the authorization hook) wins.
+    ///
+    /// ```
+    /// #[derive(Clone, serde::Serialize, serde::Deserialize)]
+    /// struct Nick(String);
+    /// let register = zap_core::EventRegister::new().keep_on_resume::<Nick>("nick");
+    /// ```
+    pub fn keep_on_resume<T>(self, key: &str) -> Self
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        self.0.router.hub().keep::<T>(key);
+        self
+    }
+
+    /// Runs instead of `connected` when a connection resumes an earlier
+    /// session; [`Connection::recovery`](crate::Connection::recovery) says
+    /// whether events were lost (and in which rooms).
+    pub fn on_resumed<F, Fut>(mut self, handler: F) -> Self
+    where
+        F: Fn(EventContext) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: IntoHandlerResult,
+    {
+        self.inner_mut().resumed = Some(boxed(handler));
+        self
+    }
+
     /// The router holding this register's connections and rooms.
     pub fn router(&self) -> &ConnectionRouter {
         &self.0.router
@@ -270,6 +335,10 @@ impl EventRegister {
 
     pub(crate) fn connected_handler(&self) -> Option<&BoxedHandler> {
         self.0.connected.as_ref()
+    }
+
+    pub(crate) fn resumed_handler(&self) -> Option<&BoxedHandler> {
+        self.0.resumed.as_ref()
     }
 
     pub(crate) fn disconnected_handler(&self) -> Option<&BoxedHandler> {

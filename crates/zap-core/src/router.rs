@@ -12,6 +12,7 @@ use serde_json::json;
 use zap_protocol::{EncodeError, Frame, Headers};
 
 use crate::backend::{Backend, BackendError, InProcess, MemberInfo, Membership, Target};
+use crate::recovery::{self, Hub};
 use crate::{Connection, ConnectionId, MetaTag, SendError};
 
 /// The connections of one [`EventRegister`](crate::EventRegister) and their
@@ -32,8 +33,8 @@ use crate::{Connection, ConnectionId, MetaTag, SendError};
 /// router
 ///     .to("lobby")
 ///     .except(ctx.connection().id())
-///     .send("joined", json!({"id": ctx.connection().id().as_str()}), None)?;
-/// router.all().send("online", router.count(), None)?;
+///     .send("joined", json!({"id": ctx.connection().id().as_str()}))?;
+/// router.all().send("online", router.count())?;
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
@@ -56,6 +57,7 @@ struct Inner {
     backend: Arc<dyn Backend>,
     presence: Option<String>,
     emptied: tokio::sync::Notify,
+    hub: Arc<Hub>,
 }
 
 /// One member of a room: the connection and the metadata it joined with.
@@ -127,6 +129,11 @@ impl ConnectionRouter {
     /// The backend rooms and broadcasts go through.
     pub fn backend(&self) -> &Arc<dyn Backend> {
         &self.0.backend
+    }
+
+    /// Room history and resumable sessions.
+    pub(crate) fn hub(&self) -> &Arc<Hub> {
+        &self.0.hub
     }
 
     /// The presence event name, when presence events are on.
@@ -214,15 +221,43 @@ impl ConnectionRouter {
         id: &str,
         event_name: &str,
         payload: impl Serialize,
-        headers: Option<Headers>,
+    ) -> Result<(), SendError> {
+        self.send_to_encoded(id, event_name, &payload, None)
+    }
+
+    /// [`send_to`](Self::send_to) with headers.
+    pub fn send_to_with_headers(
+        &self,
+        id: &str,
+        event_name: &str,
+        payload: impl Serialize,
+        headers: Headers,
+    ) -> Result<(), SendError> {
+        self.send_to_encoded(id, event_name, &payload, Some(&headers))
+    }
+
+    fn send_to_encoded(
+        &self,
+        id: &str,
+        event_name: &str,
+        payload: &impl Serialize,
+        headers: Option<&Headers>,
     ) -> Result<(), SendError> {
         if let Some(connection) = self.connection(id) {
-            return connection.send(event_name, payload, headers);
+            return connection.send_encoded(event_name, payload, headers);
+        }
+        let frame = zap_protocol::encode(event_name, payload, headers)?;
+        if self
+            .0
+            .hub
+            .store()
+            .push_direct(&ConnectionId::new(id), &frame)
+        {
+            return Ok(()); // a dropped session: kept for its resume
         }
         if !self.0.backend.is_distributed() {
             return Err(SendError::NotFound(ConnectionId::new(id)));
         }
-        let frame = zap_protocol::encode(event_name, &payload, headers.as_ref())?;
         self.0
             .backend
             .publish(Target::Connection(ConnectionId::new(id)), &[], &frame)
@@ -232,17 +267,39 @@ impl ConnectionRouter {
     /// Adds `connection` to `room` (created on first join). Returns `false`
     /// if it was already a member or is closed.
     pub fn join(&self, room: &str, connection: &Connection) -> bool {
-        self.join_inner(room, connection, None)
+        self.join_inner(room, connection, None, true)
+    }
+
+    /// Joins without a presence announcement (a resumed session coming back).
+    pub(crate) fn join_quiet(&self, room: &str, connection: &Connection, meta: Option<MetaTag>) {
+        self.join_inner(room, connection, meta, false);
     }
 
     /// Adds `connection` to `room` with metadata (replacing the metadata if
     /// it was already a member). Returns `false` if it was already a member
     /// or is closed.
     pub fn join_with_meta(&self, room: &str, connection: &Connection, meta: MetaTag) -> bool {
-        self.join_inner(room, connection, Some(meta))
+        self.join_inner(room, connection, Some(meta), true)
     }
 
-    fn join_inner(&self, room: &str, connection: &Connection, meta: Option<MetaTag>) -> bool {
+    fn join_inner(
+        &self,
+        room: &str,
+        connection: &Connection,
+        meta: Option<MetaTag>,
+        announce: bool,
+    ) -> bool {
+        // A recoverable connection notes where it joined a room with history
+        // (held until it is a member, so no event falls in between).
+        let log = connection
+            .session()
+            .filter(|_| announce)
+            .and_then(|session| Some((session, self.0.hub.log(room)?)));
+        let held = log.as_ref().map(|(session, log)| {
+            let held = log.lock().unwrap_or_else(PoisonError::into_inner);
+            session.note_join(room, held.position());
+            held
+        });
         {
             let mut rooms = write(&self.0.rooms);
             // Checked under the rooms lock: `remove` marks the connection
@@ -271,12 +328,15 @@ impl ConnectionRouter {
                 }
             }
         }
+        drop(held);
         self.0.backend.record(Membership::Joined {
             room: room.to_owned(),
             id: connection.id().clone(),
             meta: meta.clone(),
         });
-        self.announce(room, connection.id(), "join", meta.as_ref());
+        if announce {
+            self.announce(room, connection.id(), "join", meta.as_ref());
+        }
         true
     }
 
@@ -302,10 +362,20 @@ impl ConnectionRouter {
     }
 
     fn leave_all(&self, connection: &Connection) {
-        let joined = std::mem::take(&mut *connection.rooms_lock());
-        let mut left = Vec::with_capacity(joined.len());
+        for (room, meta) in self.leave_quiet(connection) {
+            self.announce(&room, connection.id(), "leave", meta.as_ref());
+        }
+    }
+
+    /// Takes `connection` out of every room without presence announcements
+    /// (a session being parked); returns its rooms and metadata.
+    pub(crate) fn leave_quiet(&self, connection: &Connection) -> Vec<(String, Option<MetaTag>)> {
+        let mut left = Vec::new();
         {
             let mut rooms = write(&self.0.rooms);
+            // Taken under the rooms lock: a join that passed its closed
+            // check holds this lock until it has recorded the room.
+            let joined = std::mem::take(&mut *connection.rooms_lock());
             for name in joined {
                 if let Some(members) = rooms.get_mut(&name) {
                     if let Some(member) = members.remove(connection.id()) {
@@ -317,9 +387,15 @@ impl ConnectionRouter {
                 }
             }
         }
-        for (room, meta) in left {
-            self.left(&room, connection.id(), meta.as_ref());
-        }
+        left.into_iter()
+            .map(|(room, meta)| {
+                self.0.backend.record(Membership::Left {
+                    room: room.to_string(),
+                    id: connection.id().clone(),
+                });
+                (room.to_string(), meta)
+            })
+            .collect()
     }
 
     fn left(&self, room: &str, id: &ConnectionId, meta: Option<&MetaTag>) {
@@ -338,7 +414,7 @@ impl ConnectionRouter {
             return;
         };
         let payload = json!({"room": room, "id": id, "action": action, "meta": meta});
-        let _ = self.to(room).except(id).send(event, payload, None);
+        let _ = self.to(room).except(id).send(event, payload);
     }
 
     /// The members of `room` on this instance (empty if the room does not exist).
@@ -385,6 +461,14 @@ impl ConnectionRouter {
                     .map(move |(id, member)| (room.to_string(), id.clone(), member.meta.clone()))
             })
             .collect()
+    }
+
+    /// Runs `f` for every member of `room` on this instance (under the
+    /// rooms lock: `f` must not join or leave).
+    pub(crate) fn for_each_member(&self, room: &str, mut f: impl FnMut(&Connection)) {
+        if let Some(members) = read(&self.0.rooms).get(room) {
+            members.values().for_each(|member| f(&member.connection));
+        }
     }
 
     /// Targets the members of `room`.
@@ -465,6 +549,7 @@ impl fmt::Debug for ConnectionRouter {
 pub struct RouterBuilder {
     backend: Option<Arc<dyn Backend>>,
     presence: Option<String>,
+    hub: Option<Arc<Hub>>,
 }
 
 impl RouterBuilder {
@@ -488,6 +573,12 @@ impl RouterBuilder {
         self
     }
 
+    /// Keeps the history rules and sessions of an earlier router.
+    pub(crate) fn hub(mut self, hub: Arc<Hub>) -> Self {
+        self.hub = Some(hub);
+        self
+    }
+
     /// The router, attached to its backend.
     pub fn build(self) -> ConnectionRouter {
         let backend = self
@@ -499,6 +590,7 @@ impl RouterBuilder {
             backend,
             presence: self.presence,
             emptied: tokio::sync::Notify::new(),
+            hub: self.hub.unwrap_or_default(),
         }));
         router.0.backend.attach(router.downgrade());
         router
@@ -523,18 +615,45 @@ impl Broadcast<'_> {
 
     /// Encodes the event once and queues it for every recipient, on this
     /// instance and (with a distributed backend) on the others.
-    pub fn send(
+    pub fn send(self, event_name: &str, payload: impl Serialize) -> Result<Delivery, EncodeError> {
+        self.send_encoded(event_name, &payload, None)
+    }
+
+    /// [`send`](Self::send) with headers.
+    pub fn send_with_headers(
         self,
         event_name: &str,
         payload: impl Serialize,
-        headers: Option<Headers>,
+        headers: Headers,
     ) -> Result<Delivery, EncodeError> {
-        let frame = zap_protocol::encode(event_name, &payload, headers.as_ref())?;
+        self.send_encoded(event_name, &payload, Some(&headers))
+    }
+
+    fn send_encoded(
+        self,
+        event_name: &str,
+        payload: &impl Serialize,
+        headers: Option<&Headers>,
+    ) -> Result<Delivery, EncodeError> {
+        if let Target::Room(room) = &self.target
+            && let Some(log) = self.router.0.hub.log(room)
+        {
+            let (router, except) = (self.router, &self.except);
+            return recovery::send_to_room(
+                router, &log, room, except, event_name, payload, headers,
+            );
+        }
+        let frame = zap_protocol::encode(event_name, payload, headers)?;
         Ok(self.send_frame(&frame))
     }
 
     /// Queues an encoded frame for every recipient.
     pub fn send_frame(self, frame: &Frame) -> Delivery {
+        if let Target::Room(room) = &self.target
+            && let Some(log) = self.router.0.hub.log(room)
+        {
+            return recovery::send_frame_to_room(self.router, &log, room, &self.except, frame);
+        }
         let mut delivery = self.router.deliver_local(&self.target, &self.except, frame);
         let backend = &self.router.0.backend;
         if backend.is_distributed() {

@@ -15,6 +15,7 @@ use zap_protocol::{EventData, Frame, Payload, lifecycle};
 
 use crate::connection::{CloseRequest, ConnectionReceiver};
 use crate::handler::{BoxFuture, BoxedHandler, panic_message};
+use crate::recovery;
 use crate::transport::close_code;
 use crate::{
     CloseFrame, Connection, ConnectionConfig, ErrorInfo, ErrorKind, EventContext, EventRegister,
@@ -27,6 +28,9 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Most frames handled from the transport's buffer before writing and
 /// looking at the other signals again.
 const READ_BUDGET: usize = 64;
+
+/// The name of the lifecycle event of a resumed session.
+const RESUMED: &str = "resumed";
 
 /// Why a session ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,14 +139,26 @@ impl Session {
 
     /// Runs the connection to its end and says why it ended.
     pub async fn run<T: Transport>(self, mut transport: T) -> EndReason {
-        let id = self.register.connection_id(&self.handshake);
-        let (connection, receiver) = Connection::new(id, self.handshake.clone(), &self.config);
+        let attach = recovery::prepare(&self.register, &self.handshake).await;
+        let (id, session) = match &attach {
+            Some(attach) => (attach.id(), Some(attach.session())),
+            None => (self.register.connection_id(&self.handshake), None),
+        };
+        let (connection, receiver) =
+            Connection::new(id, self.handshake.clone(), &self.config, session);
         let router = self.register.router().clone();
         if !router.add(&connection) {
             tracing::warn!(id = %connection.id(), "connection id already in use: refusing");
+            if let Some(attach) = attach {
+                attach.abandon(&router).await;
+            }
             let frame = CloseFrame::new(close_code::POLICY, "duplicate connection id");
             close_transport(&mut transport, &receiver, frame).await;
             return EndReason::DuplicateId;
+        }
+        let resumed = attach.as_ref().is_some_and(recovery::Attach::is_resume);
+        if let Some(attach) = attach {
+            attach.attach(&router, &connection);
         }
         tracing::debug!(id = %connection.id(), path = self.handshake.path(), "connected");
         let driver = Driver {
@@ -150,7 +166,10 @@ impl Session {
             connection,
             config: &self.config,
         };
-        let connected = driver.lifecycle(lifecycle::CONNECTED, driver.register.connected_handler());
+        let connected = match resumed {
+            true => driver.lifecycle(RESUMED, driver.register.resumed_handler()),
+            false => driver.lifecycle(lifecycle::CONNECTED, driver.register.connected_handler()),
+        };
         driver.run_to_end(connected).await;
         let (end, running) = driver
             .event_loop(&mut transport, receiver, &self.shutdown)
@@ -160,6 +179,18 @@ impl Session {
         // `disconnected` exactly once, then out of the router and its rooms.
         driver.connection.mark_closed();
         driver.run_to_end(running).await;
+        if let Some(session) = driver.connection.session() {
+            let shared = router.hub().store().is_shared();
+            if recovery::should_park(&end, &driver.connection, session, shared) {
+                let parking =
+                    recovery::park_and_wait(&router, &driver.connection, session, &self.shutdown);
+                if let recovery::Parking::Resumed = parking.await {
+                    return end;
+                }
+            }
+            session.end();
+            router.hub().unset_live(&session.token, &driver.connection);
+        }
         let disconnected = driver.lifecycle(
             lifecycle::DISCONNECTED,
             driver.register.disconnected_handler(),
@@ -296,6 +327,7 @@ impl Driver<'_> {
                 }
                 self.poll_now(&mut state.running);
             }
+            recovery::queue_ack(&self.connection);
             if !rx.is_empty() {
                 let signals = (close_signal.as_mut(), shutdown_signal.as_mut());
                 let written = self.write_queued(transport, rx, None, signals, &mut state.closing);
@@ -387,6 +419,7 @@ impl Driver<'_> {
             }
             Inbound::Text(bytes) => {
                 state.running = match zap_protocol::decode_slice(&bytes) {
+                    Ok(event) if !recovery::admit(&self.connection, &event) => None,
                     Ok(event) => self.dispatch(event),
                     Err(err) => self.report(ErrorInfo::new(
                         None,

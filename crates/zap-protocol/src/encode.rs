@@ -1,4 +1,4 @@
-//! Encoding an event into a [`Frame`] (the sending rules of `PROTOCOL.md`).
+//! Encoding an event into a [`Frame`] (the sending rules of `docs/protocol.md`).
 
 use std::cell::RefCell;
 

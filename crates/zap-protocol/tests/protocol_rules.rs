@@ -1,4 +1,4 @@
-//! Every receipt and sending rule of `PROTOCOL.md`, one test each, plus the
+//! Every receipt and sending rule of `docs/protocol.md`, one test each, plus the
 //! exact frames that Python and Dart peers put on the wire.
 #![allow(clippy::unwrap_used)]
 

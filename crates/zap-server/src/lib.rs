@@ -13,7 +13,7 @@
 //!             tracing::info!(id = %ctx.connection().id(), "client connected");
 //!         })
 //!         .on_event("hello", |ctx| async move {
-//!             ctx.connection().send("hello", "HELLO FROM SERVER !!!", None)?;
+//!             ctx.connection().send("hello", "HELLO FROM SERVER !!!")?;
 //!             Ok(())
 //!         });
 //!     let server = ZapServer::builder().port(8000).register(register).start().await?;
@@ -43,6 +43,10 @@
 //! | feature | what it adds |
 //! | --- | --- |
 //! | `tls` | `wss://` through rustls ([`TlsConfig`]) |
+//!
+// The link resolves only with the feature on; without it, it points at
+// this table (so `cargo doc` has no broken link either way).
+#![cfg_attr(not(feature = "tls"), doc = "[`TlsConfig`]: #features")]
 #![forbid(unsafe_code)]
 
 mod accept;
