@@ -50,7 +50,8 @@ const USAGE: &str = "usage: zap-bench <command> [options]
       run one server under test (prints `PORT n`)
 
 Server kinds: baseline (hand-written, the reference), naive (the first,
-naive hand-written server), zap-server, axum, actix, warp.";
+naive hand-written server), zap-server, history (zap-server with the
+benchmark room keeping its last 1,000 events), axum, actix, warp.";
 
 fn option(args: &[String], name: &str, default: usize) -> anyhow::Result<usize> {
     match args.iter().position(|arg| arg == name) {

@@ -3,11 +3,19 @@
 
 use anyhow::bail;
 use tokio::net::TcpListener;
-use zap_core::{ConnectionConfig, EventRegister};
+use zap_core::{ConnectionConfig, EventRegister, History};
 use zap_server::ZapServer;
 
 /// Every server kind `serve` knows.
-pub(crate) const KINDS: &[&str] = &["baseline", "naive", "zap-server", "axum", "actix", "warp"];
+pub(crate) const KINDS: &[&str] = &[
+    "baseline",
+    "naive",
+    "zap-server",
+    "history",
+    "axum",
+    "actix",
+    "warp",
+];
 
 /// The zaptools handlers equivalent to the baseline's.
 pub(crate) fn register() -> EventRegister {
@@ -49,12 +57,18 @@ pub(crate) async fn serve(kind: &str) -> anyhow::Result<()> {
             println!("PORT {}", listener.local_addr()?.port());
             crate::naive::serve(listener).await;
         }
-        "zap-server" => {
+        "zap-server" | "history" => {
+            let register = if kind == "history" {
+                // The benchmark room keeps its last 1,000 events.
+                register().history("bench", History::last(1_000))
+            } else {
+                register()
+            };
             let server = ZapServer::builder()
                 .port(0)
                 .max_connections(1_000_000)
                 .config(config())
-                .register(register())
+                .register(register)
                 .start()
                 .await?;
             println!("PORT {}", server.local_addr().port());
