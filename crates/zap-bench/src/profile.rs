@@ -96,8 +96,9 @@ async fn measure(kind: &str, dir: &Path, echo: Echo, fanout: Fanout) -> anyhow::
     let result = echo::run(server.url(), echo).await?;
     let echo_cost = read(server.pid(), &out, "echo", result.messages as f64)?;
 
+    let prepared = fanout::prepare(&[server.url().to_owned()], fanout).await?;
     control(server.pid(), "--zero")?;
-    let result = fanout::run(&[server.url().to_owned()], fanout).await?;
+    let result = prepared.send_all().await?;
     let delivery_cost = read(server.pid(), &out, "fanout", result.deliveries as f64)?;
     Ok(Costs {
         echo: echo_cost,

@@ -47,9 +47,9 @@ async fn round(kind: &str, plan: &Plan) -> anyhow::Result<Round> {
     let p99_us = result.latency.value_at_quantile(0.99) as f64;
     let cpu_us_per_echo = cpu * 1e6 / result.messages as f64;
 
-    let urls = [server.url().to_owned()];
+    let prepared = fanout::prepare(&[server.url().to_owned()], plan.fanout).await?;
     let before = cpu_seconds(server.pid())?;
-    let result = fanout::run(&urls, plan.fanout).await?;
+    let result = prepared.send_all().await?;
     let cpu = cpu_seconds(server.pid())? - before;
     Ok(Round {
         echo_per_second,
