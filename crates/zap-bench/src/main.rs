@@ -115,7 +115,7 @@ fn profile_echo() -> Echo {
 fn profile_fanout() -> Fanout {
     Fanout {
         receivers: 1000,
-        messages: 10,
+        messages: 50,
         payload: 64,
     }
 }

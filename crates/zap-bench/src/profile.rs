@@ -85,7 +85,8 @@ pub(crate) async fn run(
 async fn measure(kind: &str, dir: &Path, echo: Echo, fanout: Fanout) -> anyhow::Result<Costs> {
     let out = dir.join(format!("callgrind.{kind}"));
     let out_arg = format!("--callgrind-out-file={}", out.display());
-    let server = ServerProcess::spawn_under(&["valgrind", "-q", "--tool=callgrind", &out_arg], kind)?;
+    let server =
+        ServerProcess::spawn_under(&["valgrind", "-q", "--tool=callgrind", &out_arg], kind)?;
     let warmup = Echo {
         duration: Duration::from_secs(2),
         ..echo
@@ -166,7 +167,10 @@ fn totals(dump: &str) -> anyhow::Result<(f64, f64)> {
     let mut callee: Option<&str> = None;
     let mut allocations = 0.0;
     for line in dump.lines() {
-        if let Some(total) = line.strip_prefix("totals:").or(line.strip_prefix("summary:")) {
+        if let Some(total) = line
+            .strip_prefix("totals:")
+            .or(line.strip_prefix("summary:"))
+        {
             instructions = Some(total.trim().parse::<f64>()?);
         } else if let Some(rest) = line.strip_prefix("cfn=").or(line.strip_prefix("fn=")) {
             let name = match rest.split_once(' ') {

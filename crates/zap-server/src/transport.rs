@@ -1,7 +1,7 @@
 //! [`WsTransport`]: a tokio-tungstenite socket seen as a zap-core [`Transport`](zap_core::Transport).
 
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use futures_util::{Sink, Stream};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -13,14 +13,24 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message, Utf8Bytes};
 use zap_core::{CloseFrame, Inbound, Outbound, TransportError};
 
+use crate::ready::ReadReady;
+
 /// Maps tungstenite messages to and from the session loop's types.
 pub(crate) struct WsTransport<S> {
     inner: WebSocketStream<S>,
+    /// tungstenite's last read found the socket empty (and nothing is
+    /// buffered): wait for readability before reading again (see [`ReadReady`]).
+    drained: bool,
 }
 
 impl<S> WsTransport<S> {
-    pub(crate) fn new(inner: WebSocketStream<S>) -> Self {
-        WsTransport { inner }
+    /// `buffered` says whether bytes were read past the upgrade request
+    /// (tungstenite holds them, so it must be read before the socket is).
+    pub(crate) fn new(inner: WebSocketStream<S>, buffered: bool) -> Self {
+        WsTransport {
+            inner,
+            drained: !buffered,
+        }
     }
 }
 
@@ -51,10 +61,14 @@ fn transport_error(err: WsError) -> TransportError {
     }
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WsTransport<S> {
+impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Stream for WsTransport<S> {
     type Item = Result<Inbound, TransportError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.drained {
+            ready!(self.inner.get_ref().poll_read_ready(cx));
+            self.drained = false;
+        }
         loop {
             return match Pin::new(&mut self.inner).poll_next(cx) {
                 Poll::Ready(Some(Ok(message))) => match inbound(message) {
@@ -67,13 +81,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WsTransport<S> {
                 }
                 Poll::Ready(Some(Err(err))) => Poll::Ready(Some(Err(transport_error(err)))),
                 Poll::Ready(None) => Poll::Ready(None),
-                Poll::Pending => Poll::Pending,
+                // tungstenite only waits when a read found nothing.
+                Poll::Pending => {
+                    self.drained = true;
+                    Poll::Pending
+                }
             };
         }
     }
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Outbound> for WsTransport<S> {
+impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Sink<Outbound> for WsTransport<S> {
     type Error = TransportError;
 
     fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {

@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use zap_core::{Handshake, Session};
 
 use crate::http::{HeadError, read_request, write_custom, write_plain, write_switching};
+use crate::ready::ReadReady;
 use crate::shared::Shared;
 use crate::transport::WsTransport;
 
@@ -25,7 +26,7 @@ pub(crate) async fn serve_socket<S>(
     shared: Arc<Shared>,
     shutdown: CancellationToken,
 ) where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: AsyncRead + AsyncWrite + ReadReady + Unpin + Send + 'static,
 {
     // The upgrade's temporaries (request, response, buffers) live in their
     // own future and are gone before the session: an idle connection keeps
@@ -34,6 +35,7 @@ pub(crate) async fn serve_socket<S>(
     else {
         return;
     };
+    let buffered = !leftover.is_empty();
     let socket = WebSocketStream::from_partially_read(
         stream,
         leftover,
@@ -44,7 +46,7 @@ pub(crate) async fn serve_socket<S>(
     Session::new(shared.register.clone(), handshake)
         .config(shared.config.clone())
         .shutdown_token(shutdown)
-        .run(WsTransport::new(socket))
+        .run(WsTransport::new(socket, buffered))
         .await;
     drop(permit);
 }
