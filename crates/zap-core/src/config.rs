@@ -41,6 +41,12 @@ pub struct ConnectionConfig {
     pub max_message_size: usize,
     /// Capacity of each connection's outbound queue, in events. Default: 1024.
     pub outbound_queue: usize,
+    /// Capacity of each connection's outbound queue, in bytes of encoded
+    /// events, counted for direct sends and broadcasts alike (a broadcast
+    /// frame is shared, but each queue holding it counts its full length).
+    /// A single event larger than this still fits an empty queue. Reaching
+    /// either bound is a full queue (see [`OverflowPolicy`]). Default: 4 MiB.
+    pub outbound_bytes: usize,
     /// What a full outbound queue does. Default: [`OverflowPolicy::Close`].
     pub overflow_policy: OverflowPolicy,
     /// How often the server pings an otherwise quiet peer. `None` disables
@@ -60,6 +66,7 @@ impl Default for ConnectionConfig {
         ConnectionConfig {
             max_message_size: 1 << 20,
             outbound_queue: 1024,
+            outbound_bytes: 4 << 20,
             overflow_policy: OverflowPolicy::Close,
             ping_interval: Some(Duration::from_secs(25)),
             idle_timeout: Some(Duration::from_secs(60)),
@@ -78,6 +85,12 @@ impl ConnectionConfig {
     /// Sets [`Self::outbound_queue`] (at least 1).
     pub fn outbound_queue(mut self, events: usize) -> Self {
         self.outbound_queue = events.max(1);
+        self
+    }
+
+    /// Sets [`Self::outbound_bytes`] (at least 1).
+    pub fn outbound_bytes(mut self, bytes: usize) -> Self {
+        self.outbound_bytes = bytes.max(1);
         self
     }
 

@@ -90,7 +90,7 @@ impl Connection {
         let connection = Connection(Arc::new(Inner {
             id,
             handshake,
-            outbox: Outbox::new(config.outbound_queue),
+            outbox: Outbox::new(config.outbound_queue, config.outbound_bytes),
             overflow: config.overflow_policy,
             closing: AtomicBool::new(false),
             close_request: Mutex::new(None),
@@ -151,13 +151,17 @@ impl Connection {
             Err(PushError::Closed) => Err(SendError::Closed),
             Err(PushError::Full) => {
                 let capacity = self.0.outbox.capacity();
+                let max_bytes = self.0.outbox.max_bytes();
                 if self.0.overflow == OverflowPolicy::Close {
-                    tracing::warn!(id = %self.0.id, capacity,
+                    tracing::warn!(id = %self.0.id, capacity, max_bytes,
                         "outbound queue full: closing slow connection");
                     let frame = CloseFrame::new(close_code::POLICY, "outbound queue full");
                     self.request_close(CloseRequest { frame, abort: true });
                 }
-                Err(SendError::Full { capacity })
+                Err(SendError::Full {
+                    capacity,
+                    max_bytes,
+                })
             }
         }
     }
@@ -206,6 +210,11 @@ impl Connection {
     /// Number of events queued and not yet written.
     pub fn queued(&self) -> usize {
         self.0.outbox.len()
+    }
+
+    /// Bytes of the events queued and not yet written.
+    pub fn queued_bytes(&self) -> usize {
+        self.0.outbox.bytes()
     }
 
     pub(crate) fn rooms_lock(&self) -> std::sync::MutexGuard<'_, Vec<Arc<str>>> {

@@ -52,7 +52,8 @@
 //!   [`EventContext::error`]); the connection keeps working (an oversized
 //!   frame closes it with 1009). A failure of the `error` handler is logged.
 //! - **Bounded memory.** Each connection's outbound queue is bounded
-//!   ([`ConnectionConfig::outbound_queue`]); a send never waits, and a full
+//!   in events and in bytes ([`ConnectionConfig::outbound_queue`],
+//!   [`ConnectionConfig::outbound_bytes`]); a send never waits, and a full
 //!   queue is a typed [`SendError::Full`] handled by [`OverflowPolicy`].
 //!
 //! # Building integrations
