@@ -48,7 +48,8 @@ struct Inner {
 }
 
 /// A close asked of the session loop. An abortive close (a reader too slow
-/// to keep up) skips writing what is queued: that peer is not reading.
+/// to keep up) drops what is queued, so its close frame (1008) is written
+/// next, without waiting behind the queue: that peer is not reading.
 #[derive(Debug, Clone)]
 pub(crate) struct CloseRequest {
     pub(crate) frame: CloseFrame,
@@ -72,6 +73,11 @@ impl ConnectionReceiver {
 
     pub(crate) fn is_empty(&self) -> bool {
         self.connection.0.outbox.len() == 0
+    }
+
+    /// Drops every queued frame: what a peer too slow to read is not sent.
+    pub(crate) fn discard(&self) {
+        self.connection.0.outbox.discard();
     }
 }
 

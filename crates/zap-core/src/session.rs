@@ -312,7 +312,7 @@ impl Driver<'_> {
                 request = &mut close_signal, if watch => {
                     let reason = EndReason::Closed(request.frame.clone());
                     if request.abort {
-                        // A peer too slow to read gets no closing handshake.
+                        overflow_close(transport, rx, request.frame).await;
                         return (reason, state.running);
                     }
                     Action::Close(request.frame, reason)
@@ -429,7 +429,8 @@ impl Driver<'_> {
     /// Writes queued frames (starting with `first`) in one batch and flush.
     ///
     /// A write can stall when the peer stops reading. Meanwhile an abortive
-    /// close request (its queue overflowed) ends the connection at once; a
+    /// close request (its queue overflowed) abandons the write and sends the
+    /// close frame in place of the queue (bounded by [`CLOSE_TIMEOUT`]); a
     /// normal close request is recorded in `closing` and the write goes on,
     /// so everything queued before `close()` is written before the close
     /// frame; a shutdown gives the write [`CLOSE_TIMEOUT`] more.
@@ -447,30 +448,40 @@ impl Driver<'_> {
         S: Future<Output = ()>,
     {
         let batch = self.config.write_batch;
-        let write = within(
-            self.config.idle_timeout,
-            write_batch(transport, rx, first, batch),
-        );
-        tokio::pin!(write);
-        let written = loop {
-            let watch = closing.is_none();
-            tokio::select! {
-                biased;
-                written = &mut write => break written,
-                request = close_signal.as_mut(), if watch => {
-                    let reason = EndReason::Closed(request.frame.clone());
-                    if request.abort {
-                        return Some(reason);
+        let outcome = {
+            let write = within(
+                self.config.idle_timeout,
+                write_batch(transport, rx, first, batch),
+            );
+            tokio::pin!(write);
+            loop {
+                let watch = closing.is_none();
+                tokio::select! {
+                    biased;
+                    written = &mut write => break Ok(written),
+                    request = close_signal.as_mut(), if watch => {
+                        let reason = EndReason::Closed(request.frame.clone());
+                        if request.abort {
+                            break Err(request.frame);
+                        }
+                        *closing = Some((request.frame, reason));
                     }
-                    *closing = Some((request.frame, reason));
-                }
-                () = shutdown_signal.as_mut(), if watch => {
-                    *closing = Some(shutdown_close());
-                    match tokio::time::timeout(CLOSE_TIMEOUT, &mut write).await {
-                        Ok(written) => break written,
-                        Err(_) => return Some(EndReason::Shutdown),
+                    () = shutdown_signal.as_mut(), if watch => {
+                        *closing = Some(shutdown_close());
+                        match tokio::time::timeout(CLOSE_TIMEOUT, &mut write).await {
+                            Ok(written) => break Ok(written),
+                            Err(_) => return Some(EndReason::Shutdown),
+                        }
                     }
                 }
+            }
+        };
+        let written = match outcome {
+            Ok(written) => written,
+            Err(frame) => {
+                // The stalled write is abandoned: the close frame goes next.
+                overflow_close(transport, rx, frame.clone()).await;
+                return Some(EndReason::Closed(frame));
             }
         };
         match written {
@@ -588,6 +599,19 @@ async fn write_batch<T: Transport>(
         written += 1;
     }
     transport.flush().await
+}
+
+/// Closes the connection of a peer too slow to read (code 1008): what is
+/// queued for it is dropped, so the close frame does not wait behind it
+/// (only behind what the transport already buffered), all within
+/// [`CLOSE_TIMEOUT`].
+async fn overflow_close<T: Transport>(
+    transport: &mut T,
+    rx: &ConnectionReceiver,
+    frame: CloseFrame,
+) {
+    rx.discard();
+    close_transport(transport, rx, frame).await;
 }
 
 /// Writes what is still queued, sends `frame`, and waits (bounded) for the

@@ -11,6 +11,7 @@ pub mod limits;
 pub mod protocol;
 pub mod rooms;
 pub mod shutdown;
+pub mod slow_reader;
 
 /// Serves the standard register with the default limits.
 async fn standard(it: &impl Integration) -> (Running, Probe) {
