@@ -74,6 +74,7 @@ mod error;
 mod extensions;
 mod handler;
 mod handshake;
+mod heartbeat;
 mod id;
 mod meta;
 mod outbox;

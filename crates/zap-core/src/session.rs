@@ -9,12 +9,13 @@ use std::time::Duration;
 
 use futures_util::future::CatchUnwind;
 use futures_util::{FutureExt, SinkExt, StreamExt};
-use tokio::time::{Instant, Interval, MissedTickBehavior};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use zap_protocol::{EventData, Frame, Payload, lifecycle};
 
 use crate::connection::{CloseRequest, ConnectionReceiver};
 use crate::handler::{BoxFuture, BoxedHandler, panic_message};
+use crate::heartbeat::{Beat, Heartbeat};
 use crate::transport::close_code;
 use crate::{
     CloseFrame, Connection, ConnectionConfig, ErrorInfo, ErrorKind, EventContext, EventRegister,
@@ -266,7 +267,11 @@ impl Driver<'_> {
             closing: None,
             last_seen: Instant::now(),
         };
-        let mut ticker = self.ticker();
+        let mut heartbeat = Heartbeat::new(
+            self.config.ping_interval,
+            self.config.idle_timeout,
+            state.last_seen,
+        );
         // Long-lived signals, pinned once: re-creating them on every turn
         // would register and drop a waiter under a lock each time.
         let close_signal = self.connection.close_requested();
@@ -312,7 +317,8 @@ impl Driver<'_> {
                 request = &mut close_signal, if watch => {
                     let reason = EndReason::Closed(request.frame.clone());
                     if request.abort {
-                        overflow_close(transport, rx, request.frame).await;
+                        // Boxed: a rare path, kept out of every session's future.
+                        Box::pin(overflow_close(transport, rx, request.frame)).await;
                         return (reason, state.running);
                     }
                     Action::Close(request.frame, reason)
@@ -326,7 +332,7 @@ impl Driver<'_> {
                 }
                 frame = rx.recv() => Action::Write(frame),
                 inbound = transport.next(), if state.running.is_none() && watch => Action::Read(inbound),
-                () = tick(&mut ticker), if ticker.is_some() => Action::Tick,
+                () = heartbeat.fired(), if heartbeat.is_armed() => Action::Tick,
             };
             match action {
                 Action::Close(frame, reason) => state.closing = Some((frame, reason)),
@@ -353,8 +359,8 @@ impl Driver<'_> {
                     self.poll_now(&mut state.running);
                 }
                 Action::Tick => {
-                    let busy = state.running.is_some();
-                    if let Some(end) = self.on_tick(transport, state.last_seen, busy).await {
+                    let beat = heartbeat.on_fired(state.last_seen, state.running.is_some());
+                    if let Some(end) = self.on_tick(transport, beat).await {
                         return (end, state.running);
                     }
                 }
@@ -480,7 +486,7 @@ impl Driver<'_> {
             Ok(written) => written,
             Err(frame) => {
                 // The stalled write is abandoned: the close frame goes next.
-                overflow_close(transport, rx, frame.clone()).await;
+                Box::pin(overflow_close(transport, rx, frame.clone())).await;
                 return Some(EndReason::Closed(frame));
             }
         };
@@ -492,17 +498,8 @@ impl Driver<'_> {
     }
 
     /// Pings a quiet peer, and drops one silent past the idle timeout.
-    async fn on_tick<T: Transport>(
-        &self,
-        transport: &mut T,
-        last_seen: Instant,
-        busy: bool,
-    ) -> Option<EndReason> {
-        let quiet = last_seen.elapsed();
-        if let Some(idle) = self.config.idle_timeout
-            && !busy
-            && quiet >= idle
-        {
+    async fn on_tick<T: Transport>(&self, transport: &mut T, beat: Beat) -> Option<EndReason> {
+        if beat == Beat::Idle {
             let frame = CloseFrame::new(close_code::GOING_AWAY, "idle timeout");
             let _ = tokio::time::timeout(
                 Duration::from_secs(1),
@@ -511,9 +508,7 @@ impl Driver<'_> {
             .await;
             return Some(EndReason::IdleTimeout);
         }
-        if let Some(interval) = self.config.ping_interval
-            && quiet >= interval
-        {
+        if beat == Beat::Ping {
             return match within(self.config.idle_timeout, transport.send(Outbound::Ping)).await {
                 Some(Ok(())) => None,
                 Some(Err(err)) => Some(EndReason::Transport(err.to_string())),
@@ -530,19 +525,6 @@ impl Driver<'_> {
             format!("message of {size} bytes exceeds the limit of {max} bytes"),
         ))
     }
-
-    fn ticker(&self) -> Option<Interval> {
-        let period = match (self.config.ping_interval, self.config.idle_timeout) {
-            (Some(ping), Some(idle)) => ping.min(idle / 2),
-            (Some(ping), None) => ping,
-            (None, Some(idle)) => idle / 2,
-            (None, None) => return None,
-        };
-        let period = period.max(Duration::from_millis(10));
-        let mut ticker = tokio::time::interval_at(Instant::now() + period, period);
-        ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        Some(ticker)
-    }
 }
 
 fn shutdown_close() -> (CloseFrame, EndReason) {
@@ -558,15 +540,6 @@ fn too_large_close() -> (CloseFrame, EndReason) {
 async fn poll_running(running: &mut Option<Running>) -> Outcome {
     match running {
         Some(current) => (&mut current.future).await,
-        None => std::future::pending().await,
-    }
-}
-
-async fn tick(ticker: &mut Option<Interval>) {
-    match ticker {
-        Some(ticker) => {
-            ticker.tick().await;
-        }
         None => std::future::pending().await,
     }
 }

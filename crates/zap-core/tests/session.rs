@@ -361,3 +361,30 @@ async fn everything_queued_before_close_is_written_before_the_close_frame() {
         assert_eq!(end, EndReason::Closed(CloseFrame::new(4000, "done")));
     }
 }
+
+/// The defaults (ping 25 s, idle 60 s): a silent peer is dropped at 60 s,
+/// not at the next tick of a coarse timer (which made it 60 to 85 s).
+#[tokio::test(start_paused = true)]
+async fn the_idle_timeout_fires_at_the_setting_not_at_a_tick() {
+    let (transport, mut peer) = pair(false);
+    let started = Instant::now();
+    let session = spawn(EventRegister::new(), ConnectionConfig::default(), transport);
+    // Heard from at 7 s: the deadline moves to 67 s.
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    peer.to_server.send(Ok(Inbound::Pong)).unwrap();
+    let mut pings = Vec::new();
+    loop {
+        match peer.next().await {
+            Outbound::Ping => pings.push(started.elapsed().as_secs()),
+            Outbound::Close(frame) => {
+                assert_eq!(frame, CloseFrame::new(1001, "idle timeout"));
+                break;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(session.await.unwrap(), EndReason::IdleTimeout);
+    assert_eq!(pings, vec![32, 57]);
+    let late = started.elapsed() - Duration::from_secs(67);
+    assert!(late < Duration::from_millis(10), "fired {late:?} late");
+}
