@@ -59,6 +59,10 @@ pub struct ConnectionConfig {
     pub idle_timeout: Option<Duration>,
     /// Most outbound events written to the socket before one flush. Default: 64.
     pub write_batch: usize,
+    /// At shutdown, how long a handler still running may take to finish
+    /// before it is aborted (dropped at its next `.await`); `disconnected`
+    /// then still runs, bounded by the same grace. Default: 10 s.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for ConnectionConfig {
@@ -71,6 +75,7 @@ impl Default for ConnectionConfig {
             ping_interval: Some(Duration::from_secs(25)),
             idle_timeout: Some(Duration::from_secs(60)),
             write_batch: 64,
+            shutdown_grace: Duration::from_secs(10),
         }
     }
 }
@@ -109,6 +114,12 @@ impl ConnectionConfig {
     /// Sets [`Self::idle_timeout`].
     pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.idle_timeout = timeout;
+        self
+    }
+
+    /// Sets [`Self::shutdown_grace`].
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.shutdown_grace = grace;
         self
     }
 

@@ -72,6 +72,7 @@ mod context;
 mod endpoint;
 mod error;
 mod extensions;
+mod grace;
 mod handler;
 mod handshake;
 mod heartbeat;

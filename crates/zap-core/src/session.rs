@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use zap_protocol::{EventData, Frame, Payload, lifecycle};
 
 use crate::connection::{CloseRequest, ConnectionReceiver};
+use crate::grace;
 use crate::handler::{BoxFuture, BoxedHandler, panic_message};
 use crate::heartbeat::{Beat, Heartbeat};
 use crate::transport::close_code;
@@ -101,6 +102,8 @@ struct LoopState {
     running: Option<Running>,
     closing: Option<(CloseFrame, EndReason)>,
     last_seen: Instant,
+    /// When handlers still running at shutdown are aborted.
+    grace_ends: Option<Instant>,
 }
 
 enum Action {
@@ -109,6 +112,7 @@ enum Action {
     Write(Frame),
     Read(Option<Result<Inbound, TransportError>>),
     Tick,
+    GraceOver,
 }
 
 impl Session {
@@ -160,12 +164,14 @@ impl Session {
         // The end: no more sends, let an in-flight handler finish, then
         // `disconnected` exactly once, then out of the router and its rooms.
         driver.connection.mark_closed();
-        driver.run_to_end(running).await;
+        driver.run_to_end_or_grace(running, &self.shutdown).await;
         let disconnected = driver.lifecycle(
             lifecycle::DISCONNECTED,
             driver.register.disconnected_handler(),
         );
-        driver.run_to_end(disconnected).await;
+        driver
+            .run_to_end_or_grace(disconnected, &self.shutdown)
+            .await;
         router.remove(&driver.connection);
         tracing::debug!(id = %driver.connection.id(), reason = ?end, "disconnected");
         end
@@ -255,6 +261,19 @@ impl Driver<'_> {
         }
     }
 
+    /// [`Self::run_to_end`], aborted once `shutdown` was cancelled for
+    /// longer than the shutdown grace.
+    async fn run_to_end_or_grace(&self, running: Option<Running>, shutdown: &CancellationToken) {
+        if running.is_none() {
+            return;
+        }
+        let grace = grace::after_shutdown(shutdown, self.config.shutdown_grace);
+        tokio::select! {
+            () = self.run_to_end(running) => {}
+            () = grace => grace::aborted(self.connection.id()),
+        }
+    }
+
     async fn event_loop<T: Transport>(
         &self,
         transport: &mut T,
@@ -266,6 +285,7 @@ impl Driver<'_> {
             running: None,
             closing: None,
             last_seen: Instant::now(),
+            grace_ends: None,
         };
         let mut heartbeat = Heartbeat::new(
             self.config.ping_interval,
@@ -280,6 +300,9 @@ impl Driver<'_> {
         tokio::pin!(shutdown_signal);
 
         loop {
+            if state.grace_ends.is_none() && shutdown.is_cancelled() {
+                state.grace_ends = Some(Instant::now() + self.config.shutdown_grace);
+            }
             if state.running.is_none()
                 && let Some((frame, reason)) = state.closing.take()
             {
@@ -333,6 +356,8 @@ impl Driver<'_> {
                 frame = rx.recv() => Action::Write(frame),
                 inbound = transport.next(), if state.running.is_none() && watch => Action::Read(inbound),
                 () = heartbeat.fired(), if heartbeat.is_armed() => Action::Tick,
+                () = grace::over(shutdown, state.grace_ends, self.config.shutdown_grace),
+                    if state.running.is_some() => Action::GraceOver,
             };
             match action {
                 Action::Close(frame, reason) => state.closing = Some((frame, reason)),
@@ -357,6 +382,10 @@ impl Driver<'_> {
                         return (end, state.running);
                     }
                     self.poll_now(&mut state.running);
+                }
+                Action::GraceOver => {
+                    grace::aborted(self.connection.id());
+                    state.running = None;
                 }
                 Action::Tick => {
                     let beat = heartbeat.on_fired(state.last_seen, state.running.is_some());

@@ -388,3 +388,40 @@ async fn the_idle_timeout_fires_at_the_setting_not_at_a_tick() {
     let late = started.elapsed() - Duration::from_secs(67);
     assert!(late < Duration::from_millis(10), "fired {late:?} late");
 }
+
+/// At shutdown a handler that never finishes gets the grace period, then is
+/// aborted; `disconnected` runs exactly once and the peer gets 1001.
+#[tokio::test(start_paused = true)]
+async fn a_hanging_handler_is_aborted_after_the_shutdown_grace() {
+    let count = Arc::new(AtomicUsize::new(0));
+    let counter = count.clone();
+    let register = EventRegister::new()
+        .on_event("hang", |_ctx| std::future::pending::<()>())
+        .on_disconnected(move |_| {
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+    let (transport, mut peer) = pair(false);
+    let shutdown = zap_core::CancellationToken::new();
+    let config = quiet().shutdown_grace(Duration::from_secs(3));
+    let session = tokio::spawn(
+        Session::new(register, handshake())
+            .config(config)
+            .shutdown_token(shutdown.clone())
+            .run(transport),
+    );
+    peer.send(r#"{"eventName":"hang"}"#);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let started = Instant::now();
+    shutdown.cancel();
+    assert_eq!(
+        peer.next().await,
+        Outbound::Close(CloseFrame::new(1001, "server shutting down"))
+    );
+    assert_eq!(started.elapsed(), Duration::from_secs(3));
+    drop(peer);
+    assert_eq!(session.await.unwrap(), EndReason::Shutdown);
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+}
