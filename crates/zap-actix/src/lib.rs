@@ -9,7 +9,7 @@
 //! #[actix_web::main]
 //! async fn main() -> std::io::Result<()> {
 //!     let register = EventRegister::new().on_event("hello", |ctx| async move {
-//!         ctx.connection().send("hello", "HELLO FROM SERVER !!!", None)?;
+//!         ctx.connection().send("hello", "HELLO FROM SERVER !!!")?;
 //!         Ok(())
 //!     });
 //!     HttpServer::new(move || {

@@ -11,7 +11,7 @@
 //! #[tokio::main]
 //! async fn main() -> std::io::Result<()> {
 //!     let register = EventRegister::new().on_event("hello", |ctx| async move {
-//!         ctx.connection().send("hello", "HELLO FROM SERVER !!!", None)?;
+//!         ctx.connection().send("hello", "HELLO FROM SERVER !!!")?;
 //!         Ok(())
 //!     });
 //!     let app = Router::new().route("/ws", get(zap_axum::handler(register)));

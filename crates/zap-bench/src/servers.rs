@@ -13,19 +13,19 @@ pub(crate) const KINDS: &[&str] = &["baseline", "zap-server", "axum", "actix", "
 pub(crate) fn register() -> EventRegister {
     EventRegister::new()
         .on_event("echo", |ctx| async move {
-            ctx.connection().send("echo", ctx.payload(), None)?;
+            ctx.connection().send("echo", ctx.payload())?;
             Ok(())
         })
         .on_event("join", |ctx| async move {
             ctx.join("bench");
-            ctx.connection().send("join", (), None)?;
+            ctx.connection().send("join", ())?;
             Ok(())
         })
         .on_event("fanout", |ctx| async move {
             ctx.router()
                 .to("bench")
                 .except(ctx.connection().id())
-                .send("tick", ctx.payload(), None)?;
+                .send("tick", ctx.payload())?;
             Ok(())
         })
 }

@@ -14,7 +14,9 @@ fn greeter(events: &'static [(&'static str, i64)]) -> EventRegister {
         for (name, n) in events {
             let mut headers = Headers::new();
             headers.insert("n".into(), json!(n));
-            let _ = ctx.connection().send(name, json!({"n": n}), Some(headers));
+            let _ = ctx
+                .connection()
+                .send_with_headers(name, json!({"n": n}), headers);
         }
     })
 }

@@ -16,7 +16,7 @@ fn recorder() -> (EventRegister, mpsc::UnboundedReceiver<String>) {
         let tx = tx.clone();
         async move {
             let _ = tx.send(ctx.event().encode().as_str().to_owned());
-            ctx.connection().send("ack", (), None)?;
+            ctx.connection().send("ack", ())?;
             zap_core::HandlerResult::Ok(())
         }
     });

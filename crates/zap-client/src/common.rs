@@ -48,8 +48,9 @@ macro_rules! client_methods {
             self.engine.clean().await;
         }
 
-        /// Sends an event. `payload` is anything `Serialize`; `headers` are
-        /// left off the wire when `None`.
+        /// Sends an event. `payload` is anything `Serialize`; the envelope
+        /// carries no `headers` key (see
+        /// [`send_event_with_headers`](Self::send_event_with_headers)).
         ///
         /// Never waits: the event is queued (in order) and the call returns.
         /// It fails at once when not online (unless the outbox holds it while
@@ -57,17 +58,27 @@ macro_rules! client_methods {
         ///
         /// ```no_run
         #[doc = concat!("# async fn run(client: zap_client::", stringify!($face), ") -> Result<(), zap_client::SendError> {")]
-        /// client.send_event("join", "lobby", None)?;
-        /// client.send_event("say", serde_json::json!({"text": "hi"}), None)?;
+        /// client.send_event("join", "lobby")?;
+        /// client.send_event("say", serde_json::json!({"text": "hi"}))?;
         /// # Ok(()) }
         /// ```
         pub fn send_event<P: ::serde::Serialize>(
             &self,
             event_name: &str,
             payload: P,
-            headers: Option<$crate::Headers>,
         ) -> Result<(), $crate::SendError> {
-            self.engine.send_event(event_name, &payload, headers.as_ref())
+            self.engine.send_event(event_name, &payload, None)
+        }
+
+        /// [`send_event`](Self::send_event) with headers (written even when
+        /// empty, as `{}`).
+        pub fn send_event_with_headers<P: ::serde::Serialize>(
+            &self,
+            event_name: &str,
+            payload: P,
+            headers: $crate::Headers,
+        ) -> Result<(), $crate::SendError> {
+            self.engine.send_event(event_name, &payload, Some(&headers))
         }
 
         /// Sends a request and waits for its reply, within the client's

@@ -26,7 +26,7 @@ use crate::relay::{Relay, relay};
 /// let mut states = client.connection_state();
 /// while let Some(state) = states.next().await {
 ///     if state == ConnectionState::Online {
-///         client.send_event("join", "lobby", None).ok();
+///         client.send_event("join", "lobby").ok();
 ///     }
 /// }
 /// # }

@@ -27,7 +27,7 @@ use crate::{ClientBuilder, ErrorStream, StateStream, Subscription};
 ///     .await?;
 ///
 /// let mut said = client.subscribe_to_event("said");
-/// client.send_event("join", "lobby", None)?;
+/// client.send_event("join", "lobby")?;
 /// while let Some(event) = said.next().await {
 ///     println!("{}", event.payload());
 /// }

@@ -25,7 +25,7 @@ use crate::engine::Engine;
 /// let weak = consumer.downgrade();
 /// consumer.on_event("ping", move |_| {
 ///     if let Some(consumer) = weak.upgrade() {
-///         consumer.send_event("pong", (), None).ok();
+///         consumer.send_event("pong", ()).ok();
 ///     }
 /// });
 /// consumer.connect().await?;

@@ -36,7 +36,7 @@ async fn clean_ends_every_stream_and_refuses_what_follows() {
             .await
             .is_none()
     );
-    let send = client.send_event("echo", 1, None).expect_err("cleaned");
+    let send = client.send_event("echo", 1).expect_err("cleaned");
     assert!(matches!(send, SendError::Cleaned), "{send:?}");
     let connect = within("connect", client.connect())
         .await
@@ -53,9 +53,7 @@ async fn dropping_every_clone_of_the_client_ends_its_streams() {
     within("connect", client.connect()).await.expect("connects");
     let clone = client.clone();
     drop(client);
-    clone
-        .send_event("echo", 1, None)
-        .expect("the clone still works");
+    clone.send_event("echo", 1).expect("the clone still works");
     assert!(within("echo", events.next()).await.is_some());
     drop(clone);
     assert!(within("end", events.next()).await.is_none());

@@ -39,7 +39,7 @@ async fn plain_and_async_event_callbacks_both_run_in_order() {
     within("connect", consumer.connect())
         .await
         .expect("connects");
-    consumer.send_event("burst", 50, None).expect("sent");
+    consumer.send_event("burst", 50).expect("sent");
     for want in 0..50 {
         assert_eq!(recv(&mut plain).await, json!(want));
         assert_eq!(recv(&mut deferred).await, json!(want));
@@ -57,8 +57,8 @@ async fn on_any_event_sees_every_event() {
     within("connect", consumer.connect())
         .await
         .expect("connects");
-    consumer.send_event("echo", 1, None).expect("sent");
-    consumer.send_event("burst", 1, None).expect("sent");
+    consumer.send_event("echo", 1).expect("sent");
+    consumer.send_event("burst", 1).expect("sent");
     assert_eq!(recv(&mut names).await, "echo");
     assert_eq!(recv(&mut names).await, "tick");
 }
@@ -137,7 +137,7 @@ async fn a_panicking_callback_keeps_receiving() {
     within("connect", consumer.connect())
         .await
         .expect("connects");
-    consumer.send_event("burst", 3, None).expect("sent");
+    consumer.send_event("burst", 3).expect("sent");
     assert_eq!(recv(&mut survived).await, 1);
     assert_eq!(recv(&mut survived).await, 2);
 }
@@ -170,7 +170,7 @@ async fn clean_ends_every_callback() {
     within("clean", consumer.clean()).await;
     recv(&mut ended).await;
     recv(&mut ended).await;
-    let error = consumer.send_event("e", (), None).expect_err("cleaned");
+    let error = consumer.send_event("e", ()).expect_err("cleaned");
     assert!(matches!(error, zap_client::SendError::Cleaned), "{error:?}");
     // Registering after clean is harmless: the callback ends at once,
     // without being called.
@@ -199,7 +199,7 @@ async fn a_callback_holding_a_weak_consumer_does_not_keep_it_alive() {
     consumer.on_event("ping", move |_| {
         let _keep = &guard;
         if let Some(consumer) = weak.upgrade() {
-            consumer.send_event("pong", (), None).expect("sent");
+            consumer.send_event("pong", ()).expect("sent");
         }
     });
     let (connected, mut socket) = tokio::join!(consumer.connect(), raw.accept());

@@ -48,7 +48,7 @@ async fn events_sent_before_disconnect_all_reach_the_server_before_the_close_fra
     let (connected, mut socket) = tokio::join!(client.connect(), raw.accept());
     connected.expect("connects");
     for n in 0..5 {
-        client.send_event("bye", n, None).expect("queued");
+        client.send_event("bye", n).expect("queued");
     }
     let reader = tokio::spawn(async move {
         let mut received = Vec::new();
@@ -89,7 +89,7 @@ async fn sending_during_disconnect_fails_as_offline() {
     if client.current_state() != ConnectionState::Offline {
         common::wait_for_state(&mut states, ConnectionState::Offline).await;
     }
-    let error = client.send_event("late", 1, None).expect_err("offline");
+    let error = client.send_event("late", 1).expect_err("offline");
     assert!(
         matches!(
             error,

@@ -24,7 +24,7 @@ fn fast_retries() -> ReconnectPolicy {
 /// order, with nothing in between (no duplicate from an earlier connection).
 async fn round_trip(client: &ZapSubscriber, echoes: &mut zap_client::Subscription, values: &[i32]) {
     for value in values {
-        client.send_event("echo", value, None).expect("sent");
+        client.send_event("echo", value).expect("sent");
     }
     for value in values {
         assert_eq!(next_payload(echoes).await, json!(value));
@@ -118,15 +118,15 @@ async fn the_outbox_holds_events_while_reconnecting_and_flushes_them_in_order() 
     wait_for_state(&mut states, Error).await;
 
     for value in [1, 2, 3] {
-        client.send_event("echo", value, None).expect("held");
+        client.send_event("echo", value).expect("held");
     }
-    let full = client.send_event("echo", 4, None).expect_err("outbox full");
+    let full = client.send_event("echo", 4).expect_err("outbox full");
     assert!(matches!(full, SendError::Full { capacity: 3 }), "{full:?}");
 
     let server = common::server().await;
     proxy.route_to(server.local_addr());
     wait_for_state(&mut states, Online).await;
-    client.send_event("echo", 5, None).expect("sent");
+    client.send_event("echo", 5).expect("sent");
     for want in [1, 2, 3, 5] {
         assert_eq!(next_payload(&mut echoes).await, json!(want));
     }
@@ -143,7 +143,7 @@ async fn without_an_outbox_sending_while_reconnecting_fails_at_once() {
     let mut states = client.connection_state();
     within("shutdown", server.shutdown()).await;
     wait_for_state(&mut states, Error).await;
-    let error = client.send_event("echo", 1, None).expect_err("not online");
+    let error = client.send_event("echo", 1).expect_err("not online");
     assert!(matches!(error, SendError::NotOnline { .. }), "{error:?}");
 }
 

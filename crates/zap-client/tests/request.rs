@@ -29,7 +29,7 @@ async fn a_request_gets_the_reply_carrying_its_id() {
     assert!(reply.header_str("zap-response-to").is_some());
     // The reply went to the request only: events are delivered in order,
     // so once a later event arrived, the reply would have too.
-    client.send_event("echo", "marker", None).expect("sent");
+    client.send_event("echo", "marker").expect("sent");
     assert_eq!(next_payload(&mut echoes).await, json!("marker"));
     assert!(
         futures_util::FutureExt::now_or_never(asks.next()).is_none(),

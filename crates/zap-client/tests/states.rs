@@ -45,7 +45,7 @@ async fn the_server_closing_one_connection_goes_offline() {
     let client = ZapSubscriber::new(server.url());
     within("connect", client.connect()).await.expect("connects");
     let mut states = client.connection_state();
-    client.send_event("bye", (), None).expect("sent");
+    client.send_event("bye", ()).expect("sent");
     expect_states(&mut states, &[Offline]).await;
 }
 

@@ -20,7 +20,7 @@ async fn a_sent_event_comes_back_to_its_subscription() {
         .expect("connects");
     let mut echoes = client.subscribe_to_event("echo");
     client
-        .send_event("echo", json!({"text": "hi"}), None)
+        .send_event("echo", json!({"text": "hi"}))
         .expect("sent");
     assert_eq!(next_payload(&mut echoes).await, json!({"text": "hi"}));
     assert!(client.is_connected());
@@ -37,11 +37,13 @@ async fn headers_are_left_off_the_wire_when_none_and_sent_when_some() {
 
     let mut headers = Headers::new();
     headers.insert("room".into(), json!("lobby"));
-    client.send_event("a", 1, None).expect("sent");
+    client.send_event("a", 1).expect("sent");
     client
-        .send_event("b", 2, Some(Headers::new()))
+        .send_event_with_headers("b", 2, Headers::new())
         .expect("sent");
-    client.send_event("c", 3, Some(headers)).expect("sent");
+    client
+        .send_event_with_headers("c", 3, headers)
+        .expect("sent");
 
     let mut texts = Vec::new();
     while texts.len() < 3 {
@@ -98,7 +100,7 @@ async fn many_subscribers_each_get_every_event_in_order() {
         .expect("connects");
     let mut subscribers: Vec<_> = (0..10).map(|_| client.subscribe_to_event("tick")).collect();
     subscribers.push(client.subscribe_to_all_events());
-    client.send_event("burst", EVENTS, None).expect("sent");
+    client.send_event("burst", EVENTS).expect("sent");
     for subscriber in &mut subscribers {
         for want in 0..EVENTS {
             assert_eq!(next_payload(subscriber).await, json!(want));
@@ -116,7 +118,7 @@ async fn a_lagging_subscription_loses_its_oldest_events_and_counts_them() {
         .await
         .expect("connects");
     let mut slow = client.subscribe_to_event("tick");
-    client.send_event("burst", 20, None).expect("sent");
+    client.send_event("burst", 20).expect("sent");
     // The server handles one connection's events in order, so the reply to
     // this request comes after the 20 ticks: by then all were delivered.
     within("barrier", client.request("ask", ()))
@@ -132,7 +134,7 @@ async fn a_lagging_subscription_loses_its_oldest_events_and_counts_them() {
 #[tokio::test]
 async fn sending_while_offline_fails_at_once() {
     let client = ZapSubscriber::new("ws://127.0.0.1:9/");
-    let error = client.send_event("e", (), None).expect_err("offline");
+    let error = client.send_event("e", ()).expect_err("offline");
     assert!(
         matches!(
             error,

@@ -39,7 +39,7 @@ async fn wss_works_when_the_client_trusts_the_servers_certificate() {
         .expect("connects over TLS");
     let mut echoes = client.subscribe_to_event("echo");
     client
-        .send_event("echo", json!({"secure": true}), None)
+        .send_event("echo", json!({"secure": true}))
         .expect("sent");
     assert_eq!(next_payload(&mut echoes).await, json!({"secure": true}));
 }

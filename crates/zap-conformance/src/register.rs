@@ -46,7 +46,7 @@ pub fn conformance_register() -> (EventRegister, Probe) {
             let log = on_disconnected.clone();
             async move {
                 let id = ctx.connection().id();
-                match ctx.connection().send("late", (), None) {
+                match ctx.connection().send("late", ()) {
                     Err(SendError::Closed) => log(format!("disconnected:{id}")),
                     other => log(format!("disconnected-but-send-gave:{other:?}:{id}")),
                 }
@@ -63,12 +63,12 @@ pub fn conformance_register() -> (EventRegister, Probe) {
                 if info.message == FAIL_THE_ERROR_HANDLER {
                     panic!("the error handler fails too");
                 }
-                ctx.connection().send("error-seen", ctx.payload(), None)?;
+                ctx.connection().send("error-seen", ctx.payload())?;
                 Ok(())
             }
         })
         .on_event("echo", |ctx| async move {
-            ctx.connection().send("echo", ctx.payload(), None)?;
+            ctx.connection().send("echo", ctx.payload())?;
             Ok(())
         })
         .on_event("fail", |ctx| async move {
@@ -84,20 +84,21 @@ pub fn conformance_register() -> (EventRegister, Probe) {
         .on_event("close-me", |ctx| async move { ctx.connection().close() })
         .on_event("bye", |ctx| async move {
             for n in 0..10 {
-                ctx.connection().send("n", n, None)?;
+                ctx.connection().send("n", n)?;
             }
             ctx.connection().close_with(4000, "done");
             Ok(())
         })
         .on_event("headers-empty", |ctx| async move {
             ctx.connection()
-                .send("headers-empty", (), Some(zap_core::Headers::new()))?;
+                .send_with_headers("headers-empty", (), zap_core::Headers::new())?;
             Ok(())
         })
         .on_event("headers-full", |ctx| async move {
             let mut headers = zap_core::Headers::new();
             headers.insert("room".into(), json!("lobby"));
-            ctx.connection().send("headers-full", "x", Some(headers))?;
+            ctx.connection()
+                .send_with_headers("headers-full", "x", headers)?;
             Ok(())
         })
         .on_event("join", join)
@@ -109,7 +110,7 @@ pub fn conformance_register() -> (EventRegister, Probe) {
         .on_event("say", say)
         .on_event("shout", |ctx| async move {
             let text: String = ctx.payload_as()?;
-            ctx.router().all().send("shouted", &text, None)?;
+            ctx.router().all().send("shouted", &text)?;
             Ok(())
         })
         .on_event("members", members)
@@ -120,7 +121,7 @@ pub fn conformance_register() -> (EventRegister, Probe) {
         .on_event("poke", |ctx| async move {
             let target: String = ctx.payload_as()?;
             let from = ctx.connection().id().as_str();
-            ctx.router().send_to(&target, "poked", from, None)?;
+            ctx.router().send_to(&target, "poked", from)?;
             Ok(())
         })
         .fallback(move |ctx| {
@@ -132,7 +133,7 @@ pub fn conformance_register() -> (EventRegister, Probe) {
                     "payload": ctx.payload().to_value()?,
                     "headers": ctx.headers(),
                 });
-                ctx.connection().send("seen", seen, None)?;
+                ctx.connection().send("seen", seen)?;
                 Ok(())
             }
         });
@@ -148,7 +149,7 @@ fn greet(ctx: &EventContext) -> HandlerResult {
         "agent": hs.header("x-agent"),
         "peer_ip": hs.peer_addr().map(|addr| addr.ip().to_string()),
     });
-    ctx.connection().send("connected", greeting, None)?;
+    ctx.connection().send("connected", greeting)?;
     Ok(())
 }
 
@@ -177,7 +178,7 @@ async fn say(ctx: EventContext) -> HandlerResult {
         .router()
         .to(&room)
         .except(ctx.connection().id())
-        .send("said", &text, None)?;
+        .send("said", &text)?;
     ctx.reply(delivery.delivered)?;
     Ok(())
 }

@@ -29,7 +29,7 @@ use crate::{
 /// let conn = ctx.connection().clone();
 /// tokio::spawn(async move {
 ///     // later, from another task:
-///     let _ = conn.send("reminder", json!({"text": "stand up"}), None);
+///     let _ = conn.send("reminder", json!({"text": "stand up"}));
 /// });
 /// # Ok(()) }
 /// ```
@@ -127,22 +127,45 @@ impl Connection {
     /// Queues an event for this connection.
     ///
     /// `payload` is anything serializable (a `&Payload` received earlier is
-    /// written back unchanged); `headers` are omitted on the wire when `None`.
+    /// written back unchanged). The envelope carries no `headers` key; use
+    /// [`send_with_headers`](Self::send_with_headers) to add some.
     ///
     /// Errors: [`SendError::Closed`] once the connection is closing or gone
     /// (for example inside `disconnected`), [`SendError::Full`] when the
     /// outbound queue is full (see [`OverflowPolicy`]), [`SendError::Encode`]
     /// when the payload is not representable as JSON.
-    pub fn send(
+    pub fn send(&self, event_name: &str, payload: impl Serialize) -> Result<(), SendError> {
+        self.send_encoded(event_name, &payload, None)
+    }
+
+    /// [`send`](Self::send) with headers (written even when empty, as `{}`).
+    ///
+    /// ```no_run
+    /// # fn demo(conn: &zap_core::Connection) -> Result<(), zap_core::SendError> {
+    /// let mut headers = zap_core::Headers::new();
+    /// headers.insert("room".into(), "lobby".into());
+    /// conn.send_with_headers("said", "hi", headers)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn send_with_headers(
         &self,
         event_name: &str,
         payload: impl Serialize,
-        headers: Option<Headers>,
+        headers: Headers,
+    ) -> Result<(), SendError> {
+        self.send_encoded(event_name, &payload, Some(&headers))
+    }
+
+    fn send_encoded(
+        &self,
+        event_name: &str,
+        payload: &impl Serialize,
+        headers: Option<&Headers>,
     ) -> Result<(), SendError> {
         if self.is_closed() {
             return Err(SendError::Closed);
         }
-        let frame = zap_protocol::encode(event_name, &payload, headers.as_ref())?;
+        let frame = zap_protocol::encode(event_name, payload, headers)?;
         self.send_frame(frame)
     }
 

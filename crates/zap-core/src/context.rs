@@ -21,7 +21,7 @@ use crate::{Connection, ConnectionRouter, ErrorInfo, Handshake, MetaTag, SendErr
 /// ctx.router()
 ///     .to(&say.room)
 ///     .except(ctx.connection().id())
-///     .send("said", serde_json::json!({ "text": say.text }), None)?;
+///     .send("said", serde_json::json!({ "text": say.text }))?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
@@ -131,12 +131,15 @@ impl EventContext {
     /// A v1 peer that sent no request id gets a plain event of the same name
     /// (no headers), so replying is always safe.
     pub fn reply(&self, payload: impl Serialize) -> Result<(), SendError> {
-        let headers = self.request_id().map(|id| {
-            let mut headers = Headers::new();
-            headers.insert(RESPONSE_TO_HEADER.to_owned(), id.into());
-            headers
-        });
-        self.connection.send(self.event_name(), payload, headers)
+        match self.request_id() {
+            Some(id) => {
+                let mut headers = Headers::new();
+                headers.insert(RESPONSE_TO_HEADER.to_owned(), id.into());
+                self.connection
+                    .send_with_headers(self.event_name(), payload, headers)
+            }
+            None => self.connection.send(self.event_name(), payload),
+        }
     }
 
     /// In an `error` handler: what failed. `None` in other handlers.

@@ -11,7 +11,7 @@
 //!
 //! let register = EventRegister::new()
 //!     .on_connected(|ctx: EventContext| async move {
-//!         ctx.connection().send("welcome", json!({"id": ctx.connection().id().as_str()}), None)?;
+//!         ctx.connection().send("welcome", json!({"id": ctx.connection().id().as_str()}))?;
 //!         Ok(())
 //!     })
 //!     .on_event("join", |ctx| async move {
@@ -24,7 +24,7 @@
 //!         ctx.router()
 //!             .to(&say.room)
 //!             .except(ctx.connection().id())
-//!             .send("said", json!({"text": say.text}), None)?;
+//!             .send("said", json!({"text": say.text}))?;
 //!         Ok(())
 //!     })
 //!     .on_error(|ctx| async move {

@@ -24,7 +24,7 @@ use crate::{Backend, ConnectionId, ConnectionRouter, EventContext, Handshake, Re
 /// use zap_core::{EventContext, EventRegister, HandlerResult};
 ///
 /// async fn hello(ctx: EventContext) -> HandlerResult {
-///     ctx.connection().send("hello", "HELLO FROM SERVER !!!", None)?;
+///     ctx.connection().send("hello", "HELLO FROM SERVER !!!")?;
 ///     Ok(())
 /// }
 ///
@@ -32,7 +32,7 @@ use crate::{Backend, ConnectionId, ConnectionRouter, EventContext, Handshake, Re
 ///     .on_connected(|ctx| async move { tracing::info!(id = %ctx.connection().id(), "connected") })
 ///     .on_event("hello", hello)
 ///     .on_event("echo", |ctx| async move {
-///         ctx.connection().send("echo", ctx.payload(), None)?;
+///         ctx.connection().send("echo", ctx.payload())?;
 ///         Ok(())
 ///     })
 ///     .on_error(|ctx| async move { tracing::warn!(error = ?ctx.error(), "handler failed") })

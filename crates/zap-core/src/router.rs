@@ -32,8 +32,8 @@ use crate::{Connection, ConnectionId, MetaTag, SendError};
 /// router
 ///     .to("lobby")
 ///     .except(ctx.connection().id())
-///     .send("joined", json!({"id": ctx.connection().id().as_str()}), None)?;
-/// router.all().send("online", router.count(), None)?;
+///     .send("joined", json!({"id": ctx.connection().id().as_str()}))?;
+/// router.all().send("online", router.count())?;
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
@@ -214,15 +214,36 @@ impl ConnectionRouter {
         id: &str,
         event_name: &str,
         payload: impl Serialize,
-        headers: Option<Headers>,
+    ) -> Result<(), SendError> {
+        self.send_to_encoded(id, event_name, &payload, None)
+    }
+
+    /// [`send_to`](Self::send_to) with headers.
+    pub fn send_to_with_headers(
+        &self,
+        id: &str,
+        event_name: &str,
+        payload: impl Serialize,
+        headers: Headers,
+    ) -> Result<(), SendError> {
+        self.send_to_encoded(id, event_name, &payload, Some(&headers))
+    }
+
+    fn send_to_encoded(
+        &self,
+        id: &str,
+        event_name: &str,
+        payload: &impl Serialize,
+        headers: Option<&Headers>,
     ) -> Result<(), SendError> {
         if let Some(connection) = self.connection(id) {
-            return connection.send(event_name, payload, headers);
+            let frame = zap_protocol::encode(event_name, payload, headers)?;
+            return connection.send_frame(frame);
         }
         if !self.0.backend.is_distributed() {
             return Err(SendError::NotFound(ConnectionId::new(id)));
         }
-        let frame = zap_protocol::encode(event_name, &payload, headers.as_ref())?;
+        let frame = zap_protocol::encode(event_name, payload, headers)?;
         self.0
             .backend
             .publish(Target::Connection(ConnectionId::new(id)), &[], &frame)
@@ -338,7 +359,7 @@ impl ConnectionRouter {
             return;
         };
         let payload = json!({"room": room, "id": id, "action": action, "meta": meta});
-        let _ = self.to(room).except(id).send(event, payload, None);
+        let _ = self.to(room).except(id).send(event, payload);
     }
 
     /// The members of `room` on this instance (empty if the room does not exist).
@@ -523,13 +544,19 @@ impl Broadcast<'_> {
 
     /// Encodes the event once and queues it for every recipient, on this
     /// instance and (with a distributed backend) on the others.
-    pub fn send(
+    pub fn send(self, event_name: &str, payload: impl Serialize) -> Result<Delivery, EncodeError> {
+        let frame = zap_protocol::encode(event_name, &payload, None)?;
+        Ok(self.send_frame(&frame))
+    }
+
+    /// [`send`](Self::send) with headers.
+    pub fn send_with_headers(
         self,
         event_name: &str,
         payload: impl Serialize,
-        headers: Option<Headers>,
+        headers: Headers,
     ) -> Result<Delivery, EncodeError> {
-        let frame = zap_protocol::encode(event_name, &payload, headers.as_ref())?;
+        let frame = zap_protocol::encode(event_name, &payload, Some(&headers))?;
         Ok(self.send_frame(&frame))
     }
 

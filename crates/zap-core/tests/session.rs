@@ -217,7 +217,7 @@ async fn a_slow_handler_does_not_hold_back_events_sent_to_its_connection() {
             let conn = ctx.connection().clone();
             tokio::spawn(async move {
                 tokio::time::sleep(Duration::from_secs(1)).await;
-                conn.send("tick", 1, None).unwrap();
+                conn.send("tick", 1).unwrap();
             });
         });
     let (transport, mut peer) = pair(false);
@@ -240,7 +240,7 @@ async fn a_jammed_writer_is_dropped_when_its_queue_overflows() {
     let register = EventRegister::new().on_event("flood", |ctx| async move {
         let mut full = 0;
         for i in 0..10 {
-            if ctx.connection().send("n", i, None).is_err() {
+            if ctx.connection().send("n", i).is_err() {
                 full += 1;
             }
         }
@@ -336,7 +336,7 @@ fn a_session_future_stays_small() {
 async fn everything_queued_before_close_is_written_before_the_close_frame() {
     let register = EventRegister::new().on_event("bye", |ctx| async move {
         for n in 0..10 {
-            ctx.connection().send("n", n, None)?;
+            ctx.connection().send("n", n)?;
         }
         ctx.connection().close_with(4000, "done");
         Ok(())

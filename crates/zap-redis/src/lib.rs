@@ -10,7 +10,7 @@
 //!     .backend(RedisBackend::connect("redis://127.0.0.1:6379/").await?)
 //!     .on_event("say", |ctx| async move {
 //!         // Reaches the room's members on every instance.
-//!         ctx.router().to("lobby").except(ctx.connection().id()).send("said", ctx.payload(), None)?;
+//!         ctx.router().to("lobby").except(ctx.connection().id()).send("said", ctx.payload())?;
 //!         Ok(())
 //!     });
 //! # Ok(()) }

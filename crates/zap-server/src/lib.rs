@@ -13,7 +13,7 @@
 //!             tracing::info!(id = %ctx.connection().id(), "client connected");
 //!         })
 //!         .on_event("hello", |ctx| async move {
-//!             ctx.connection().send("hello", "HELLO FROM SERVER !!!", None)?;
+//!             ctx.connection().send("hello", "HELLO FROM SERVER !!!")?;
 //!             Ok(())
 //!         });
 //!     let server = ZapServer::builder().port(8000).register(register).start().await?;

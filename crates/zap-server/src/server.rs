@@ -18,7 +18,7 @@ use crate::ZapServerBuilder;
 /// use zap_server::ZapServer;
 ///
 /// let register = EventRegister::new().on_event("hello", |ctx| async move {
-///     ctx.connection().send("hello", "HELLO FROM SERVER !!!", None)?;
+///     ctx.connection().send("hello", "HELLO FROM SERVER !!!")?;
 ///     Ok(())
 /// });
 /// let server = ZapServer::builder().port(8000).register(register).start().await?;

@@ -18,7 +18,7 @@ fn joining_register() -> EventRegister {
     EventRegister::new().on_connected(|ctx| async move {
         ctx.join("storm");
         ctx.connection()
-            .send("ready", ctx.connection().id().as_str(), None)?;
+            .send("ready", ctx.connection().id().as_str())?;
         Ok(())
     })
 }
@@ -83,7 +83,7 @@ async fn a_slow_reader_is_closed_when_its_queue_overflows_and_fast_readers_are_u
     .await;
     assert!(slow_conn.is_closed());
     assert!(matches!(
-        slow_conn.send("late", (), None),
+        slow_conn.send("late", ()),
         Err(zap_core::SendError::Closed)
     ));
     assert_echoes_after_storm(&server, &mut fast).await;
@@ -92,10 +92,7 @@ async fn a_slow_reader_is_closed_when_its_queue_overflows_and_fast_readers_are_u
 
 async fn assert_echoes_after_storm(server: &zap_server::ZapServer, fast: &mut Ws) {
     let id = server.router().connections()[0].id().clone();
-    server
-        .router()
-        .send_to(id.as_str(), "after", 1, None)
-        .unwrap();
+    server.router().send_to(id.as_str(), "after", 1).unwrap();
     assert_eq!(recv_event(fast).await.event_name(), "after");
 }
 

@@ -33,7 +33,7 @@ fn register() -> EventRegister {
                 .expect("error handlers get an ErrorInfo");
             assert_eq!(ctx.event_name(), "error");
             assert_eq!(ctx.payload().parse::<zap_core::ErrorInfo>().unwrap(), info);
-            ctx.connection().send("error-seen", &info, None)?;
+            ctx.connection().send("error-seen", &info)?;
             Ok(())
         })
 }

@@ -90,7 +90,7 @@ fn auth_register() -> EventRegister {
         })
         .on_connected(|ctx| async move {
             let user = ctx.connection().extensions().get::<User>().unwrap();
-            ctx.connection().send("hello", &user.0, None)?;
+            ctx.connection().send("hello", &user.0)?;
             Ok(())
         })
 }
@@ -198,7 +198,7 @@ async fn handshake_data_reaches_the_connected_handler() {
             "agent": hs.header("x-agent"),
             "peer_ip": hs.peer_addr().map(|a| a.ip().to_string()),
         });
-        ctx.connection().send("handshake", seen, None)?;
+        ctx.connection().send("handshake", seen)?;
         Ok(())
     });
     let server = builder(register).path("/chat").start().await.unwrap();
@@ -221,7 +221,7 @@ async fn an_id_strategy_names_connections_and_duplicates_are_refused() {
         .id_strategy(|hs| format!("user-{}", hs.query_param("name").unwrap_or_default()).into())
         .on_connected(|ctx| async move {
             ctx.connection()
-                .send("id", ctx.connection().id().as_str(), None)?;
+                .send("id", ctx.connection().id().as_str())?;
             Ok(())
         });
     let server = start(register).await;

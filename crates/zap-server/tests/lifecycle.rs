@@ -32,7 +32,7 @@ fn logging_register(log: Log) -> EventRegister {
             let log = l3.clone();
             async move {
                 // Sends fail once the connection has ended.
-                let send = ctx.connection().send("late", (), None);
+                let send = ctx.connection().send("late", ());
                 assert!(matches!(send, Err(zap_core::SendError::Closed)));
                 log.push(format!("disconnected:{}", ctx.connection().id()));
             }
@@ -119,7 +119,7 @@ async fn disconnected_runs_once_on_shutdown() {
 async fn queued_events_are_written_before_the_close_frame() {
     let register = EventRegister::new().on_event("bye", |ctx| async move {
         for i in 0..10 {
-            ctx.connection().send("n", i, None)?;
+            ctx.connection().send("n", i)?;
         }
         ctx.connection().close_with(4000, "done");
         Ok(())
@@ -141,7 +141,7 @@ async fn a_connection_stored_by_one_handler_is_sent_to_from_another() {
         .on_event("poke", |ctx| async move {
             let target: String = ctx.payload_as()?;
             ctx.router()
-                .send_to(&target, "poked", ctx.connection().id().as_str(), None)?;
+                .send_to(&target, "poked", ctx.connection().id().as_str())?;
             Ok(())
         })
         .on_event("whoami", |ctx| async move {

@@ -17,7 +17,7 @@ fn inspecting_register() -> EventRegister {
             "payload": ctx.payload().to_value()?,
             "headers": ctx.headers(),
         });
-        ctx.connection().send("seen", seen, None)?;
+        ctx.connection().send("seen", seen)?;
         Ok(())
     })
 }
@@ -100,13 +100,14 @@ async fn sent_events_omit_headers_when_none_were_given() {
 async fn sent_events_carry_headers_when_given_even_empty() {
     let register = EventRegister::new()
         .on_event("empty", |ctx| async move {
-            ctx.connection().send("empty", (), Some(Headers::new()))?;
+            ctx.connection()
+                .send_with_headers("empty", (), Headers::new())?;
             Ok(())
         })
         .on_event("full", |ctx| async move {
             let mut headers = Headers::new();
             headers.insert("room".into(), json!("lobby"));
-            ctx.connection().send("full", "x", Some(headers))?;
+            ctx.connection().send_with_headers("full", "x", headers)?;
             Ok(())
         });
     let server = start(register).await;
@@ -127,7 +128,7 @@ async fn sent_events_carry_headers_when_given_even_empty() {
 async fn a_greeting_named_connected_reaches_the_client_as_an_event() {
     // The Python reference server's tests greet clients this way.
     let register = EventRegister::new().on_connected(|ctx| async move {
-        ctx.connection().send("connected", "welcome", None)?;
+        ctx.connection().send("connected", "welcome")?;
         Ok(())
     });
     let server = start(register).await;

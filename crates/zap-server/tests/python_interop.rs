@@ -27,20 +27,20 @@ fn register() -> EventRegister {
     EventRegister::new()
         .on_connected(|ctx| async move {
             // The Python reference server greets this way in its tests.
-            ctx.connection().send("connected", "welcome", None)?;
+            ctx.connection().send("connected", "welcome")?;
             Ok(())
         })
         .on_event("hello", |ctx| async move {
             let from: Value = ctx.payload_as()?;
             ctx.connection()
-                .send("hello", json!({"hi": from["from"]}), None)?;
+                .send("hello", json!({"hi": from["from"]}))?;
             Ok(())
         })
         .on_event("echo", |ctx| async move {
             // Python always sends `headers`; hand them back explicitly.
             let headers: Headers = ctx.headers().clone();
             ctx.connection()
-                .send("echo", ctx.payload(), Some(headers))?;
+                .send_with_headers("echo", ctx.payload(), headers)?;
             Ok(())
         })
         .on_event("typed", |ctx| async move {
@@ -49,9 +49,7 @@ fn register() -> EventRegister {
         })
         .on_error(|ctx| async move {
             let info = ctx.error().cloned().unwrap();
-            let _ = ctx
-                .connection()
-                .send("error", json!({"event": info.event}), None);
+            let _ = ctx.connection().send("error", json!({"event": info.event}));
         })
 }
 

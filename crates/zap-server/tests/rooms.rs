@@ -32,13 +32,13 @@ fn chat_register() -> EventRegister {
                 .router()
                 .to(&room)
                 .except(ctx.connection().id())
-                .send("said", &text, None)?;
+                .send("said", &text)?;
             ctx.reply(delivery.delivered)?;
             Ok(())
         })
         .on_event("shout", |ctx| async move {
             let text: String = ctx.payload_as()?;
-            ctx.router().all().send("shouted", &text, None)?;
+            ctx.router().all().send("shouted", &text)?;
             Ok(())
         })
         .on_event("members", |ctx| async move {
@@ -218,13 +218,10 @@ async fn the_router_is_usable_from_outside_handlers() {
     let id = id.as_str().unwrap();
     server
         .router()
-        .send_to(id, "from-outside", json!({"ok": true}), None)
+        .send_to(id, "from-outside", json!({"ok": true}))
         .unwrap();
     assert_eq!(recv_event(&mut a).await.event_name(), "from-outside");
-    let err = server
-        .router()
-        .send_to("zpt-nobody", "x", (), None)
-        .unwrap_err();
+    let err = server.router().send_to("zpt-nobody", "x", ()).unwrap_err();
     assert!(matches!(err, zap_core::SendError::NotFound(_)));
     let conn = server.router().connection(id).unwrap();
     assert_eq!(conn.id().as_str(), id);

@@ -9,7 +9,7 @@
 //! #[tokio::main]
 //! async fn main() {
 //!     let register = EventRegister::new().on_event("hello", |ctx| async move {
-//!         ctx.connection().send("hello", "HELLO FROM SERVER !!!", None)?;
+//!         ctx.connection().send("hello", "HELLO FROM SERVER !!!")?;
 //!         Ok(())
 //!     });
 //!     let routes = warp::path("ws").and(zap_warp::filter(register));

@@ -75,7 +75,7 @@ async fn main() -> anyhow::Result<()> {
                 };
                 if said.text.trim() == "!ping" {
                     let reply = json!({"room": room, "text": "pong"});
-                    if let Err(error) = bot.send_event("say", reply, None) {
+                    if let Err(error) = bot.send_event("say", reply) {
                         tracing::warn!(%error, "could not answer");
                     }
                 }
@@ -89,7 +89,7 @@ async fn main() -> anyhow::Result<()> {
 }
 
 fn join(bot: &ZapSubscriber, room: &str) {
-    match bot.send_event("join", room, None) {
+    match bot.send_event("join", room) {
         Ok(()) => tracing::info!(room, "joined"),
         Err(error) => tracing::warn!(%error, room, "could not join"),
     }

@@ -67,7 +67,6 @@ fn vacate(router: &ConnectionRouter, connection: &Connection) -> Option<Seat> {
     let _ = router.to(&seat.room).except(connection.id()).send(
         "user-left",
         json!({"room": seat.room, "name": seat.name, "members": members}),
-        None,
     );
     Some(seat)
 }
@@ -82,18 +81,14 @@ async fn join(ctx: EventContext) -> HandlerResult {
     ctx.join_with_meta(&seat.room, MetaTag::new(&seat.name));
     ctx.connection().extensions().insert(seat.clone());
     let members = member_names(ctx.router(), &seat.room);
-    ctx.connection().send(
-        "joined",
-        json!({"room": seat.room, "members": members}),
-        None,
-    )?;
+    ctx.connection()
+        .send("joined", json!({"room": seat.room, "members": members}))?;
     ctx.router()
         .to(&seat.room)
         .except(ctx.connection().id())
         .send(
             "user-joined",
             json!({"room": seat.room, "name": seat.name, "members": members}),
-            None,
         )?;
     Ok(())
 }
@@ -112,15 +107,13 @@ async fn message(ctx: EventContext) -> HandlerResult {
         .send(
             "message",
             json!({"room": seat.room, "name": seat.name, "text": text}),
-            None,
         )?;
     Ok(())
 }
 
 async fn leave(ctx: EventContext) -> HandlerResult {
     if let Some(seat) = vacate(ctx.router(), ctx.connection()) {
-        ctx.connection()
-            .send("left", json!({"room": seat.room}), None)?;
+        ctx.connection().send("left", json!({"room": seat.room}))?;
     }
     Ok(())
 }
@@ -139,7 +132,7 @@ pub fn register() -> EventRegister {
             tracing::info!(id = %ctx.connection().id(), error = %info, "chat request refused");
             let _ = ctx
                 .connection()
-                .send("chat-error", json!({"message": info.message}), None);
+                .send("chat-error", json!({"message": info.message}));
         })
 }
 

@@ -8,8 +8,7 @@ use zap_core::{EventContext, EventRegister, HandlerResult};
 use zap_server::ZapServer;
 
 async fn hello_trigger(ctx: EventContext) -> HandlerResult {
-    ctx.connection()
-        .send("hello", "HELLO FROM SERVER !!!", None)?;
+    ctx.connection().send("hello", "HELLO FROM SERVER !!!")?;
     Ok(())
 }
 

@@ -55,7 +55,7 @@ fn send_line(client: &ZapSubscriber, line: &str) {
             Err(error) => return eprintln!("zap: {error:#}"),
         },
     };
-    if let Err(error) = client.send_event(name, &payload, None) {
+    if let Err(error) = client.send_event(name, &payload) {
         eprintln!("zap: not sent: {error}");
     }
 }

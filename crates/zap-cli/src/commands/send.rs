@@ -52,7 +52,11 @@ pub(crate) async fn run(args: SendArgs) -> Result<(), Failure> {
             failure = watch.ended() => Err(failure),
         }
     } else {
-        match client.send_event(&args.event, &payload, headers) {
+        let sent = match headers {
+            Some(headers) => client.send_event_with_headers(&args.event, &payload, headers),
+            None => client.send_event(&args.event, &payload),
+        };
+        match sent {
             Err(error) => Err(anyhow::Error::from(error).into()),
             Ok(()) => match (&mut replies, &args.wait) {
                 (Some(replies), Some(name)) => tokio::select! {

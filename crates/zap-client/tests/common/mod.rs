@@ -44,15 +44,20 @@ pub fn trace() {
 pub fn register() -> EventRegister {
     EventRegister::new()
         .on_event("echo", |ctx: EventContext| async move {
-            let headers = ctx.event().headers_opt().cloned();
-            ctx.connection()
-                .send(ctx.event_name(), ctx.payload(), headers)?;
+            match ctx.event().headers_opt() {
+                Some(headers) => ctx.connection().send_with_headers(
+                    ctx.event_name(),
+                    ctx.payload(),
+                    headers.clone(),
+                )?,
+                None => ctx.connection().send(ctx.event_name(), ctx.payload())?,
+            }
             Ok(())
         })
         .on_event("burst", |ctx: EventContext| async move {
             let n: u32 = ctx.payload_as()?;
             for i in 0..n {
-                ctx.connection().send("tick", i, None)?;
+                ctx.connection().send("tick", i)?;
             }
             Ok(())
         })
@@ -117,7 +122,7 @@ pub fn flood(client: &ZapSubscriber, count: usize) {
     let text = format!("\"{}\"", "x".repeat(1 << 20));
     let big = serde_json::value::RawValue::from_string(text).expect("valid JSON");
     for _ in 0..count {
-        client.send_event("big", &big, None).expect("queued");
+        client.send_event("big", &big).expect("queued");
     }
 }
 

@@ -188,7 +188,7 @@ pub async fn a_slow_reader_is_disconnected_when_its_outbound_queue_overflows(
     );
     probe.wait_disconnected(&[&slow.id]).await;
     assert!(matches!(
-        connection.send("late", (), None),
+        connection.send("late", ()),
         Err(SendError::Closed)
     ));
     until("the slow reader to leave the router", || {

@@ -116,13 +116,13 @@ pub async fn a_connection_is_sent_to_from_anywhere_in_the_process(it: &impl Inte
     let target = a.id.clone();
     tokio::task::spawn_blocking(move || {
         outside
-            .send_to(&target, "from-outside", json!({"ok": true}), None)
+            .send_to(&target, "from-outside", json!({"ok": true}))
             .unwrap();
     })
     .await
     .unwrap();
     assert_eq!(a.expect("from-outside").await, json!({"ok": true}));
-    let err = router.send_to("zpt-nobody", "x", (), None).unwrap_err();
+    let err = router.send_to("zpt-nobody", "x", ()).unwrap_err();
     assert!(matches!(err, SendError::NotFound(_)));
     assert_eq!(router.connection(&a.id).unwrap().id().as_str(), a.id);
 }

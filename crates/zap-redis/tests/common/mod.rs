@@ -151,7 +151,7 @@ pub fn register() -> EventRegister {
                 .router()
                 .to(&room)
                 .except(ctx.connection().id())
-                .send("said", &text, None)?;
+                .send("said", &text)?;
             ctx.reply(format!("{:?}", delivery.remote))?;
             Ok(())
         })
@@ -161,13 +161,13 @@ pub fn register() -> EventRegister {
                 .to(&room)
                 .except(ctx.connection().id())
                 .except(other)
-                .send("said", &text, None)?;
+                .send("said", &text)?;
             ctx.reply(())?;
             Ok(())
         })
         .on_event("direct", |ctx| async move {
             let (id, text): (String, String) = ctx.payload_as()?;
-            ctx.router().send_to(&id, "direct", &text, None)?;
+            ctx.router().send_to(&id, "direct", &text)?;
             ctx.reply(())?;
             Ok(())
         })

@@ -100,7 +100,7 @@ pub async fn assert_echoes(ws: &mut Ws, marker: &str) {
 /// A register whose `echo` handler sends the payload back.
 pub fn echo_register() -> EventRegister {
     EventRegister::new().on_event("echo", |ctx| async move {
-        ctx.connection().send("echo", ctx.payload(), None)?;
+        ctx.connection().send("echo", ctx.payload())?;
         Ok(())
     })
 }
