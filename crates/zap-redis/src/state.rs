@@ -23,6 +23,9 @@ pub(crate) struct State {
     /// cannot mark Redis available again.
     failures: AtomicU64,
     needs_resync: AtomicBool,
+    /// Set when our registration vanished: the resync that follows also
+    /// announces our members to their rooms again.
+    needs_announce: AtomicBool,
     pub(crate) resync: Notify,
     pub(crate) published: AtomicU64,
     pub(crate) dropped: AtomicU64,
@@ -40,6 +43,7 @@ impl State {
             available: AtomicBool::new(true),
             failures: AtomicU64::new(0),
             needs_resync: AtomicBool::new(false),
+            needs_announce: AtomicBool::new(false),
             resync: Notify::new(),
             published: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
@@ -94,6 +98,20 @@ impl State {
     pub(crate) fn request_resync(&self) {
         self.needs_resync.store(true, Ordering::Release);
         self.resync.notify_one();
+    }
+
+    /// Our registration vanished (other instances reaped us while we were
+    /// stalled): rewrite our membership and announce our members again.
+    pub(crate) fn reregister(&self) {
+        tracing::warn!(instance = %self.instance,
+            "this instance was reaped while stalled: registering again");
+        self.needs_announce.store(true, Ordering::Release);
+        self.request_resync();
+    }
+
+    /// Takes the re-announce request, if any.
+    pub(crate) fn take_announce(&self) -> bool {
+        self.needs_announce.swap(false, Ordering::AcqRel)
     }
 
     /// Takes the resync request, if any.
