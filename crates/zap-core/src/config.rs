@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::RateLimit;
+
 /// What happens when a connection's outbound queue is full, i.e. when its
 /// peer reads slower than events are sent to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -63,6 +65,8 @@ pub struct ConnectionConfig {
     /// before it is aborted (dropped at its next `.await`); `disconnected`
     /// then still runs, bounded by the same grace. Default: 10 s.
     pub shutdown_grace: Duration,
+    /// Inbound flood control (see [`RateLimit`] for the defaults).
+    pub rate_limit: RateLimit,
 }
 
 impl Default for ConnectionConfig {
@@ -76,6 +80,7 @@ impl Default for ConnectionConfig {
             idle_timeout: Some(Duration::from_secs(60)),
             write_batch: 64,
             shutdown_grace: Duration::from_secs(10),
+            rate_limit: RateLimit::default(),
         }
     }
 }
@@ -114,6 +119,12 @@ impl ConnectionConfig {
     /// Sets [`Self::idle_timeout`].
     pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.idle_timeout = timeout;
+        self
+    }
+
+    /// Sets [`Self::rate_limit`].
+    pub fn rate_limit(mut self, limits: RateLimit) -> Self {
+        self.rate_limit = limits;
         self
     }
 

@@ -166,7 +166,9 @@ impl Connection {
             return Err(SendError::Closed);
         }
         let frame = zap_protocol::encode(event_name, payload, headers)?;
-        self.send_frame(frame)
+        self.send_frame(frame)?;
+        crate::telemetry::events_out(event_name, 1);
+        Ok(())
     }
 
     /// Queues an already encoded frame (what broadcasts use to share one
@@ -179,6 +181,7 @@ impl Connection {
             Ok(()) => Ok(()),
             Err(PushError::Closed) => Err(SendError::Closed),
             Err(PushError::Full) => {
+                crate::telemetry::queue_full();
                 let capacity = self.0.outbox.capacity();
                 let max_bytes = self.0.outbox.max_bytes();
                 if self.0.overflow == OverflowPolicy::Close {

@@ -118,6 +118,9 @@ pub enum ErrorKind {
     TooLarge,
     /// The connection's outbound queue overflowed.
     SlowConsumer,
+    /// An inbound event exceeded the connection's rate limit (see
+    /// [`RateLimit`](crate::RateLimit)); it was dropped.
+    RateLimited,
 }
 
 /// The payload of the `error` lifecycle event.

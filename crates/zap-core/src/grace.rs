@@ -27,5 +27,6 @@ pub(crate) async fn over(shutdown: &CancellationToken, deadline: Option<Instant>
 
 /// Records that a handler of `id` was aborted at the end of the grace.
 pub(crate) fn aborted(id: &ConnectionId) {
+    crate::telemetry::handler_failed("aborted");
     tracing::warn!(%id, "handler still running after the shutdown grace period: aborted");
 }

@@ -79,9 +79,11 @@ mod heartbeat;
 mod id;
 mod meta;
 mod outbox;
+mod rate;
 mod register;
 mod router;
 mod session;
+pub mod telemetry;
 mod transport;
 
 pub use backend::{
@@ -97,6 +99,7 @@ pub use handler::IntoHandlerResult;
 pub use handshake::{Handshake, Rejection};
 pub use id::ConnectionId;
 pub use meta::MetaTag;
+pub use rate::{FloodPolicy, Limit, RateLimit};
 pub use register::EventRegister;
 pub use router::{
     Broadcast, ConnectionRouter, Delivery, Member, Remote, RouterBuilder, WeakRouter,

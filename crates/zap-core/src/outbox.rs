@@ -19,6 +19,8 @@ use std::task::{Context, Poll};
 use futures_util::task::AtomicWaker;
 use zap_protocol::Frame;
 
+use crate::telemetry;
+
 /// Why a frame was not queued.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum PushError {
@@ -48,6 +50,7 @@ impl Queue {
     fn clear(&mut self) {
         // Gives the buffer back too: a closed queue holds no memory.
         self.frames = VecDeque::new();
+        telemetry::queued_bytes(-(self.bytes as f64));
         self.bytes = 0;
     }
 }
@@ -82,6 +85,7 @@ impl Outbox {
                 return Err(PushError::Full);
             }
             queue.bytes += frame.len();
+            telemetry::queued_bytes(frame.len() as f64);
             queue.frames.push_back(frame);
         }
         self.waker.wake();
@@ -94,6 +98,7 @@ impl Outbox {
         let frame = queue.frames.pop_front();
         if let Some(frame) = &frame {
             queue.bytes -= frame.len();
+            telemetry::queued_bytes(-(frame.len() as f64));
         }
         if queue.frames.is_empty() && queue.frames.capacity() > SHRINK_ABOVE {
             queue.frames.shrink_to(SHRINK_ABOVE / 4);

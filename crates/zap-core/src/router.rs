@@ -273,7 +273,10 @@ impl ConnectionRouter {
             }
             let name: Arc<str> = match rooms.get_key_value(room) {
                 Some((name, _)) => name.clone(),
-                None => Arc::from(room),
+                None => {
+                    crate::telemetry::room_created();
+                    Arc::from(room)
+                }
             };
             let members = rooms.entry(name.clone()).or_default();
             match members.entry(connection.id().clone()) {
@@ -311,6 +314,7 @@ impl ConnectionRouter {
             let removed = members.remove(connection.id());
             if members.is_empty() {
                 rooms.remove(room);
+                crate::telemetry::room_removed();
             }
             removed
         };
@@ -334,6 +338,7 @@ impl ConnectionRouter {
                     }
                     if members.is_empty() {
                         rooms.remove(&name);
+                        crate::telemetry::room_removed();
                     }
                 }
             }
@@ -546,7 +551,9 @@ impl Broadcast<'_> {
     /// instance and (with a distributed backend) on the others.
     pub fn send(self, event_name: &str, payload: impl Serialize) -> Result<Delivery, EncodeError> {
         let frame = zap_protocol::encode(event_name, &payload, None)?;
-        Ok(self.send_frame(&frame))
+        let delivery = self.send_frame(&frame);
+        crate::telemetry::events_out(event_name, delivery.delivered);
+        Ok(delivery)
     }
 
     /// [`send`](Self::send) with headers.
@@ -557,7 +564,9 @@ impl Broadcast<'_> {
         headers: Headers,
     ) -> Result<Delivery, EncodeError> {
         let frame = zap_protocol::encode(event_name, &payload, Some(&headers))?;
-        Ok(self.send_frame(&frame))
+        let delivery = self.send_frame(&frame);
+        crate::telemetry::events_out(event_name, delivery.delivered);
+        Ok(delivery)
     }
 
     /// Queues an encoded frame for every recipient.

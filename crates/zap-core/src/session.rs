@@ -17,10 +17,12 @@ use crate::connection::{CloseRequest, ConnectionReceiver};
 use crate::grace;
 use crate::handler::{BoxFuture, BoxedHandler, panic_message};
 use crate::heartbeat::{Beat, Heartbeat};
+use crate::rate::{Exceeded, Limiter};
+use crate::telemetry;
 use crate::transport::close_code;
 use crate::{
     CloseFrame, Connection, ConnectionConfig, ErrorInfo, ErrorKind, EventContext, EventRegister,
-    HandlerResult, Handshake, Inbound, Outbound, Transport, TransportError,
+    FloodPolicy, HandlerResult, Handshake, Inbound, Outbound, Transport, TransportError,
 };
 
 /// How long a closing handshake may take before the socket is dropped.
@@ -93,6 +95,7 @@ struct Running {
     stage: Stage,
     event: String,
     future: CatchUnwind<AssertUnwindSafe<BoxFuture<HandlerResult>>>,
+    started: Instant,
 }
 
 type Outcome = Result<HandlerResult, Box<dyn Any + Send>>;
@@ -104,6 +107,9 @@ struct LoopState {
     last_seen: Instant,
     /// When handlers still running at shutdown are aborted.
     grace_ends: Option<Instant>,
+    /// The inbound rate limiter, made on the first event (`None` inside
+    /// when nothing is limited).
+    limiter: Option<Option<Box<Limiter>>>,
 }
 
 enum Action {
@@ -150,6 +156,7 @@ impl Session {
             return EndReason::DuplicateId;
         }
         tracing::debug!(id = %connection.id(), path = self.handshake.path(), "connected");
+        telemetry::connection_opened();
         let driver = Driver {
             register: &self.register,
             connection,
@@ -172,6 +179,7 @@ impl Session {
         driver
             .run_to_end_or_grace(disconnected, &self.shutdown)
             .await;
+        telemetry::connection_closed(&end);
         router.remove(&driver.connection);
         tracing::debug!(id = %driver.connection.id(), reason = ?end, "disconnected");
         end
@@ -204,6 +212,7 @@ impl Driver<'_> {
             stage,
             event,
             future: AssertUnwindSafe(handler(ctx)).catch_unwind(),
+            started: Instant::now(),
         }
     }
 
@@ -217,6 +226,7 @@ impl Driver<'_> {
         match self.register.handler_for(event.event_name()) {
             Some(handler) => {
                 let name = event.event_name().to_owned();
+                telemetry::event_in(&name);
                 Some(self.start(Stage::Event, name, handler, self.context(event)))
             }
             None => {
@@ -228,8 +238,13 @@ impl Driver<'_> {
 
     /// Starts the `error` handler for `info` (logging it either way).
     fn report(&self, info: ErrorInfo) -> Option<Running> {
-        tracing::warn!(id = %self.connection.id(), event = ?info.event, kind = ?info.kind,
-            message = %info.message, "error on connection");
+        if info.kind == ErrorKind::RateLimited {
+            // A flood would flood the log too.
+            tracing::debug!(id = %self.connection.id(), event = ?info.event, "rate limited");
+        } else {
+            tracing::warn!(id = %self.connection.id(), event = ?info.event, kind = ?info.kind,
+                message = %info.message, "error on connection");
+        }
         let handler = self.register.error_handler()?;
         let ctx = EventContext::for_error(
             info,
@@ -241,11 +256,19 @@ impl Driver<'_> {
 
     /// What follows a finished handler: nothing, or the `error` handler.
     fn finished(&self, running: Running, outcome: Outcome) -> Option<Running> {
+        if running.stage == Stage::Event {
+            telemetry::handler_duration(&running.event, running.started.elapsed());
+        }
         let (kind, message) = match outcome {
             Ok(Ok(())) => return None,
             Ok(Err(err)) => (ErrorKind::Handler, err.to_string()),
             Err(panic) => (ErrorKind::Panic, panic_message(&*panic)),
         };
+        telemetry::handler_failed(if kind == ErrorKind::Panic {
+            "panic"
+        } else {
+            "handler"
+        });
         if running.stage == Stage::Error {
             tracing::error!(id = %self.connection.id(), ?kind, %message, "the error handler itself failed");
             return None;
@@ -286,6 +309,7 @@ impl Driver<'_> {
             closing: None,
             last_seen: Instant::now(),
             grace_ends: None,
+            limiter: None,
         };
         let mut heartbeat = Heartbeat::new(
             self.config.ping_interval,
@@ -422,7 +446,10 @@ impl Driver<'_> {
             }
             Inbound::Text(bytes) => {
                 state.running = match zap_protocol::decode_slice(&bytes) {
-                    Ok(event) => self.dispatch(event),
+                    Ok(event) => match self.admit(state, event.event_name(), bytes.len()) {
+                        Ok(()) => self.dispatch(event),
+                        Err(exceeded) => self.rate_limited(state, event.event_name(), exceeded),
+                    },
                     Err(err) => self.report(ErrorInfo::new(
                         None,
                         ErrorKind::InvalidFrame,
@@ -545,6 +572,32 @@ impl Driver<'_> {
             };
         }
         None
+    }
+
+    /// Takes the rate limiter's tokens for one inbound event.
+    fn admit(&self, state: &mut LoopState, name: &str, len: usize) -> Result<(), Exceeded> {
+        let limits = &self.config.rate_limit;
+        match state.limiter.get_or_insert_with(|| Limiter::new(limits)) {
+            Some(limiter) => limiter.admit(limits, name, len),
+            None => Ok(()),
+        }
+    }
+
+    /// An event over the rate limit: dropped, `error` raised, and the
+    /// connection closed with 1008 under [`FloodPolicy::Close`].
+    fn rate_limited(
+        &self,
+        state: &mut LoopState,
+        name: &str,
+        exceeded: Exceeded,
+    ) -> Option<Running> {
+        if self.config.rate_limit.policy == FloodPolicy::Close {
+            let frame = CloseFrame::new(close_code::POLICY, "rate limit exceeded");
+            state.closing = Some((frame.clone(), EndReason::Closed(frame)));
+        }
+        telemetry::rate_limited(name);
+        let message = exceeded.describe(name);
+        self.report(ErrorInfo::new(Some(name), ErrorKind::RateLimited, message))
     }
 
     fn too_large(&self, size: usize, max: usize) -> Option<Running> {

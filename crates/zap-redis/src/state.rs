@@ -1,5 +1,7 @@
 //! [`State`]: what the backend's tasks share: identity, keys, availability,
-//! the router to deliver into, and counters.
+//! the router to deliver into, and counters (also reported through the
+//! `metrics` facade: `zap_redis_available` (1 or 0) and
+//! `zap_redis_dropped_publishes_total`).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -79,6 +81,7 @@ impl State {
         if self.generation() != generation {
             return;
         }
+        metrics::gauge!("zap_redis_available").set(1.0);
         if !self.available.swap(true, Ordering::AcqRel) {
             tracing::info!(instance = %self.instance, "redis reachable again: resynchronising");
             self.request_resync();
@@ -90,6 +93,7 @@ impl State {
     pub(crate) fn mark_unavailable(&self, why: &dyn std::fmt::Display) {
         self.failures.fetch_add(1, Ordering::AcqRel);
         self.needs_resync.store(true, Ordering::Release);
+        metrics::gauge!("zap_redis_available").set(0.0);
         if self.available.swap(false, Ordering::AcqRel) {
             tracing::warn!(instance = %self.instance, %why, "redis unreachable: local delivery only");
         }
@@ -120,7 +124,14 @@ impl State {
     }
 
     pub(crate) fn count_dropped(&self) {
-        self.dropped.fetch_add(1, Ordering::Relaxed);
+        self.count_dropped_many(1);
+    }
+
+    /// Counts `n` cross-instance publishes dropped (also as the
+    /// `zap_redis_dropped_publishes_total` metric).
+    pub(crate) fn count_dropped_many(&self, n: u64) {
+        self.dropped.fetch_add(n, Ordering::Relaxed);
+        metrics::counter!("zap_redis_dropped_publishes_total").increment(n);
     }
 }
 

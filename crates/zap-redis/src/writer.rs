@@ -80,7 +80,7 @@ async fn apply(state: &State, commands: Vec<Command>) {
             state.published.fetch_add(publishes, Ordering::Relaxed);
         }
         Err(err) => {
-            state.dropped.fetch_add(publishes, Ordering::Relaxed);
+            state.count_dropped_many(publishes);
             state.mark_unavailable(&err);
         }
     }

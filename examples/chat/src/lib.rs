@@ -136,14 +136,21 @@ pub fn register() -> EventRegister {
         })
 }
 
-/// Starts the chat on `address:port`: WebSocket at `/ws`, page at `/`.
+mod metrics;
+
+/// Starts the chat on `address:port`: WebSocket at `/ws`, page at `/`,
+/// Prometheus metrics at `/metrics`.
 pub async fn start(address: &str, port: u16) -> Result<ZapServer, ServerError> {
+    metrics::install();
     ZapServer::builder()
         .address(address)
         .port(port)
         .path("/ws")
         .register(register())
         .http_fallback(|request| {
+            if request.uri().path() == "/metrics" {
+                return metrics::response();
+            }
             (request.uri().path() == "/").then(|| {
                 let mut page = http::Response::new(INDEX_HTML.to_owned());
                 page.headers_mut().insert(

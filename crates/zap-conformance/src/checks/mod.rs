@@ -5,6 +5,7 @@
 use crate::{Endpoint, Integration, Probe, Running, conformance_register};
 
 pub mod failures;
+pub mod flood;
 pub mod grace;
 pub mod handshake;
 pub mod lifecycle;
