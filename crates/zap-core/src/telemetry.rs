@@ -135,7 +135,7 @@ mod tests {
     fn event_labels_are_bounded() {
         for n in 0..EVENT_LABELS * 2 {
             let label = event_label(&format!("telemetry-test-{n}"));
-            assert!(&*label == format!("telemetry-test-{n}") || &*label == OTHER_EVENTS);
+            assert!(*label == *format!("telemetry-test-{n}") || &*label == OTHER_EVENTS);
         }
         assert!(known().read().expect("not poisoned").len() <= EVENT_LABELS);
         assert_eq!(&*event_label("telemetry-test-past-the-bound"), OTHER_EVENTS);

@@ -68,7 +68,7 @@ pub async fn a_slow_reader_of_1mb_broadcasts_holds_bounded_memory(it: &impl Inte
     assert!(!slow_connection.is_closed(), "Reject keeps the connection");
     slow.reset();
     probe
-        .wait_disconnected(&[&slow_connection.id().to_string()])
+        .wait_disconnected(&[slow_connection.id().as_str()])
         .await;
     until("the slow reader to leave the router", || {
         router.count() == 1
