@@ -46,7 +46,8 @@
 //! - **Lifecycle.** `connected` runs once before any other handler of the
 //!   connection; `disconnected` runs exactly once when it ends, for any
 //!   reason (peer close, network loss, server close, shutdown), after any
-//!   handler still in flight.
+//!   handler still in flight (at shutdown, one still running after
+//!   [`ConnectionConfig::shutdown_grace`] is aborted).
 //! - **Failures stay local.** A handler's `Err` or panic, an invalid frame, a
 //!   binary frame or an oversized one raise `error` (see
 //!   [`EventContext::error`]); the connection keeps working (an oversized

@@ -238,7 +238,9 @@ impl ConnectionRouter {
     ) -> Result<(), SendError> {
         if let Some(connection) = self.connection(id) {
             let frame = zap_protocol::encode(event_name, payload, headers)?;
-            return connection.send_frame(frame);
+            connection.send_frame(frame)?;
+            crate::telemetry::events_out(event_name, 1);
+            return Ok(());
         }
         if !self.0.backend.is_distributed() {
             return Err(SendError::NotFound(ConnectionId::new(id)));

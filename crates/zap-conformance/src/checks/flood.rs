@@ -79,9 +79,10 @@ async fn echo_latencies(clients: &mut [Client]) -> Vec<Duration> {
 /// allowed: every event is either handled or dropped with `rate_limited`,
 /// at most the burst plus the rate over the flood's duration are handled,
 /// and the p99 echo latency of three other clients stays within 20 × its
-/// value without the flood (or 500 ms, for a noisy machine: the flooder,
-/// the server and the echoers share the test's one thread).
+/// value without the flood (or 1 s, for a noisy machine: other checks run
+/// at the same time in the same process).
 pub async fn a_flooder_is_throttled_and_others_are_not_slowed(it: &impl Integration) {
+    let _heavy = super::heavy::exclusive().await;
     let counts = Arc::new(Counts::default());
     let limits = RateLimit::default().events(Some(Limit::new(RATE, BURST)));
     let config = ConnectionConfig::default().rate_limit(limits);
@@ -150,7 +151,7 @@ pub async fn a_flooder_is_throttled_and_others_are_not_slowed(it: &impl Integrat
         joined.is_ok_and(|thread| thread.is_ok()),
         "the flooder failed"
     );
-    let bound = (calm * 20).max(Duration::from_millis(500));
+    let bound = (calm * 20).max(Duration::from_secs(1));
     assert!(
         flooded <= bound,
         "echo p99 {flooded:?} during the flood, {calm:?} without it"

@@ -8,6 +8,7 @@ pub mod failures;
 pub mod flood;
 pub mod grace;
 pub mod handshake;
+mod heavy;
 pub mod lifecycle;
 pub mod limits;
 pub mod protocol;

@@ -35,6 +35,7 @@ fn rss() -> Option<u64> {
 /// than the byte bound, the process grows by less than [`RSS_BOUND`], and
 /// less than that remains once the slow reader is gone.
 pub async fn a_slow_reader_of_1mb_broadcasts_holds_bounded_memory(it: &impl Integration) {
+    let _heavy = super::heavy::exclusive().await;
     let (register, mut probe) = conformance_register();
     let router = register.router().clone();
     let config = ConnectionConfig::default()
@@ -93,6 +94,7 @@ pub async fn a_slow_reader_of_1mb_broadcasts_holds_bounded_memory(it: &impl Inte
 /// (under the default `Close` policy) with a 1008 close frame that it reads
 /// after the events already on their way, within the close timeout.
 pub async fn an_overflowing_slow_reader_reads_a_1008_close_frame(it: &impl Integration) {
+    let _heavy = super::heavy::exclusive().await;
     let (register, mut probe) = conformance_register();
     let router = register.router().clone();
     let config = ConnectionConfig::default().outbound_bytes(QUEUE_BYTES);
