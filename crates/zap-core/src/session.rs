@@ -348,6 +348,9 @@ impl Driver<'_> {
                 }
                 self.poll_now(&mut state.running);
             }
+            if state.closing.is_some() && state.running.is_none() {
+                continue; // a frame asked to close (too large, rate limit): do it now
+            }
             if !rx.is_empty() {
                 let signals = (close_signal.as_mut(), shutdown_signal.as_mut());
                 let written = self.write_queued(transport, rx, None, signals, &mut state.closing);
@@ -357,6 +360,12 @@ impl Driver<'_> {
                 if state.closing.is_some() {
                     continue; // a close arrived during the write: carry it out
                 }
+            }
+            if budget == 0 {
+                // More frames are waiting (a flood?): let every other task
+                // of this thread run first. Tokio's own budget would yield
+                // only after about 128 socket reads, thousands of small frames.
+                tokio::task::yield_now().await;
             }
             let watch = state.closing.is_none();
 

@@ -425,3 +425,44 @@ async fn a_hanging_handler_is_aborted_after_the_shutdown_grace() {
     assert_eq!(session.await.unwrap(), EndReason::Shutdown);
     assert_eq!(count.load(Ordering::SeqCst), 1);
 }
+
+/// Under `FloodPolicy::Close` the event over the limit raises `error`
+/// (kind `rate_limited`) and the connection is closed with 1008.
+#[tokio::test(start_paused = true)]
+async fn over_the_rate_limit_the_close_policy_closes_with_1008() {
+    let handled = Arc::new(AtomicUsize::new(0));
+    let (count, errors) = (handled.clone(), Arc::new(std::sync::Mutex::new(Vec::new())));
+    let seen = errors.clone();
+    let register = EventRegister::new()
+        .on_event("e", move |_ctx| {
+            count.fetch_add(1, Ordering::SeqCst);
+            std::future::ready(())
+        })
+        .on_error(move |ctx| {
+            seen.lock().unwrap().push(ctx.error().map(|e| e.kind));
+            std::future::ready(())
+        });
+    let limits = zap_core::RateLimit::unlimited()
+        .event("e", zap_core::Limit::new(1.0, 2.0))
+        .policy(zap_core::FloodPolicy::Close);
+    let (transport, mut peer) = pair(false);
+    let session = spawn(register, quiet().rate_limit(limits), transport);
+    for _ in 0..3 {
+        peer.send(r#"{"eventName":"e"}"#);
+    }
+    assert_eq!(
+        peer.next().await,
+        Outbound::Close(CloseFrame::new(1008, "rate limit exceeded"))
+    );
+    drop(peer);
+    let end = session.await.unwrap();
+    assert_eq!(
+        end,
+        EndReason::Closed(CloseFrame::new(1008, "rate limit exceeded"))
+    );
+    assert_eq!(handled.load(Ordering::SeqCst), 2, "the burst was handled");
+    assert_eq!(
+        *errors.lock().unwrap(),
+        vec![Some(zap_core::ErrorKind::RateLimited)]
+    );
+}
