@@ -32,7 +32,7 @@ fn rss() -> Option<u64> {
 
 /// 1 MB events broadcast to a room with a reader that never reads (under
 /// the `Reject` policy, so it stays connected): its queue never holds more
-/// than the byte bound, the process grows by less than [`RSS_BOUND`], and
+/// than the byte bound, the process grows by less than 128 MiB, and
 /// less than that remains once the slow reader is gone.
 pub async fn a_slow_reader_of_1mb_broadcasts_holds_bounded_memory(it: &impl Integration) {
     let _heavy = super::heavy::exclusive().await;
