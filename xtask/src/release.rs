@@ -6,9 +6,15 @@
 //!
 //! It never uploads anything: publishing stays a human step (the commands
 //! are printed at the end). With `--dry-run` no file is written either.
+//!
+//! It refuses a crate whose crates.io name is someone else's or was never
+//! checked, per the hand-kept list `xtask/crates-io-names.txt` (CI runs
+//! offline, so the list is the only source; a dry run reports every
+//! refusal, then fails).
 
 mod changelog;
 mod manifest;
+mod names;
 mod order;
 
 use std::path::{Path, PathBuf};
@@ -28,6 +34,17 @@ pub(crate) fn run(root: &Path, version: &str, dry_run: bool) -> anyhow::Result<(
         "publishable crates, in publish order: {}",
         names.join(" → ")
     );
+    let refusals = names::Names::load(root)?.refusals(names.iter().copied());
+    for refusal in &refusals {
+        eprintln!("refused: {refusal}");
+    }
+    if !refusals.is_empty() && !dry_run {
+        bail!(
+            "{} crate name(s) cannot be published (see {}); nothing was changed",
+            refusals.len(),
+            names::NAMES_FILE
+        );
+    }
 
     let date = changelog::today();
     let edits = plan(root, &crates, version, &date)?;
@@ -54,6 +71,13 @@ pub(crate) fn run(root: &Path, version: &str, dry_run: bool) -> anyhow::Result<(
     }
     if !failed.is_empty() {
         bail!("packaging failed for: {}", failed.join(", "));
+    }
+    if !refusals.is_empty() {
+        bail!(
+            "dry run: {} crate name(s) cannot be published (see above and {})",
+            refusals.len(),
+            names::NAMES_FILE
+        );
     }
     eprintln!("\nto publish, in this order (after committing and tagging v{version}):");
     for krate in &crates {

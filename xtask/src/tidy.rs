@@ -108,15 +108,20 @@ pub(crate) fn opens_with_doc_line(text: &str) -> bool {
         .is_some_and(|line| line.starts_with("//!"))
 }
 
-/// The dependencies (inline tables of any `…dependencies` section) that
-/// give a `path` but no `version`, with that path.
+/// The dependencies (inline tables of any `…dependencies` section but
+/// `[dev-dependencies]`) that give a `path` but no `version`, with that path.
+///
+/// A version-less path dev-dependency is how a crate tests itself with a
+/// crate that depends on it (zap-core's tests use zap-test): `cargo
+/// publish` drops it, so the cycle never reaches crates.io.
 pub(crate) fn path_dependencies_without_version(manifest: &str) -> Vec<(String, String)> {
     let mut in_deps = false;
     let mut found = Vec::new();
     for line in manifest.lines() {
         let trimmed = line.trim();
         if trimmed.starts_with('[') {
-            in_deps = trimmed.trim_matches(['[', ']']).ends_with("dependencies");
+            let section = trimmed.trim_matches(['[', ']']);
+            in_deps = section.ends_with("dependencies") && !section.ends_with("dev-dependencies");
             continue;
         }
         if in_deps && trimmed.contains("path = ") && !trimmed.contains("version = ") {
@@ -174,6 +179,7 @@ mod tests {
     fn path_dependencies_need_a_version() {
         let manifest = "[package]\nname = \"x\"\n[[bin]]\npath = \"src/main.rs\"\n\
                         [dependencies]\na = { path = \"../a\", version = \"0.1.0\" }\nb = { path = \"../b\" }\n\
+                        [dev-dependencies]\nd = { path = \"../d\" }\n\
                         [workspace.dependencies]\nc = { path = \"c\" }\n";
         let found = path_dependencies_without_version(manifest);
         assert_eq!(

@@ -77,6 +77,22 @@ macro_rules! conformance_tests {
             flood: [a_flooder_is_throttled_and_others_are_not_slowed,];
             grace: [a_handler_that_never_finishes_is_aborted_after_the_shutdown_grace,];
             slow_reader: [a_slow_reader_of_1mb_broadcasts_holds_bounded_memory, an_overflowing_slow_reader_reads_a_1008_close_frame,];
+            settings: [
+                a_small_read_buffer_reads_large_messages_whole,
+                an_offered_subprotocol_is_negotiated,
+                upgrades_past_max_connections_are_answered_503,
+            ];
+            violations: [
+                reserved_bits_close_with_1002,
+                an_unknown_opcode_closes_with_1002,
+                invalid_utf8_closes_with_1007,
+                an_unmasked_client_frame_closes_with_1002,
+                an_oversized_control_frame_closes_with_1002,
+                a_fragmented_control_frame_closes_with_1002,
+                a_continuation_without_a_start_closes_with_1002,
+                an_invalid_close_code_is_answered_with_1002,
+                half_sent_upgrade_requests_are_dropped_after_the_handshake_timeout,
+            ];
         }
     };
 }

@@ -10,6 +10,7 @@ use tokio::sync::Notify;
 use zap_protocol::{Frame, Headers};
 
 use crate::outbox::{Outbox, PushError};
+use crate::recovery::{RecoveryStatus, SessionState};
 use crate::transport::close_code;
 use crate::{
     CloseFrame, ConnectionConfig, ConnectionId, Extensions, Handshake, OverflowPolicy, SendError,
@@ -45,6 +46,7 @@ struct Inner {
     close_request: Mutex<Option<CloseRequest>>,
     close_notify: Notify,
     rooms: Mutex<Vec<Arc<str>>>,
+    session: Option<Arc<SessionState>>,
 }
 
 /// A close asked of the session loop. An abortive close (a reader too slow
@@ -92,6 +94,7 @@ impl Connection {
         id: ConnectionId,
         handshake: Handshake,
         config: &ConnectionConfig,
+        session: Option<Arc<SessionState>>,
     ) -> (Connection, ConnectionReceiver) {
         let connection = Connection(Arc::new(Inner {
             id,
@@ -102,6 +105,7 @@ impl Connection {
             close_request: Mutex::new(None),
             close_notify: Notify::new(),
             rooms: Mutex::new(Vec::new()),
+            session,
         }));
         let receiver = ConnectionReceiver {
             connection: connection.clone(),
@@ -156,12 +160,17 @@ impl Connection {
         self.send_encoded(event_name, &payload, Some(&headers))
     }
 
-    fn send_encoded(
+    pub(crate) fn send_encoded(
         &self,
         event_name: &str,
         payload: &impl Serialize,
         headers: Option<&Headers>,
     ) -> Result<(), SendError> {
+        if let Some(session) = &self.0.session {
+            session.send_direct(event_name, &payload, headers)?;
+            crate::telemetry::events_out(event_name, 1);
+            return Ok(());
+        }
         if self.is_closed() {
             return Err(SendError::Closed);
         }
@@ -247,6 +256,43 @@ impl Connection {
     /// Bytes of the events queued and not yet written.
     pub fn queued_bytes(&self) -> usize {
         self.0.outbox.bytes()
+    }
+
+    /// Whether the client asked for recovery: its direct events carry
+    /// `zap-seq`, and room events with history their offset.
+    pub fn is_recoverable(&self) -> bool {
+        self.0.session.is_some()
+    }
+
+    /// How this connection's session started (`None` for a connection that
+    /// did not ask for recovery).
+    pub fn recovery(&self) -> Option<RecoveryStatus> {
+        self.0.session.as_ref()?.status()
+    }
+
+    pub(crate) fn session(&self) -> Option<&Arc<SessionState>> {
+        self.0.session.as_ref()
+    }
+
+    /// Queues a replayed frame, past the queue's capacity.
+    pub(crate) fn queue_replay(&self, frame: Frame) {
+        self.0.outbox.push_unbounded(frame);
+    }
+
+    /// Queues a frame ahead of everything queued.
+    pub(crate) fn queue_first(&self, frame: Frame) {
+        self.0.outbox.push_front(frame);
+    }
+
+    /// Whether the connection was cut off (a reader too slow) rather than
+    /// closed normally.
+    pub(crate) fn closed_abortively(&self) -> bool {
+        self.0
+            .close_request
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .is_some_and(|request| request.abort)
     }
 
     pub(crate) fn rooms_lock(&self) -> std::sync::MutexGuard<'_, Vec<Arc<str>>> {

@@ -121,6 +121,9 @@ pub enum ErrorKind {
     /// An inbound event exceeded the connection's rate limit (see
     /// [`RateLimit`](crate::RateLimit)); it was dropped.
     RateLimited,
+    /// The peer broke the WebSocket protocol; the connection is closed with
+    /// code 1002 (1007 for invalid UTF-8).
+    Protocol,
 }
 
 /// The payload of the `error` lifecycle event.

@@ -66,13 +66,19 @@
 //! No dispatch logic belongs in an adapter.
 #![forbid(unsafe_code)]
 
+// `#[derive(Event)]` names this crate `::zap_core`, in its doc tests too.
+#[allow(unused_extern_crates)]
+extern crate self as zap_core;
+
 mod backend;
 mod config;
 mod connection;
 mod context;
+mod declared;
 mod endpoint;
 mod error;
 mod extensions;
+pub mod extract;
 mod grace;
 mod handler;
 mod handshake;
@@ -81,11 +87,14 @@ mod id;
 mod meta;
 mod outbox;
 mod rate;
+mod recovery;
 mod register;
+mod register_typed;
 mod router;
 mod session;
 pub mod telemetry;
 mod transport;
+mod typed;
 
 pub use backend::{
     Backend, BackendError, BackendFuture, InProcess, MemberInfo, Membership, Target,
@@ -93,14 +102,20 @@ pub use backend::{
 pub use config::{ConnectionConfig, OverflowPolicy};
 pub use connection::Connection;
 pub use context::EventContext;
-pub use endpoint::Endpoint;
+pub use declared::{DeclaredEvent, Direction};
+pub use endpoint::{Admission, DEFAULT_MAX_CONNECTIONS, Endpoint};
 pub use error::{BoxError, ErrorInfo, ErrorKind, HandlerError, HandlerResult, SendError};
 pub use extensions::Extensions;
-pub use handler::IntoHandlerResult;
+pub use handler::{BoxFuture, HandlerReturn, IntoHandlerResult};
 pub use handshake::{Handshake, Rejection};
 pub use id::ConnectionId;
 pub use meta::MetaTag;
 pub use rate::{FloodPolicy, Limit, RateLimit};
+pub use recovery::{
+    ACK_EVENT, DirectEvent, EPOCH_HEADER, History, ID_HEADER, InMemorySessions, Lookup, NewReason,
+    OFFSET_HEADER, Position, ROOM_HEADER, RecoveryConfig, RecoveryStatus, RoomRecord, SEQ_HEADER,
+    SESSION_EVENT, SessionRecord, SessionStore,
+};
 pub use register::EventRegister;
 pub use router::{
     Broadcast, ConnectionRouter, Delivery, Member, Remote, RouterBuilder, WeakRouter,
@@ -109,4 +124,11 @@ pub use session::{EndReason, Session};
 pub use transport::{CloseFrame, Inbound, Outbound, Transport, TransportError, close_code};
 
 pub use tokio_util::sync::CancellationToken;
-pub use zap_protocol::{self as protocol, EventData, Frame, Headers, Payload, PayloadError};
+pub use zap_protocol::{
+    self as protocol, Event, EventData, Frame, Headers, Payload, PayloadError, Request, schemars,
+};
+
+/// `#[derive(Event)]`: names a payload type's event (feature `macros`, on
+/// by default); see [`Event`].
+#[cfg(feature = "macros")]
+pub use zap_macros::Event;

@@ -47,6 +47,17 @@ struct Queue {
 }
 
 impl Queue {
+    /// Queues `frame` at the back (or the front), counting its bytes.
+    fn push(&mut self, frame: Frame, front: bool) {
+        self.bytes += frame.len();
+        telemetry::queued_bytes(frame.len() as f64);
+        if front {
+            self.frames.push_front(frame);
+        } else {
+            self.frames.push_back(frame);
+        }
+    }
+
     fn clear(&mut self) {
         // Gives the buffer back too: a closed queue holds no memory.
         self.frames = VecDeque::new();
@@ -84,12 +95,29 @@ impl Outbox {
             if queue.frames.len() >= self.capacity || over_bytes {
                 return Err(PushError::Full);
             }
-            queue.bytes += frame.len();
-            telemetry::queued_bytes(frame.len() as f64);
-            queue.frames.push_back(frame);
+            queue.push(frame, false);
         }
         self.waker.wake();
         Ok(())
+    }
+
+    /// Queues a frame past the capacity (a resume's replay, bounded by the
+    /// history it comes from).
+    pub(crate) fn push_unbounded(&self, frame: Frame) {
+        if self.is_closed() {
+            return;
+        }
+        self.lock().push(frame, false);
+        self.waker.wake();
+    }
+
+    /// Queues a frame ahead of every other (`zap.session`).
+    pub(crate) fn push_front(&self, frame: Frame) {
+        if self.is_closed() {
+            return;
+        }
+        self.lock().push(frame, true);
+        self.waker.wake();
     }
 
     /// The oldest frame, if any.

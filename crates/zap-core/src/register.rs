@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use zap_protocol::lifecycle;
 
-use crate::handler::{AuthHook, BoxedHandler, IntoHandlerResult, boxed};
+use crate::declared::DeclaredEvent;
+use crate::extract::StateMap;
+use crate::handler::{AuthHook, BoxedHandler, IntoHandlerResult, boxed_context};
 use crate::id::IdStrategy;
 use crate::{Backend, ConnectionId, ConnectionRouter, EventContext, Handshake, Rejection};
 
@@ -54,9 +56,14 @@ struct Inner {
     disconnected: Option<BoxedHandler>,
     error: Option<BoxedHandler>,
     fallback: Option<BoxedHandler>,
+    resumed: Option<BoxedHandler>,
     authorize: Option<AuthHook>,
     id_strategy: Option<IdStrategy>,
     router: ConnectionRouter,
+    /// Given by `with_router`: `backend` and `presence_event` must not replace it.
+    shared_router: bool,
+    state: StateMap,
+    declared: Vec<DeclaredEvent>,
 }
 
 impl Default for EventRegister {
@@ -76,6 +83,7 @@ impl EventRegister {
     pub fn with_router(router: ConnectionRouter) -> Self {
         EventRegister(Arc::new(Inner {
             router,
+            shared_router: true,
             ..Inner::default()
         }))
     }
@@ -88,9 +96,19 @@ impl EventRegister {
     /// ```
     /// let register = zap_core::EventRegister::new().backend(zap_core::InProcess::default());
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// On a register made with [`with_router`](Self::with_router): a shared
+    /// router is configured once, on its [`RouterBuilder`](crate::RouterBuilder)
+    /// (`ConnectionRouter::builder().backend(…)`), never replaced here.
+    #[track_caller]
     pub fn backend(mut self, backend: impl Backend) -> Self {
+        self.assert_own_router("backend");
         let old = &self.0.router;
-        let mut builder = ConnectionRouter::builder().backend(backend);
+        let mut builder = ConnectionRouter::builder()
+            .backend(backend)
+            .hub(old.hub().clone());
         if let Some(event) = old.presence_event() {
             builder = builder.presence_event(event);
         }
@@ -102,10 +120,19 @@ impl EventRegister {
     /// any instance): they receive the event `name` with payload
     /// `{"room", "id", "action": "join" | "leave", "meta"}`. Call it while
     /// building the register, before serving.
+    ///
+    /// # Panics
+    ///
+    /// On a register made with [`with_router`](Self::with_router), as
+    /// [`backend`](Self::backend) does.
+    #[track_caller]
     pub fn presence_event(mut self, name: impl Into<String>) -> Self {
+        self.assert_own_router("presence_event");
         let backend = self.0.router.backend().clone();
+        let hub = self.0.router.hub().clone();
         self.inner_mut().router = ConnectionRouter::builder()
             .shared_backend(backend)
+            .hub(hub)
             .presence_event(name)
             .build();
         self
@@ -115,20 +142,15 @@ impl EventRegister {
         Arc::make_mut(&mut self.0)
     }
 
-    /// Registers the handler of event `name`, replacing any previous one.
-    ///
-    /// `"connected"`, `"disconnected"` and `"error"` register the lifecycle
-    /// handlers, as in the Python package (`@register.on_event("connected")`).
-    /// Frames a peer sends under those three names are not lifecycle events
-    /// (see `PROTOCOL.md`): they go to the [`fallback`](Self::fallback) handler,
-    /// if any.
-    pub fn on_event<F, Fut>(mut self, name: &str, handler: F) -> Self
-    where
-        F: Fn(EventContext) -> Fut + Send + Sync + 'static,
-        Fut: Future + Send + 'static,
-        Fut::Output: IntoHandlerResult,
-    {
-        let handler = boxed(handler);
+    #[track_caller]
+    fn assert_own_router(&self, method: &str) {
+        assert!(
+            !self.0.shared_router,
+            "EventRegister::{method} on a register built with `with_router` would drop the shared router: configure it on `ConnectionRouter::builder()` instead"
+        );
+    }
+
+    pub(crate) fn insert_handler(mut self, name: &str, handler: BoxedHandler) -> Self {
         let inner = self.inner_mut();
         match name {
             lifecycle::CONNECTED => inner.connected = Some(handler),
@@ -139,6 +161,41 @@ impl EventRegister {
             }
         }
         self
+    }
+
+    pub(crate) fn state_map(&self) -> &StateMap {
+        &self.0.state
+    }
+
+    pub(crate) fn state_map_mut(&mut self) -> &mut StateMap {
+        &mut self.inner_mut().state
+    }
+
+    pub(crate) fn declared(&self) -> &[DeclaredEvent] {
+        &self.0.declared
+    }
+
+    pub(crate) fn declare(&mut self, event: DeclaredEvent) {
+        let declared = &mut self.inner_mut().declared;
+        declared
+            .retain(|known| (known.name(), known.direction()) != (event.name(), event.direction()));
+        declared.push(event);
+    }
+
+    /// Registers the handler of event `name`, replacing any previous one.
+    ///
+    /// `"connected"`, `"disconnected"` and `"error"` register the lifecycle
+    /// handlers, as in the Python package (`@register.on_event("connected")`).
+    /// Frames a peer sends under those three names are not lifecycle events
+    /// (see `docs/protocol.md`): they go to the [`fallback`](Self::fallback) handler,
+    /// if any.
+    pub fn on_event<F, Fut>(self, name: &str, handler: F) -> Self
+    where
+        F: Fn(EventContext) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: IntoHandlerResult,
+    {
+        self.insert_handler(name, boxed_context(handler))
     }
 
     /// Runs once per connection, after the upgrade and before any other
@@ -184,7 +241,7 @@ impl EventRegister {
         Fut: Future + Send + 'static,
         Fut::Output: IntoHandlerResult,
     {
-        self.inner_mut().fallback = Some(boxed(handler));
+        self.inner_mut().fallback = Some(boxed_context(handler));
         self
     }
 
@@ -236,6 +293,66 @@ impl EventRegister {
         self
     }
 
+    /// Keeps the recent events of the rooms matching `pattern` (`"chat:*"`
+    /// for a prefix, `"*"` for every room, or an exact name), so that a
+    /// client that asked for recovery gets what it missed (see "Delivery
+    /// guarantees" in the crate docs). The first matching rule wins.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use zap_core::{EventRegister, History};
+    /// let register = EventRegister::new()
+    ///     .history("chat:*", History::last(500).max_age(Duration::from_secs(120)));
+    /// ```
+    pub fn history(self, pattern: &str, history: crate::History) -> Self {
+        self.0.router.hub().add_rule(pattern, history);
+        self
+    }
+
+    /// Sets how resumable sessions behave (window, direct-event buffer).
+    pub fn recovery(self, config: crate::RecoveryConfig) -> Self {
+        self.0.router.hub().set_config(config);
+        self
+    }
+
+    /// Keeps dropped sessions in `store` (default: [`InMemorySessions`](crate::InMemorySessions);
+    /// `zap_redis::RedisSessions` lets a session resume on another instance).
+    pub fn session_store(self, store: impl crate::SessionStore) -> Self {
+        self.0.router.hub().set_store(std::sync::Arc::new(store));
+        self
+    }
+
+    /// Carries the connection's value of type `T` (in its
+    /// [`Extensions`](crate::Extensions)) over to the connection that
+    /// resumes its session, stored under `key`. A value the new handshake
+    /// already set (in the authorization hook) wins.
+    ///
+    /// ```
+    /// #[derive(Clone, serde::Serialize, serde::Deserialize)]
+    /// struct Nick(String);
+    /// let register = zap_core::EventRegister::new().keep_on_resume::<Nick>("nick");
+    /// ```
+    pub fn keep_on_resume<T>(self, key: &str) -> Self
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        self.0.router.hub().keep::<T>(key);
+        self
+    }
+
+    /// Runs instead of `connected` when a connection resumes an earlier
+    /// session; [`Connection::recovery`](crate::Connection::recovery) says
+    /// whether events were lost (and in which rooms).
+    pub fn on_resumed<F, Fut>(mut self, handler: F) -> Self
+    where
+        F: Fn(EventContext) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: IntoHandlerResult,
+    {
+        self.inner_mut().resumed = Some(boxed_context(handler));
+        self
+    }
+
     /// The router holding this register's connections and rooms.
     pub fn router(&self) -> &ConnectionRouter {
         &self.0.router
@@ -270,6 +387,10 @@ impl EventRegister {
 
     pub(crate) fn connected_handler(&self) -> Option<&BoxedHandler> {
         self.0.connected.as_ref()
+    }
+
+    pub(crate) fn resumed_handler(&self) -> Option<&BoxedHandler> {
+        self.0.resumed.as_ref()
     }
 
     pub(crate) fn disconnected_handler(&self) -> Option<&BoxedHandler> {

@@ -12,6 +12,7 @@ use serde_json::json;
 use zap_protocol::{EncodeError, Frame, Headers};
 
 use crate::backend::{Backend, BackendError, InProcess, MemberInfo, Membership, Target};
+use crate::recovery::{self, Hub};
 use crate::{Connection, ConnectionId, MetaTag, SendError};
 
 /// The connections of one [`EventRegister`](crate::EventRegister) and their
@@ -56,6 +57,7 @@ struct Inner {
     backend: Arc<dyn Backend>,
     presence: Option<String>,
     emptied: tokio::sync::Notify,
+    hub: Arc<Hub>,
 }
 
 /// One member of a room: the connection and the metadata it joined with.
@@ -127,6 +129,11 @@ impl ConnectionRouter {
     /// The backend rooms and broadcasts go through.
     pub fn backend(&self) -> &Arc<dyn Backend> {
         &self.0.backend
+    }
+
+    /// Room history and resumable sessions.
+    pub(crate) fn hub(&self) -> &Arc<Hub> {
+        &self.0.hub
     }
 
     /// The presence event name, when presence events are on.
@@ -237,15 +244,20 @@ impl ConnectionRouter {
         headers: Option<&Headers>,
     ) -> Result<(), SendError> {
         if let Some(connection) = self.connection(id) {
-            let frame = zap_protocol::encode(event_name, payload, headers)?;
-            connection.send_frame(frame)?;
-            crate::telemetry::events_out(event_name, 1);
-            return Ok(());
+            return connection.send_encoded(event_name, payload, headers);
+        }
+        let frame = zap_protocol::encode(event_name, payload, headers)?;
+        if self
+            .0
+            .hub
+            .store()
+            .push_direct(&ConnectionId::new(id), &frame)
+        {
+            return Ok(()); // a dropped session: kept for its resume
         }
         if !self.0.backend.is_distributed() {
             return Err(SendError::NotFound(ConnectionId::new(id)));
         }
-        let frame = zap_protocol::encode(event_name, payload, headers)?;
         self.0
             .backend
             .publish(Target::Connection(ConnectionId::new(id)), &[], &frame)
@@ -255,17 +267,39 @@ impl ConnectionRouter {
     /// Adds `connection` to `room` (created on first join). Returns `false`
     /// if it was already a member or is closed.
     pub fn join(&self, room: &str, connection: &Connection) -> bool {
-        self.join_inner(room, connection, None)
+        self.join_inner(room, connection, None, true)
+    }
+
+    /// Joins without a presence announcement (a resumed session coming back).
+    pub(crate) fn join_quiet(&self, room: &str, connection: &Connection, meta: Option<MetaTag>) {
+        self.join_inner(room, connection, meta, false);
     }
 
     /// Adds `connection` to `room` with metadata (replacing the metadata if
     /// it was already a member). Returns `false` if it was already a member
     /// or is closed.
     pub fn join_with_meta(&self, room: &str, connection: &Connection, meta: MetaTag) -> bool {
-        self.join_inner(room, connection, Some(meta))
+        self.join_inner(room, connection, Some(meta), true)
     }
 
-    fn join_inner(&self, room: &str, connection: &Connection, meta: Option<MetaTag>) -> bool {
+    fn join_inner(
+        &self,
+        room: &str,
+        connection: &Connection,
+        meta: Option<MetaTag>,
+        announce: bool,
+    ) -> bool {
+        // A recoverable connection notes where it joined a room with history
+        // (held until it is a member, so no event falls in between).
+        let log = connection
+            .session()
+            .filter(|_| announce)
+            .and_then(|session| Some((session, self.0.hub.log(room)?)));
+        let held = log.as_ref().map(|(session, log)| {
+            let held = log.lock().unwrap_or_else(PoisonError::into_inner);
+            session.note_join(room, held.position());
+            held
+        });
         {
             let mut rooms = write(&self.0.rooms);
             // Checked under the rooms lock: `remove` marks the connection
@@ -297,12 +331,15 @@ impl ConnectionRouter {
                 }
             }
         }
+        drop(held);
         self.0.backend.record(Membership::Joined {
             room: room.to_owned(),
             id: connection.id().clone(),
             meta: meta.clone(),
         });
-        self.announce(room, connection.id(), "join", meta.as_ref());
+        if announce {
+            self.announce(room, connection.id(), "join", meta.as_ref());
+        }
         true
     }
 
@@ -329,10 +366,20 @@ impl ConnectionRouter {
     }
 
     fn leave_all(&self, connection: &Connection) {
-        let joined = std::mem::take(&mut *connection.rooms_lock());
-        let mut left = Vec::with_capacity(joined.len());
+        for (room, meta) in self.leave_quiet(connection) {
+            self.announce(&room, connection.id(), "leave", meta.as_ref());
+        }
+    }
+
+    /// Takes `connection` out of every room without presence announcements
+    /// (a session being parked); returns its rooms and metadata.
+    pub(crate) fn leave_quiet(&self, connection: &Connection) -> Vec<(String, Option<MetaTag>)> {
+        let mut left = Vec::new();
         {
             let mut rooms = write(&self.0.rooms);
+            // Taken under the rooms lock: a join that passed its closed
+            // check holds this lock until it has recorded the room.
+            let joined = std::mem::take(&mut *connection.rooms_lock());
             for name in joined {
                 if let Some(members) = rooms.get_mut(&name) {
                     if let Some(member) = members.remove(connection.id()) {
@@ -345,9 +392,15 @@ impl ConnectionRouter {
                 }
             }
         }
-        for (room, meta) in left {
-            self.left(&room, connection.id(), meta.as_ref());
-        }
+        left.into_iter()
+            .map(|(room, meta)| {
+                self.0.backend.record(Membership::Left {
+                    room: room.to_string(),
+                    id: connection.id().clone(),
+                });
+                (room.to_string(), meta)
+            })
+            .collect()
     }
 
     fn left(&self, room: &str, id: &ConnectionId, meta: Option<&MetaTag>) {
@@ -413,6 +466,14 @@ impl ConnectionRouter {
                     .map(move |(id, member)| (room.to_string(), id.clone(), member.meta.clone()))
             })
             .collect()
+    }
+
+    /// Runs `f` for every member of `room` on this instance (under the
+    /// rooms lock: `f` must not join or leave).
+    pub(crate) fn for_each_member(&self, room: &str, mut f: impl FnMut(&Connection)) {
+        if let Some(members) = read(&self.0.rooms).get(room) {
+            members.values().for_each(|member| f(&member.connection));
+        }
     }
 
     /// Targets the members of `room`.
@@ -493,6 +554,7 @@ impl fmt::Debug for ConnectionRouter {
 pub struct RouterBuilder {
     backend: Option<Arc<dyn Backend>>,
     presence: Option<String>,
+    hub: Option<Arc<Hub>>,
 }
 
 impl RouterBuilder {
@@ -516,6 +578,12 @@ impl RouterBuilder {
         self
     }
 
+    /// Keeps the history rules and sessions of an earlier router.
+    pub(crate) fn hub(mut self, hub: Arc<Hub>) -> Self {
+        self.hub = Some(hub);
+        self
+    }
+
     /// The router, attached to its backend.
     pub fn build(self) -> ConnectionRouter {
         let backend = self
@@ -527,6 +595,7 @@ impl RouterBuilder {
             backend,
             presence: self.presence,
             emptied: tokio::sync::Notify::new(),
+            hub: self.hub.unwrap_or_default(),
         }));
         router.0.backend.attach(router.downgrade());
         router
@@ -552,10 +621,7 @@ impl Broadcast<'_> {
     /// Encodes the event once and queues it for every recipient, on this
     /// instance and (with a distributed backend) on the others.
     pub fn send(self, event_name: &str, payload: impl Serialize) -> Result<Delivery, EncodeError> {
-        let frame = zap_protocol::encode(event_name, &payload, None)?;
-        let delivery = self.send_frame(&frame);
-        crate::telemetry::events_out(event_name, delivery.delivered);
-        Ok(delivery)
+        self.send_encoded(event_name, &payload, None)
     }
 
     /// [`send`](Self::send) with headers.
@@ -565,14 +631,35 @@ impl Broadcast<'_> {
         payload: impl Serialize,
         headers: Headers,
     ) -> Result<Delivery, EncodeError> {
-        let frame = zap_protocol::encode(event_name, &payload, Some(&headers))?;
-        let delivery = self.send_frame(&frame);
+        self.send_encoded(event_name, &payload, Some(&headers))
+    }
+
+    fn send_encoded(
+        self,
+        event_name: &str,
+        payload: &impl Serialize,
+        headers: Option<&Headers>,
+    ) -> Result<Delivery, EncodeError> {
+        let delivery = if let Target::Room(room) = &self.target
+            && let Some(log) = self.router.0.hub.log(room)
+        {
+            let (router, except) = (self.router, &self.except);
+            recovery::send_to_room(router, &log, room, except, event_name, payload, headers)?
+        } else {
+            let frame = zap_protocol::encode(event_name, payload, headers)?;
+            self.send_frame(&frame)
+        };
         crate::telemetry::events_out(event_name, delivery.delivered);
         Ok(delivery)
     }
 
     /// Queues an encoded frame for every recipient.
     pub fn send_frame(self, frame: &Frame) -> Delivery {
+        if let Target::Room(room) = &self.target
+            && let Some(log) = self.router.0.hub.log(room)
+        {
+            return recovery::send_frame_to_room(self.router, &log, room, &self.except, frame);
+        }
         let mut delivery = self.router.deliver_local(&self.target, &self.except, frame);
         let backend = &self.router.0.backend;
         if backend.is_distributed() {

@@ -18,6 +18,7 @@ use crate::grace;
 use crate::handler::{BoxFuture, BoxedHandler, panic_message};
 use crate::heartbeat::{Beat, Heartbeat};
 use crate::rate::{Exceeded, Limiter};
+use crate::recovery;
 use crate::telemetry;
 use crate::transport::close_code;
 use crate::{
@@ -31,6 +32,9 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Most frames handled from the transport's buffer before writing and
 /// looking at the other signals again.
 const READ_BUDGET: usize = 64;
+
+/// The name of the lifecycle event of a resumed session.
+const RESUMED: &str = "resumed";
 
 /// Why a session ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,14 +150,26 @@ impl Session {
 
     /// Runs the connection to its end and says why it ended.
     pub async fn run<T: Transport>(self, mut transport: T) -> EndReason {
-        let id = self.register.connection_id(&self.handshake);
-        let (connection, receiver) = Connection::new(id, self.handshake.clone(), &self.config);
+        let attach = recovery::prepare(&self.register, &self.handshake).await;
+        let (id, session) = match &attach {
+            Some(attach) => (attach.id(), Some(attach.session())),
+            None => (self.register.connection_id(&self.handshake), None),
+        };
+        let (connection, receiver) =
+            Connection::new(id, self.handshake.clone(), &self.config, session);
         let router = self.register.router().clone();
         if !router.add(&connection) {
             tracing::warn!(id = %connection.id(), "connection id already in use: refusing");
+            if let Some(attach) = attach {
+                attach.abandon(&router).await;
+            }
             let frame = CloseFrame::new(close_code::POLICY, "duplicate connection id");
             close_transport(&mut transport, &receiver, frame).await;
             return EndReason::DuplicateId;
+        }
+        let resumed = attach.as_ref().is_some_and(recovery::Attach::is_resume);
+        if let Some(attach) = attach {
+            attach.attach(&router, &connection);
         }
         tracing::debug!(id = %connection.id(), path = self.handshake.path(), "connected");
         telemetry::connection_opened();
@@ -162,7 +178,10 @@ impl Session {
             connection,
             config: &self.config,
         };
-        let connected = driver.lifecycle(lifecycle::CONNECTED, driver.register.connected_handler());
+        let connected = match resumed {
+            true => driver.lifecycle(RESUMED, driver.register.resumed_handler()),
+            false => driver.lifecycle(lifecycle::CONNECTED, driver.register.connected_handler()),
+        };
         driver.run_to_end(connected).await;
         let (end, running) = driver
             .event_loop(&mut transport, receiver, &self.shutdown)
@@ -172,6 +191,19 @@ impl Session {
         // `disconnected` exactly once, then out of the router and its rooms.
         driver.connection.mark_closed();
         driver.run_to_end_or_grace(running, &self.shutdown).await;
+        if let Some(session) = driver.connection.session() {
+            let shared = router.hub().store().is_shared();
+            if recovery::should_park(&end, &driver.connection, session, shared) {
+                let parking =
+                    recovery::park_and_wait(&router, &driver.connection, session, &self.shutdown);
+                if let recovery::Parking::Resumed = parking.await {
+                    telemetry::connection_closed(&end);
+                    return end;
+                }
+            }
+            session.end();
+            router.hub().unset_live(&session.token, &driver.connection);
+        }
         let disconnected = driver.lifecycle(
             lifecycle::DISCONNECTED,
             driver.register.disconnected_handler(),
@@ -194,11 +226,7 @@ struct Driver<'a> {
 
 impl Driver<'_> {
     fn context(&self, event: EventData) -> EventContext {
-        EventContext::new(
-            event,
-            self.connection.clone(),
-            self.register.router().clone(),
-        )
+        EventContext::for_register(event, self.connection.clone(), self.register)
     }
 
     fn start(
@@ -246,11 +274,7 @@ impl Driver<'_> {
                 message = %info.message, "error on connection");
         }
         let handler = self.register.error_handler()?;
-        let ctx = EventContext::for_error(
-            info,
-            self.connection.clone(),
-            self.register.router().clone(),
-        );
+        let ctx = EventContext::for_error(info, self.connection.clone(), self.register);
         Some(self.start(Stage::Error, lifecycle::ERROR.to_owned(), handler, ctx))
     }
 
@@ -348,6 +372,7 @@ impl Driver<'_> {
                 }
                 self.poll_now(&mut state.running);
             }
+            recovery::queue_ack(&self.connection);
             if state.closing.is_some() && state.running.is_none() {
                 continue; // a frame asked to close (too large, rate limit): do it now
             }
@@ -444,6 +469,13 @@ impl Driver<'_> {
                 state.closing = Some(too_large_close());
                 return None;
             }
+            Some(Err(TransportError::Protocol { code, source })) => {
+                let info = ErrorInfo::new(None, ErrorKind::Protocol, source.to_string());
+                state.running = self.report(info);
+                let frame = CloseFrame::new(code, "protocol error");
+                state.closing = Some((frame.clone(), EndReason::Closed(frame)));
+                return None;
+            }
             Some(Err(err)) => return Some(EndReason::Transport(err.to_string())),
             Some(Ok(inbound)) => inbound,
         };
@@ -455,6 +487,7 @@ impl Driver<'_> {
             }
             Inbound::Text(bytes) => {
                 state.running = match zap_protocol::decode_slice(&bytes) {
+                    Ok(event) if !recovery::admit(&self.connection, &event) => None,
                     Ok(event) => match self.admit(state, event.event_name(), bytes.len()) {
                         Ok(()) => self.dispatch(event),
                         Err(exceeded) => self.rate_limited(state, event.event_name(), exceeded),

@@ -1,4 +1,4 @@
-//! Decoding a received frame into an [`EventData`] (the receipt rules of `PROTOCOL.md`).
+//! Decoding a received frame into an [`EventData`] (the receipt rules of `docs/protocol.md`).
 
 use std::fmt;
 

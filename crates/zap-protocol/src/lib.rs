@@ -16,8 +16,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! The rules this crate follows, row by row, are in the workspace's
-//! `PROTOCOL.md` contract:
+//! The rules this crate follows, row by row, are in the repository's
+//! [`docs/protocol.md`](https://github.com/zaptools/zaptools-rs/blob/main/docs/protocol.md) contract:
 //!
 //! | key | on receipt | on sending |
 //! | --- | --- | --- |
@@ -37,6 +37,7 @@ mod event;
 mod frame;
 mod headers;
 mod payload;
+mod typed;
 
 pub use decode::{DecodeError, JsonKind, decode, decode_slice, decode_with_limit};
 pub use encode::{EncodeError, encode};
@@ -44,9 +45,13 @@ pub use event::EventData;
 pub use frame::Frame;
 pub use headers::{Headers, REQUEST_ID_HEADER, RESPONSE_TO_HEADER};
 pub use payload::{Payload, PayloadError};
+pub use typed::{Event, Request};
+
+/// The JSON Schema crate typed events describe their payloads with.
+pub use schemars;
 
 /// The event names raised locally by each side, never sent by a v1 peer as a
-/// request (see `PROTOCOL.md`, "Lifecycle events").
+/// request (see `docs/protocol.md`, "Lifecycle events").
 pub mod lifecycle {
     /// Raised once after the WebSocket upgrade, before any other handler.
     pub const CONNECTED: &str = "connected";

@@ -43,6 +43,10 @@
 //! | feature | what it adds |
 //! | --- | --- |
 //! | `tls` | `wss://` through rustls ([`TlsConfig`]) |
+//!
+// The link resolves only with the feature on; without it, it points at
+// this table (so `cargo doc` has no broken link either way).
+#![cfg_attr(not(feature = "tls"), doc = "[`TlsConfig`]: #features")]
 #![forbid(unsafe_code)]
 
 mod accept;
@@ -53,7 +57,6 @@ mod server;
 mod shared;
 #[cfg(feature = "tls")]
 mod tls;
-mod transport;
 mod upgrade;
 
 use std::sync::Arc;

@@ -1,5 +1,7 @@
-//! Lifecycle: `connected` before any other handler; `disconnected` exactly
-//! once for peer close, network drop, server close and shutdown.
+//! zap-server's own lifecycle cases: `disconnected` once on shutdown, and
+//! connections stored by handlers. (`connected` first and `disconnected`
+//! once per end are conformance checks, run against zap-server in
+//! zap-conformance's `tests/zap_server.rs`.)
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -39,68 +41,6 @@ fn logging_register(log: Log) -> EventRegister {
         })
 }
 
-/// Waits for `disconnected`, then checks that nothing else follows.
-async fn expect_single_disconnect(reader: &mut LogReader, id: &str) {
-    reader.expect(&format!("disconnected:{id}")).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    assert!(
-        reader.drain().is_empty(),
-        "nothing may follow `disconnected`"
-    );
-}
-
-#[tokio::test]
-async fn connected_runs_before_any_other_handler() {
-    let (log, mut reader) = log();
-    let server = start(logging_register(log)).await;
-    let mut ws = connect(&server).await;
-    // Sent while `connected` is still sleeping.
-    send_text(&mut ws, r#"{"eventName":"first"}"#).await;
-    assert!(reader.next().await.starts_with("connected:zpt-"));
-    reader.expect("event:first").await;
-}
-
-#[tokio::test]
-async fn disconnected_runs_once_when_the_peer_closes() {
-    let (log, mut reader) = log();
-    let server = start(logging_register(log)).await;
-    let mut ws = connect(&server).await;
-    let id = reader.next().await.replace("connected:", "");
-    ws.close(None).await.unwrap();
-    expect_single_disconnect(&mut reader, &id).await;
-    assert_eq!(server.router().count(), 0);
-}
-
-#[tokio::test]
-async fn disconnected_runs_once_when_the_network_drops() {
-    let (log, mut reader) = log();
-    let server = start(logging_register(log)).await;
-    let ws = connect(&server).await;
-    let id = reader.next().await.replace("connected:", "");
-    // Abort the TCP stream: RST, no close frame.
-    let tcp = match ws.into_inner() {
-        tokio_tungstenite::MaybeTlsStream::Plain(tcp) => tcp,
-        _ => unreachable!("plain ws"),
-    };
-    // SO_LINGER 0 makes the drop send RST; it cannot block with a zero linger.
-    #[allow(deprecated)]
-    tcp.set_linger(Some(Duration::ZERO)).unwrap();
-    drop(tcp);
-    expect_single_disconnect(&mut reader, &id).await;
-}
-
-#[tokio::test]
-async fn disconnected_runs_once_when_the_server_closes() {
-    let (log, mut reader) = log();
-    let server = start(logging_register(log)).await;
-    let mut ws = connect(&server).await;
-    let id = reader.next().await.replace("connected:", "");
-    send_text(&mut ws, r#"{"eventName":"close-me"}"#).await;
-    let frame = recv_close(&mut ws).await.unwrap();
-    assert_eq!(u16::from(frame.code), 1000);
-    expect_single_disconnect(&mut reader, &id).await;
-}
-
 #[tokio::test]
 async fn disconnected_runs_once_on_shutdown() {
     let (log, mut reader) = log();
@@ -113,26 +53,6 @@ async fn disconnected_runs_once_on_shutdown() {
     assert_eq!(reader.drain(), vec![format!("disconnected:{id}")]);
     let frame = closing.await.unwrap().unwrap();
     assert_eq!(u16::from(frame.code), 1001);
-}
-
-#[tokio::test]
-async fn queued_events_are_written_before_the_close_frame() {
-    let register = EventRegister::new().on_event("bye", |ctx| async move {
-        for i in 0..10 {
-            ctx.connection().send("n", i)?;
-        }
-        ctx.connection().close_with(4000, "done");
-        Ok(())
-    });
-    let server = start(register).await;
-    let mut ws = connect(&server).await;
-    send_text(&mut ws, r#"{"eventName":"bye"}"#).await;
-    for i in 0..10 {
-        assert_eq!(recv_event(&mut ws).await.payload().as_json(), i.to_string());
-    }
-    let frame = recv_close(&mut ws).await.unwrap();
-    assert_eq!(u16::from(frame.code), 4000);
-    assert_eq!(frame.reason.as_str(), "done");
 }
 
 #[tokio::test]

@@ -1,5 +1,5 @@
 //! The real Python zaptools client (PyPI `zaptools`) against this server:
-//! the contract of PROTOCOL.md with a peer we did not write.
+//! the contract of docs/protocol.md with a peer we did not write.
 //!
 //! Needs `python3` with `zaptools` installed (`.ci/run` installs it). Without
 //! it the test fails when `CI` is set and is skipped with a notice otherwise.

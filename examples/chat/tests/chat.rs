@@ -1,136 +1,149 @@
-//! The chat example over real sockets: join, message with exclude, who
-//! joined and left, refusals, and the page.
+//! The chat's handlers, tested in memory with zap-test (join, messages
+//! with exclude, who joined and left, refusals), plus the two things that
+//! need the real server: the page at `/` and the socket at `/ws`.
 #![allow(clippy::unwrap_used)]
-
-use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message;
+use zap_test::{TestClient, TestServer};
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn send(ws: &mut Ws, event: &str, payload: Value) {
-    let frame = json!({"eventName": event, "payload": payload}).to_string();
-    ws.send(Message::text(frame)).await.unwrap();
+async fn seated(server: &TestServer, room: &str, name: &str) -> TestClient {
+    let mut client = server.connect().await;
+    client.send("join", json!({"room": room, "name": name}));
+    client.expect("joined").await;
+    client
 }
 
-async fn recv(ws: &mut Ws) -> (String, Value) {
-    let message = tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            match ws.next().await {
-                Some(Ok(Message::Text(text))) => return text,
-                Some(Ok(_)) => continue,
-                other => panic!("expected an event, got {other:?}"),
-            }
-        }
-    })
-    .await
-    .expect("timed out waiting for an event");
-    let event = zap_protocol_free_decode(&message);
-    (
-        event["eventName"].as_str().unwrap().to_owned(),
-        event["payload"].clone(),
+#[tokio::test(start_paused = true)]
+async fn joining_lists_the_members() {
+    let server = TestServer::new(example_chat::register());
+    let mut ada = server.connect().await;
+    ada.send("join", json!({"room": "lobby", "name": "ada"}));
+    ada.expect_payload("joined", json!({"room": "lobby", "members": ["ada"]}))
+        .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_room_is_told_who_joined() {
+    let server = TestServer::new(example_chat::register());
+    let mut ada = seated(&server, "lobby", "ada").await;
+    let mut bob = server.connect().await;
+    bob.send("join", json!({"room": "lobby", "name": "bob"}));
+    bob.expect_payload(
+        "joined",
+        json!({"room": "lobby", "members": ["ada", "bob"]}),
     )
+    .await;
+    ada.expect_payload(
+        "user-joined",
+        json!({"room": "lobby", "name": "bob", "members": ["ada", "bob"]}),
+    )
+    .await;
 }
 
-/// The page's view of a frame: plain JSON, as the JavaScript client sees it.
-fn zap_protocol_free_decode(text: &str) -> Value {
-    serde_json::from_str(text).unwrap()
+#[tokio::test(start_paused = true)]
+async fn a_message_reaches_the_room_but_not_its_sender() {
+    let server = TestServer::new(example_chat::register());
+    let ada = seated(&server, "lobby", "ada").await;
+    let mut bob = seated(&server, "lobby", "bob").await;
+    let mut other = seated(&server, "elsewhere", "cy").await;
+    let lobby = server.room("lobby").except(bob.id());
+    bob.take_all();
+    bob.send("message", json!({"text": "hi ada"}));
+    lobby
+        .expect_payload(
+            "message",
+            json!({"room": "lobby", "name": "bob", "text": "hi ada"}),
+        )
+        .await;
+    assert_eq!(lobby.members(), {
+        let mut ids = vec![ada.id().clone(), bob.id().clone()];
+        ids.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        ids
+    });
+    bob.expect_nothing().await;
+    other.expect_nothing().await;
 }
 
-async fn client(url: &str) -> Ws {
-    tokio_tungstenite::connect_async(url).await.unwrap().0
+#[tokio::test(start_paused = true)]
+async fn leaving_is_answered_and_announced() {
+    let server = TestServer::new(example_chat::register());
+    let mut ada = seated(&server, "lobby", "ada").await;
+    let mut bob = seated(&server, "lobby", "bob").await;
+    ada.take_all();
+    bob.send("leave", Value::Null);
+    bob.expect_payload("left", json!({"room": "lobby"})).await;
+    ada.expect_payload(
+        "user-left",
+        json!({"room": "lobby", "name": "bob", "members": ["ada"]}),
+    )
+    .await;
 }
 
-#[tokio::test]
-async fn two_people_chat_in_a_room() {
-    let server = example_chat::start("127.0.0.1", 0).await.unwrap();
-    let (mut ada, mut bob) = (client(server.url()).await, client(server.url()).await);
-
-    send(&mut ada, "join", json!({"room": "lobby", "name": "ada"})).await;
-    assert_eq!(
-        recv(&mut ada).await,
-        (
-            "joined".into(),
-            json!({"room": "lobby", "members": ["ada"]})
-        )
-    );
-
-    send(&mut bob, "join", json!({"room": "lobby", "name": "bob"})).await;
-    assert_eq!(recv(&mut bob).await.0, "joined");
-    assert_eq!(
-        recv(&mut ada).await,
-        (
-            "user-joined".into(),
-            json!({"room": "lobby", "name": "bob", "members": ["ada", "bob"]})
-        )
-    );
-
-    send(&mut bob, "message", json!({"text": "hi ada"})).await;
-    assert_eq!(
-        recv(&mut ada).await,
-        (
-            "message".into(),
-            json!({"room": "lobby", "name": "bob", "text": "hi ada"})
-        )
-    );
-
-    // The sender is excluded: its next event is the answer to its own leave.
-    send(&mut bob, "leave", Value::Null).await;
-    assert_eq!(
-        recv(&mut bob).await,
-        ("left".into(), json!({"room": "lobby"}))
-    );
-    assert_eq!(
-        recv(&mut ada).await,
-        (
-            "user-left".into(),
-            json!({"room": "lobby", "name": "bob", "members": ["ada"]})
-        )
-    );
-}
-
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn leaving_by_disconnecting_is_announced() {
-    let server = example_chat::start("127.0.0.1", 0).await.unwrap();
-    let (mut ada, mut bob) = (client(server.url()).await, client(server.url()).await);
-    send(&mut ada, "join", json!({"room": "r", "name": "ada"})).await;
-    recv(&mut ada).await;
-    send(&mut bob, "join", json!({"room": "r", "name": "bob"})).await;
-    recv(&mut bob).await;
-    recv(&mut ada).await;
-    bob.close(None).await.unwrap();
-    assert_eq!(
-        recv(&mut ada).await,
-        (
-            "user-left".into(),
-            json!({"room": "r", "name": "bob", "members": ["ada"]})
+    let server = TestServer::new(example_chat::register());
+    let mut ada = seated(&server, "r", "ada").await;
+    let bob = seated(&server, "r", "bob").await;
+    ada.take_all();
+    bob.close().await;
+    ada.expect_payload(
+        "user-left",
+        json!({"room": "r", "name": "bob", "members": ["ada"]}),
+    )
+    .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_message_before_joining_is_refused_with_a_reason() {
+    let server = TestServer::new(example_chat::register());
+    let mut client = server.connect().await;
+    client.send("message", json!({"text": "hello?"}));
+    client
+        .expect_payload(
+            "chat-error",
+            json!({"message": "join a room before sending messages"}),
         )
-    );
+        .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_blank_room_is_refused_with_a_reason() {
+    let server = TestServer::new(example_chat::register());
+    let mut client = server.connect().await;
+    client.send("join", json!({"room": "  ", "name": "ada"}));
+    client
+        .expect_payload("chat-error", json!({"message": "room is empty"}))
+        .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_malformed_join_is_refused_and_the_connection_stays() {
+    let server = TestServer::new(example_chat::register());
+    let mut client = server.connect().await;
+    client.send("join", json!("lobby"));
+    client.expect("chat-error").await;
+    client.send("join", json!({"room": "lobby", "name": "ada"}));
+    client.expect("joined").await;
 }
 
 #[tokio::test]
-async fn bad_requests_are_refused_with_a_reason() {
+async fn the_chat_is_served_at_ws() {
     let server = example_chat::start("127.0.0.1", 0).await.unwrap();
-    let mut ws = client(server.url()).await;
-    send(&mut ws, "message", json!({"text": "hello?"})).await;
-    assert_eq!(
-        recv(&mut ws).await,
-        (
-            "chat-error".into(),
-            json!({"message": "join a room before sending messages"})
-        )
-    );
-    send(&mut ws, "join", json!({"room": "  ", "name": "ada"})).await;
-    assert_eq!(
-        recv(&mut ws).await,
-        ("chat-error".into(), json!({"message": "room is empty"}))
-    );
-    send(&mut ws, "join", json!("lobby")).await;
-    assert_eq!(recv(&mut ws).await.0, "chat-error");
+    let (mut ws, _) = tokio_tungstenite::connect_async(server.url())
+        .await
+        .unwrap();
+    let join = json!({"eventName": "join", "payload": {"room": "lobby", "name": "ada"}});
+    ws.send(Message::text(join.to_string())).await.unwrap();
+    let answer = tokio::time::timeout(zap_test::WAIT, ws.next())
+        .await
+        .expect("an answer within the wait")
+        .unwrap()
+        .unwrap();
+    let answer: Value = serde_json::from_str(answer.to_text().unwrap()).unwrap();
+    assert_eq!(answer["eventName"], "joined");
 }
 
 #[tokio::test]

@@ -16,7 +16,7 @@ pub(crate) struct Crate {
 }
 
 /// The preferred order among crates that could go at the same time:
-/// protocol, core, server/client, adapters, redis, cli.
+/// protocol, core, server/client, adapters, redis, test kit, cli.
 const RANK: &[&str] = &[
     "zap-protocol",
     "zap-core",
@@ -26,6 +26,7 @@ const RANK: &[&str] = &[
     "zap-axum",
     "zap-warp",
     "zap-redis",
+    "zap-test",
     "zap-cli",
 ];
 

@@ -1,4 +1,4 @@
-//! PROTOCOL.md end to end: frames shaped as Python and Dart peers send them
+//! docs/protocol.md end to end: frames shaped as Python and Dart peers send them
 //! reach handlers with the right name, payload and headers; what the server
 //! sends follows the sending rules; events of a connection keep their order.
 

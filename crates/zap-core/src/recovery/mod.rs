@@ -1,0 +1,59 @@
+//! Delivery you can trust: room history with offsets and epochs, resumable
+//! sessions, and exactly-once handling of client events (the "Recovery and
+//! at-least-once delivery" extension of `docs/protocol.md`).
+//!
+//! Everything here is negotiated: a connection that did not ask for it
+//! (`zap_recover=1` in the upgrade URL) sees plain v1, byte for byte.
+
+mod attach;
+mod broadcast;
+mod config;
+mod history;
+mod hub;
+mod park;
+mod request;
+mod stamp;
+mod state;
+mod status;
+mod store;
+
+pub(crate) use attach::{Attach, prepare};
+pub(crate) use broadcast::{send as send_to_room, send_frame as send_frame_to_room};
+pub use config::RecoveryConfig;
+pub use history::{History, Position};
+pub(crate) use hub::Hub;
+pub(crate) use park::{Parking, park_and_wait, should_park};
+pub use stamp::{
+    ACK_EVENT, EPOCH_HEADER, ID_HEADER, OFFSET_HEADER, ROOM_HEADER, SEQ_HEADER, SESSION_EVENT,
+};
+pub(crate) use state::SessionState;
+pub use status::{NewReason, RecoveryStatus};
+pub use store::{DirectEvent, InMemorySessions, Lookup, RoomRecord, SessionRecord, SessionStore};
+
+use crate::Connection;
+use zap_protocol::EventData;
+
+/// Whether a client event should be handled: `false` for a resend (its
+/// `zap-id` was already handled in this session).
+pub(crate) fn admit(connection: &Connection, event: &EventData) -> bool {
+    let Some(session) = connection.session() else {
+        return true;
+    };
+    match event
+        .headers()
+        .get(ID_HEADER)
+        .and_then(serde_json::Value::as_u64)
+    {
+        Some(id) => session.admit(id),
+        None => true,
+    }
+}
+
+/// Queues `zap.ack` when the handled id moved since the last one.
+pub(crate) fn queue_ack(connection: &Connection) {
+    if let Some(session) = connection.session()
+        && let Some(id) = session.take_ack()
+    {
+        let _ = connection.send_frame(stamp::ack_frame(id));
+    }
+}

@@ -1,0 +1,95 @@
+//! The end of a recoverable connection: whether it ends the session or
+//! parks it for a resume, and waiting out the window.
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use super::state::SessionState;
+use crate::{Connection, ConnectionRouter, EndReason};
+
+/// What became of a parked session.
+#[derive(Debug)]
+pub(crate) enum Parking {
+    /// Resumed (here or elsewhere), or left for another instance: the
+    /// session goes on without this task.
+    Resumed,
+    /// The window expired (or the server shut down): the session is over.
+    Ended,
+}
+
+/// Whether a connection that ended with `end` keeps its session resumable.
+/// A clean close (the client's close frame, `Connection::close`) ends it; a
+/// drop, a timeout, a slow reader cut off, or a takeover parks it. A
+/// shutdown parks it only when the store outlives this process.
+pub(crate) fn should_park(
+    end: &EndReason,
+    connection: &Connection,
+    session: &SessionState,
+    shared: bool,
+) -> bool {
+    if session.is_taken_over() {
+        return true;
+    }
+    match end {
+        EndReason::PeerClosed(_) | EndReason::DuplicateId => false,
+        EndReason::Closed(_) => connection.closed_abortively(),
+        EndReason::Shutdown => shared,
+        _ => true,
+    }
+}
+
+/// Parks the session of `connection` (which has ended and run its last
+/// handler): leaves its rooms without telling them, takes it out of the
+/// router, hands the session to the store, then waits for the window.
+pub(crate) async fn park_and_wait(
+    router: &ConnectionRouter,
+    connection: &Connection,
+    session: &Arc<SessionState>,
+    shutdown: &CancellationToken,
+) -> Parking {
+    let hub = router.hub();
+    let store = hub.store();
+    let window = hub.config().window;
+    let rooms = router.leave_quiet(connection);
+    let state = hub.save_state(connection.extensions());
+    let record = session.park(rooms, state);
+    router.remove(connection);
+    let waiter = hub.waiter(&session.token);
+    let parked = store.park(record, window).await;
+    // Only now may a resume look for it (a takeover waits for this).
+    session.mark_stored();
+    hub.unset_live(&session.token, connection);
+    if let Err(err) = parked {
+        tracing::warn!(id = %connection.id(), %err, "session store unavailable: session ends");
+        hub.forget_waiter(&session.token);
+        session.end();
+        return Parking::Ended;
+    }
+    tracing::debug!(id = %connection.id(), ?window, "session parked");
+    let resumed_here = tokio::select! {
+        () = waiter.notified() => true,
+        () = tokio::time::sleep(window) => false,
+        () = shutdown.cancelled(), if !store.is_shared() => false,
+        () = shutdown.cancelled(), if store.is_shared() => true,
+    };
+    hub.forget_waiter(&session.token);
+    if resumed_here {
+        return Parking::Resumed;
+    }
+    match store.expire(&session.token).await {
+        Ok(Some(record)) => {
+            session.end();
+            for room in &record.rooms {
+                router.announce(&room.room, connection.id(), "leave", room.meta.as_ref());
+            }
+            tracing::debug!(id = %connection.id(), "session expired");
+            Parking::Ended
+        }
+        Ok(None) => Parking::Resumed,
+        Err(err) => {
+            tracing::warn!(id = %connection.id(), %err, "session store unavailable at expiry");
+            Parking::Resumed
+        }
+    }
+}

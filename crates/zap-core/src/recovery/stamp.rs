@@ -1,0 +1,114 @@
+//! The recovery extension on the wire: header and event names, stamping
+//! events with their room offset or direct sequence number, and the
+//! `zap.session` and `zap.ack` events (see `docs/protocol.md`).
+
+use serde::Serialize;
+use serde_json::json;
+use zap_protocol::{EncodeError, Frame, Headers};
+
+use super::status::RecoveryStatus;
+
+/// Header naming the room an event with history was delivered through.
+pub const ROOM_HEADER: &str = "zap-room";
+/// Header carrying the epoch of that room's history.
+pub const EPOCH_HEADER: &str = "zap-epoch";
+/// Header carrying the event's offset in that room's history.
+pub const OFFSET_HEADER: &str = "zap-offset";
+/// Header carrying the sequence number of a direct event of a session.
+pub const SEQ_HEADER: &str = "zap-seq";
+/// Header carrying a client event's id, for exactly-once handling.
+pub const ID_HEADER: &str = "zap-id";
+/// The first event of a connection that asked for recovery.
+pub const SESSION_EVENT: &str = "zap.session";
+/// The server's cumulative acknowledgement of client events.
+pub const ACK_EVENT: &str = "zap.ack";
+
+/// `headers` plus the room stamp.
+pub(crate) fn room_headers(
+    headers: Option<&Headers>,
+    room: &str,
+    epoch: &str,
+    offset: u64,
+) -> Headers {
+    let mut stamped = headers.cloned().unwrap_or_default();
+    stamped.insert(ROOM_HEADER.to_owned(), room.into());
+    stamped.insert(EPOCH_HEADER.to_owned(), epoch.into());
+    stamped.insert(OFFSET_HEADER.to_owned(), offset.into());
+    stamped
+}
+
+/// Encodes a direct event with its sequence number.
+pub(crate) fn encode_direct<P: Serialize + ?Sized>(
+    event_name: &str,
+    payload: &P,
+    headers: Option<&Headers>,
+    seq: u64,
+) -> Result<Frame, EncodeError> {
+    let mut headers = headers.cloned().unwrap_or_default();
+    headers.insert(SEQ_HEADER.to_owned(), seq.into());
+    zap_protocol::encode(event_name, payload, Some(&headers))
+}
+
+/// Re-encodes an already encoded event with its sequence number (`None` if
+/// the frame is not an event).
+pub(crate) fn stamp_direct(frame: &Frame, seq: u64) -> Option<Frame> {
+    let event = zap_protocol::decode(frame.as_str()).ok()?;
+    let headers = (!event.headers().is_empty()).then(|| event.headers());
+    encode_direct(event.event_name(), event.payload(), headers, seq).ok()
+}
+
+/// The `zap.session` event.
+pub(crate) fn session_frame(
+    id: &str,
+    token: &str,
+    window_secs: u64,
+    status: &RecoveryStatus,
+    ack: u64,
+) -> Frame {
+    let (status_name, reason, gaps, direct_gap) = status.wire();
+    let payload = json!({
+        "id": id,
+        "token": token,
+        "window": window_secs,
+        "status": status_name,
+        "reason": reason,
+        "gaps": gaps,
+        "directGap": direct_gap,
+        "ack": ack,
+    });
+    // A JSON value always encodes.
+    zap_protocol::encode(SESSION_EVENT, &payload, None)
+        .unwrap_or_else(|_| Frame::from_text(r#"{"eventName":"zap.session","payload":null}"#))
+}
+
+/// The `zap.ack` event.
+pub(crate) fn ack_frame(id: u64) -> Frame {
+    Frame::from(format!(
+        r#"{{"eventName":"{ACK_EVENT}","payload":{{"id":{id}}}}}"#
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_direct_frame_is_restamped_keeping_its_headers() {
+        let mut headers = Headers::new();
+        headers.insert("a".into(), 1.into());
+        let plain = zap_protocol::encode("e", &json!({"x": 1}), Some(&headers)).expect("encodes");
+        let stamped = stamp_direct(&plain, 7).expect("an event");
+        let event = zap_protocol::decode(stamped.as_str()).expect("decodes");
+        assert_eq!(event.header_str("a"), None);
+        assert_eq!(event.headers()["a"], 1);
+        assert_eq!(event.headers()[SEQ_HEADER], 7);
+        assert_eq!(event.payload().to_value().expect("json"), json!({"x": 1}));
+    }
+
+    #[test]
+    fn the_ack_frame_is_a_plain_event() {
+        let event = zap_protocol::decode(ack_frame(42).as_str()).expect("decodes");
+        assert_eq!(event.event_name(), ACK_EVENT);
+        assert_eq!(event.payload().to_value().expect("json"), json!({"id": 42}));
+    }
+}

@@ -1,0 +1,278 @@
+//! [`SessionState`]: the part of a recoverable session that outlives one
+//! connection: its token, direct events with their sequence numbers, the
+//! client event ids it handled, and where it joined rooms with history.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use serde::Serialize;
+use tokio::sync::Notify;
+use zap_protocol::{Frame, Headers};
+
+use super::history::Position;
+use super::stamp;
+use super::status::RecoveryStatus;
+use super::store::{DirectEvent, RoomRecord, SessionRecord, SessionStore};
+use crate::{Connection, ConnectionId, MetaTag, SendError};
+
+/// One session, shared by the connections that carry it in turn.
+pub(crate) struct SessionState {
+    pub(crate) token: String,
+    pub(crate) id: ConnectionId,
+    store: Arc<dyn SessionStore>,
+    inner: Mutex<Inner>,
+    /// Notified when the session is parked (a takeover waits for it).
+    pub(crate) parked: Notify,
+    /// A resume is taking this session over: its connection's end parks it.
+    takeover: AtomicBool,
+    /// The parked session is in the store.
+    stored: AtomicBool,
+}
+
+struct Inner {
+    seq: u64,
+    direct: VecDeque<(u64, Frame)>,
+    capacity: usize,
+    connection: Option<Connection>,
+    parked: bool,
+    ended: bool,
+    handled: u64,
+    acked: u64,
+    joined: HashMap<String, Position>,
+    status: Option<RecoveryStatus>,
+}
+
+impl SessionState {
+    pub(crate) fn new(
+        token: String,
+        id: ConnectionId,
+        store: Arc<dyn SessionStore>,
+        capacity: usize,
+    ) -> Self {
+        SessionState {
+            token,
+            id,
+            store,
+            inner: Mutex::new(Inner {
+                seq: 0,
+                direct: VecDeque::new(),
+                capacity: capacity.max(1),
+                connection: None,
+                parked: false,
+                ended: false,
+                handled: 0,
+                acked: 0,
+                joined: HashMap::new(),
+                status: None,
+            }),
+            parked: Notify::new(),
+            takeover: AtomicBool::new(false),
+            stored: AtomicBool::new(false),
+        }
+    }
+
+    /// The session of a record taken from the store.
+    pub(crate) fn from_record(record: &SessionRecord, store: Arc<dyn SessionStore>) -> Self {
+        let state = SessionState::new(
+            record.token.clone(),
+            record.id.clone(),
+            store,
+            record.direct_capacity,
+        );
+        {
+            let mut inner = state.lock();
+            inner.seq = record.seq;
+            inner.handled = record.handled;
+            inner.acked = record.handled;
+            inner.direct = record
+                .direct
+                .iter()
+                .map(|event| (event.seq, Frame::from_text(event.frame.clone())))
+                .collect();
+            inner.joined = record
+                .rooms
+                .iter()
+                .filter_map(|room| {
+                    let (epoch, offset) = room.joined.clone()?;
+                    let position = Position {
+                        epoch: epoch.into(),
+                        offset,
+                    };
+                    Some((room.room.clone(), position))
+                })
+                .collect();
+        }
+        state
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Sends a direct event: stamped with the next `zap-seq`, kept for a
+    /// resume, and queued on the attached connection if there is one.
+    pub(crate) fn send_direct<P: Serialize + ?Sized>(
+        &self,
+        event_name: &str,
+        payload: &P,
+        headers: Option<&Headers>,
+    ) -> Result<(), SendError> {
+        let mut inner = self.lock();
+        if inner.ended {
+            return Err(SendError::Closed);
+        }
+        if inner.parked {
+            drop(inner);
+            let frame = zap_protocol::encode(event_name, payload, headers)?;
+            return match self.store.push_direct(&self.id, &frame) {
+                true => Ok(()),
+                false => Err(SendError::Closed),
+            };
+        }
+        let seq = inner.seq + 1;
+        let frame = stamp::encode_direct(event_name, payload, headers, seq)?;
+        inner.seq = seq;
+        inner.direct.push_back((seq, frame.clone()));
+        while inner.direct.len() > inner.capacity {
+            inner.direct.pop_front();
+        }
+        match &inner.connection {
+            Some(connection) => match connection.send_frame(frame) {
+                // The connection is going away: the event waits for a resume.
+                Err(SendError::Closed) => Ok(()),
+                other => other,
+            },
+            None => Ok(()),
+        }
+    }
+
+    /// Attaches `connection`: queues the kept direct events after `seq`
+    /// (what the client received) and routes new ones to it. Returns whether
+    /// direct events after `seq` were lost.
+    pub(crate) fn attach(&self, connection: &Connection, seq: u64) -> bool {
+        let mut inner = self.lock();
+        let first_kept = inner.direct.front().map_or(inner.seq + 1, |(s, _)| *s);
+        let lost = seq < inner.seq && first_kept > seq + 1;
+        for (_, frame) in inner.direct.iter().filter(|(s, _)| *s > seq) {
+            connection.queue_replay(frame.clone());
+        }
+        inner.connection = Some(connection.clone());
+        inner.parked = false;
+        lost
+    }
+
+    /// Detaches the connection and describes the session for the store.
+    pub(crate) fn park(
+        &self,
+        rooms: Vec<(String, Option<MetaTag>)>,
+        state: serde_json::Map<String, serde_json::Value>,
+    ) -> SessionRecord {
+        let mut inner = self.lock();
+        inner.connection = None;
+        inner.parked = true;
+        let rooms = rooms
+            .into_iter()
+            .map(|(room, meta)| {
+                let joined = inner
+                    .joined
+                    .get(&room)
+                    .map(|p| (p.epoch.to_string(), p.offset));
+                RoomRecord::new(room, meta, joined)
+            })
+            .collect();
+        SessionRecord {
+            token: self.token.clone(),
+            id: self.id.clone(),
+            rooms,
+            state,
+            handled: inner.handled,
+            seq: inner.seq,
+            direct: inner
+                .direct
+                .iter()
+                .map(|(seq, frame)| DirectEvent {
+                    seq: *seq,
+                    frame: frame.as_str().to_owned(),
+                })
+                .collect(),
+            direct_capacity: inner.capacity,
+        }
+    }
+
+    /// The session is over for good: sends fail from now on.
+    pub(crate) fn end(&self) {
+        let mut inner = self.lock();
+        inner.ended = true;
+        inner.connection = None;
+    }
+
+    /// Whether a client event with this `zap-id` should run (not a resend);
+    /// records it as handled.
+    pub(crate) fn admit(&self, id: u64) -> bool {
+        let mut inner = self.lock();
+        if id <= inner.handled {
+            return false;
+        }
+        inner.handled = id;
+        true
+    }
+
+    /// The id to acknowledge, when it moved since the last `zap.ack`.
+    pub(crate) fn take_ack(&self) -> Option<u64> {
+        let mut inner = self.lock();
+        (inner.handled > inner.acked).then(|| {
+            inner.acked = inner.handled;
+            inner.handled
+        })
+    }
+
+    /// The highest client event id handled.
+    pub(crate) fn handled(&self) -> u64 {
+        self.lock().handled
+    }
+
+    /// Records where the session joined a room with history.
+    pub(crate) fn note_join(&self, room: &str, position: Position) {
+        self.lock().joined.insert(room.to_owned(), position);
+    }
+
+    /// Where the session joined `room`, if it has history.
+    pub(crate) fn joined(&self, room: &str) -> Option<Position> {
+        self.lock().joined.get(room).cloned()
+    }
+
+    pub(crate) fn set_status(&self, status: RecoveryStatus) {
+        self.lock().status = Some(status);
+    }
+
+    pub(crate) fn status(&self) -> Option<RecoveryStatus> {
+        self.lock().status.clone()
+    }
+
+    /// The parked session reached the store: a resume can take it.
+    pub(crate) fn mark_stored(&self) {
+        self.stored.store(true, Ordering::Release);
+        self.parked.notify_waiters();
+    }
+
+    pub(crate) fn is_stored(&self) -> bool {
+        self.stored.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn take_over(&self) {
+        self.takeover.store(true, Ordering::Release);
+    }
+
+    pub(crate) fn is_taken_over(&self) -> bool {
+        self.takeover.load(Ordering::Acquire)
+    }
+}
+
+impl std::fmt::Debug for SessionState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionState")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
