@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use tokio::time::Instant;
+use std::pin::Pin;
+
+use tokio::time::Sleep;
 use tokio_util::sync::CancellationToken;
 
 use crate::ConnectionId;
@@ -16,12 +18,22 @@ pub(crate) async fn after_shutdown(shutdown: &CancellationToken, grace: Duration
     tokio::time::sleep(grace).await;
 }
 
-/// Completes at `deadline` when the grace already started, else `grace`
-/// after `shutdown` is cancelled.
-pub(crate) async fn over(shutdown: &CancellationToken, deadline: Option<Instant>, grace: Duration) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline).await,
-        None => after_shutdown(shutdown, grace).await,
+/// The grace of a session that saw the shutdown: boxed, so that sessions
+/// that never see one do not carry a timer.
+pub(crate) struct Timer(Pin<Box<Sleep>>);
+
+impl Timer {
+    /// A grace that ends `grace` from now.
+    pub(crate) fn start(grace: Duration) -> Self {
+        Timer(Box::pin(tokio::time::sleep(grace)))
+    }
+
+    /// Completes when the grace is over (never without one).
+    pub(crate) async fn over(timer: &mut Option<Timer>) {
+        match timer {
+            Some(Timer(sleep)) => sleep.as_mut().await,
+            None => std::future::pending().await,
+        }
     }
 }
 

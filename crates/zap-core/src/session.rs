@@ -110,7 +110,7 @@ struct LoopState {
     closing: Option<(CloseFrame, EndReason)>,
     last_seen: Instant,
     /// When handlers still running at shutdown are aborted.
-    grace_ends: Option<Instant>,
+    grace: Option<grace::Timer>,
     /// The inbound rate limiter, made on the first event (`None` inside
     /// when nothing is limited).
     limiter: Option<Option<Box<Limiter>>>,
@@ -314,9 +314,12 @@ impl Driver<'_> {
         if running.is_none() {
             return;
         }
-        let grace = grace::after_shutdown(shutdown, self.config.shutdown_grace);
+        // Boxed: only a connection ending with a handler to run pays for
+        // them, and every session's future stays small.
+        let grace = Box::pin(grace::after_shutdown(shutdown, self.config.shutdown_grace));
+        let work = Box::pin(self.run_to_end(running));
         tokio::select! {
-            () = self.run_to_end(running) => {}
+            () = work => {}
             () = grace => grace::aborted(self.connection.id()),
         }
     }
@@ -332,7 +335,7 @@ impl Driver<'_> {
             running: None,
             closing: None,
             last_seen: Instant::now(),
-            grace_ends: None,
+            grace: None,
             limiter: None,
         };
         let mut heartbeat = Heartbeat::new(
@@ -348,8 +351,8 @@ impl Driver<'_> {
         tokio::pin!(shutdown_signal);
 
         loop {
-            if state.grace_ends.is_none() && shutdown.is_cancelled() {
-                state.grace_ends = Some(Instant::now() + self.config.shutdown_grace);
+            if state.grace.is_none() && shutdown.is_cancelled() {
+                state.grace = Some(grace::Timer::start(self.config.shutdown_grace));
             }
             if state.running.is_none()
                 && let Some((frame, reason)) = state.closing.take()
@@ -404,7 +407,8 @@ impl Driver<'_> {
                     }
                     Action::Close(request.frame, reason)
                 }
-                () = &mut shutdown_signal, if watch => {
+                () = &mut shutdown_signal, if watch || state.grace.is_none() => {
+                    // Seen once: the grace starts (at the top of the loop).
                     let (frame, reason) = shutdown_close();
                     Action::Close(frame, reason)
                 }
@@ -414,11 +418,14 @@ impl Driver<'_> {
                 frame = rx.recv() => Action::Write(frame),
                 inbound = transport.next(), if state.running.is_none() && watch => Action::Read(inbound),
                 () = heartbeat.fired(), if heartbeat.is_armed() => Action::Tick,
-                () = grace::over(shutdown, state.grace_ends, self.config.shutdown_grace),
-                    if state.running.is_some() => Action::GraceOver,
+                () = grace::Timer::over(&mut state.grace),
+                    if state.running.is_some() && state.grace.is_some() => Action::GraceOver,
             };
             match action {
-                Action::Close(frame, reason) => state.closing = Some((frame, reason)),
+                Action::Close(frame, reason) => {
+                    // A shutdown seen after a normal close keeps that close.
+                    state.closing.get_or_insert((frame, reason));
+                }
                 Action::Finished(outcome) => {
                     if let Some(done) = state.running.take() {
                         state.running = self.finished(done, outcome);
