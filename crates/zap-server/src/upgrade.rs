@@ -123,9 +123,8 @@ where
 #[cfg(test)]
 mod tests {
     /// An idle connection's task holds this future: guard its size (3.4 KiB
-    /// with rustc 1.95 since the session loop has its idle deadline timer,
-    /// rate limiter and shutdown grace; down from 3.2 KiB + 0.4 KiB when the
-    /// upgrade's temporaries stayed alive for the whole session).
+    /// with rustc 1.95, of which 0.4 KiB since the session loop has its idle
+    /// deadline timer, rate limiter and shutdown grace).
     #[tokio::test]
     #[allow(clippy::unwrap_used)]
     async fn a_socket_future_stays_small() {
