@@ -39,9 +39,12 @@ pub(crate) fn register() -> EventRegister {
 }
 
 /// Limits for benchmarks: no connection cap, a queue deep enough for the
-/// fan-out windows.
+/// fan-out windows, no inbound rate limit (the echo load sends thousands of
+/// events per second per connection, past the default flood limit).
 pub(crate) fn config() -> ConnectionConfig {
-    ConnectionConfig::default().outbound_queue(1024)
+    ConnectionConfig::default()
+        .outbound_queue(1024)
+        .rate_limit(zap_core::RateLimit::unlimited())
 }
 
 /// What the adapters serve: the register and config, with no connection cap

@@ -127,9 +127,9 @@ where
 
 #[cfg(test)]
 mod tests {
-    /// An idle connection's task holds this future: guard its size (2.2 KiB
-    /// with rustc 1.95, down from 3.2 KiB when the upgrade's temporaries
-    /// stayed alive for the whole session).
+    /// An idle connection's task holds this future: guard its size (3.4 KiB
+    /// with rustc 1.95, of which 0.4 KiB since the session loop has its idle
+    /// deadline timer, rate limiter and shutdown grace).
     #[tokio::test]
     #[allow(clippy::unwrap_used)]
     async fn a_socket_future_stays_small() {
@@ -149,6 +149,6 @@ mod tests {
         let peer = client.local_addr().unwrap();
         let future = super::serve_socket(client, peer, shared, Default::default());
         let size = std::mem::size_of_val(&future);
-        assert!(size <= 3072, "the socket future grew to {size} bytes");
+        assert!(size <= 3584, "the socket future grew to {size} bytes");
     }
 }
