@@ -418,8 +418,8 @@ impl Driver<'_> {
             }
             Inbound::Text(bytes) => {
                 state.running = match zap_protocol::decode_slice(&bytes) {
-                    Ok(event) if !recovery::admit(&self.connection, &event) => None,
-                    Ok(event) => self.dispatch(event),
+                    Ok(event) => recovery::admit(&self.connection, event)
+                        .and_then(|event| self.dispatch(event)),
                     Err(err) => self.report(ErrorInfo::new(
                         None,
                         ErrorKind::InvalidFrame,
