@@ -3,11 +3,19 @@
 
 use anyhow::bail;
 use tokio::net::TcpListener;
-use zap_core::{ConnectionConfig, Endpoint, EventRegister};
+use zap_core::{ConnectionConfig, Endpoint, EventRegister, History};
 use zap_server::ZapServer;
 
 /// Every server kind `serve` knows.
-pub(crate) const KINDS: &[&str] = &["baseline", "zap-server", "axum", "actix", "warp"];
+pub(crate) const KINDS: &[&str] = &[
+    "baseline",
+    "naive",
+    "zap-server",
+    "history",
+    "axum",
+    "actix",
+    "warp",
+];
 
 /// The zaptools handlers equivalent to the baseline's.
 pub(crate) fn register() -> EventRegister {
@@ -52,12 +60,23 @@ pub(crate) async fn serve(kind: &str) -> anyhow::Result<()> {
             println!("PORT {}", listener.local_addr()?.port());
             crate::baseline::serve(listener).await;
         }
-        "zap-server" => {
+        "naive" => {
+            let listener = TcpListener::bind("127.0.0.1:0").await?;
+            println!("PORT {}", listener.local_addr()?.port());
+            crate::naive::serve(listener).await;
+        }
+        "zap-server" | "history" => {
+            let register = if kind == "history" {
+                // The benchmark room keeps its last 1,000 events.
+                register().history("bench", History::last(1_000))
+            } else {
+                register()
+            };
             let server = ZapServer::builder()
                 .port(0)
                 .max_connections(1_000_000)
                 .config(config())
-                .register(register())
+                .register(register)
                 .start()
                 .await?;
             println!("PORT {}", server.local_addr().port());

@@ -51,7 +51,9 @@ pub struct EventRegister(Arc<Inner>);
 
 #[derive(Clone, Default)]
 struct Inner {
-    events: HashMap<Box<str>, BoxedHandler>,
+    /// Looked up once per event: foldhash, not SipHash (the names are the
+    /// server's own; a peer can only look them up).
+    events: HashMap<Box<str>, BoxedHandler, foldhash::fast::RandomState>,
     connected: Option<BoxedHandler>,
     disconnected: Option<BoxedHandler>,
     error: Option<BoxedHandler>,
@@ -319,6 +321,17 @@ impl EventRegister {
     /// `zap_redis::RedisSessions` lets a session resume on another instance).
     pub fn session_store(self, store: impl crate::SessionStore) -> Self {
         self.0.router.hub().set_store(std::sync::Arc::new(store));
+        self
+    }
+
+    /// Gives the events of rooms with history their offsets in `store`, shared
+    /// by every instance (for example `zap_redis::RedisBackend`), instead of
+    /// in this process.
+    pub fn history_store(self, store: impl crate::HistoryStore) -> Self {
+        self.0
+            .router
+            .hub()
+            .set_history_store(std::sync::Arc::new(store));
         self
     }
 

@@ -13,6 +13,7 @@ use zap_core::{Admission, Handshake};
 use zap_tungstenite::{WsTransport, accept_response, application_headers};
 
 use crate::http::{HeadError, read_request, write_custom, write_plain, write_switching};
+use crate::ready::ReadReady;
 use crate::shared::Shared;
 
 /// Serves one socket from its first byte to its last.
@@ -22,7 +23,7 @@ pub(crate) async fn serve_socket<S>(
     shared: Arc<Shared>,
     shutdown: CancellationToken,
 ) where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: AsyncRead + AsyncWrite + ReadReady + Unpin + Send + 'static,
 {
     // The upgrade's temporaries (request, response, buffers) live in their
     // own future and are gone before the session: an idle connection keeps
@@ -30,6 +31,7 @@ pub(crate) async fn serve_socket<S>(
     let Some((admission, leftover)) = upgrade(&mut stream, peer, &shared, &shutdown).await else {
         return;
     };
+    let buffered = !leftover.is_empty();
     let socket = WebSocketStream::from_partially_read(
         stream,
         leftover,
@@ -39,7 +41,10 @@ pub(crate) async fn serve_socket<S>(
     .await;
     shared
         .endpoint
-        .serve(admission, WsTransport::new(socket))
+        .serve(
+            admission,
+            WsTransport::with_read_gate(socket, <S as ReadReady>::poll_read_ready, buffered),
+        )
         .await;
 }
 
