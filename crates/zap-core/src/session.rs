@@ -523,10 +523,13 @@ impl Driver<'_> {
             }
             Inbound::Text(bytes) => {
                 state.running = match zap_protocol::decode_slice(&bytes) {
-                    Ok(event) if !recovery::admit(&self.connection, &event) => None,
-                    Ok(event) => match self.admit(state, event.event_name(), bytes.len()) {
-                        Ok(()) => self.dispatch(event),
-                        Err(exceeded) => self.rate_limited(state, event.event_name(), exceeded),
+                    Ok(event) => match recovery::admit(&self.connection, event) {
+                        // A resend of an event already handled.
+                        None => None,
+                        Some(event) => match self.admit(state, event.event_name(), bytes.len()) {
+                            Ok(()) => self.dispatch(event),
+                            Err(exceeded) => self.rate_limited(state, event.event_name(), exceeded),
+                        },
                     },
                     Err(err) => self.report(ErrorInfo::new(
                         None,
