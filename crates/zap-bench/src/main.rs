@@ -6,8 +6,13 @@
 //!   (medians): echo msg/s, latency, server CPU per event, fan-out
 //!   deliveries/s, RSS per idle connection; then 19,000 connections in one
 //!   process (RSS per connection, CPU of a broadcast to all).
+//! - `zap-bench profile`: instructions and malloc calls per echoed event and
+//!   per fan-out delivery, each server under valgrind's callgrind (stable
+//!   when other work shares the machine).
 //! - `zap-bench redis-fanout`: room fan-out, 2 instances through Redis vs 1
 //!   in-process instance.
+//! - `zap-bench all`: profile, suite, redis-fanout (what `cargo xtask bench`
+//!   runs).
 //! - `zap-bench serve KIND`: one server under test (used by `suite`).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 

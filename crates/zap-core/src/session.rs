@@ -5,6 +5,7 @@ use std::any::Any;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::CatchUnwind;
@@ -97,7 +98,7 @@ enum Stage {
 /// A handler in flight, with what is needed to report its failure.
 struct Running {
     stage: Stage,
-    event: String,
+    event: Arc<str>,
     future: CatchUnwind<AssertUnwindSafe<BoxFuture<HandlerResult>>>,
     started: Instant,
 }
@@ -261,7 +262,7 @@ impl Driver<'_> {
     fn start(
         &self,
         stage: Stage,
-        event: String,
+        event: Arc<str>,
         handler: &BoxedHandler,
         ctx: EventContext,
     ) -> Running {
@@ -276,13 +277,13 @@ impl Driver<'_> {
     fn lifecycle(&self, name: &'static str, handler: Option<&BoxedHandler>) -> Option<Running> {
         let handler = handler?;
         let ctx = self.context(EventData::new(name, Payload::null(), None));
-        Some(self.start(Stage::Lifecycle, name.to_owned(), handler, ctx))
+        Some(self.start(Stage::Lifecycle, Arc::from(name), handler, ctx))
     }
 
     fn dispatch(&self, event: EventData) -> Option<Running> {
         match self.register.handler_for(event.event_name()) {
             Some(handler) => {
-                let name = event.event_name().to_owned();
+                let name = event.shared_event_name();
                 telemetry::event_in(&name);
                 Some(self.start(Stage::Event, name, handler, self.context(event)))
             }
@@ -304,7 +305,7 @@ impl Driver<'_> {
         }
         let handler = self.register.error_handler()?;
         let ctx = EventContext::for_error(info, self.connection.clone(), self.register);
-        Some(self.start(Stage::Error, lifecycle::ERROR.to_owned(), handler, ctx))
+        Some(self.start(Stage::Error, Arc::from(lifecycle::ERROR), handler, ctx))
     }
 
     /// What follows a finished handler: nothing, or the `error` handler.
@@ -326,7 +327,7 @@ impl Driver<'_> {
             tracing::error!(id = %self.connection.id(), ?kind, %message, "the error handler itself failed");
             return None;
         }
-        self.report(ErrorInfo::new(Some(&running.event), kind, message))
+        self.report(ErrorInfo::new(Some(&*running.event), kind, message))
     }
 
     /// Awaits a handler and any `error` handler it leads to.

@@ -1,6 +1,7 @@
 //! Decoding a received frame into an [`EventData`] (the receipt rules of `docs/protocol.md`).
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
@@ -166,7 +167,7 @@ impl<'de> Visitor<'de> for EnvelopeVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut event_name: Option<Result<String, JsonKind>> = None;
+        let mut event_name: Option<Result<Arc<str>, JsonKind>> = None;
         let mut payload: Option<Box<RawValue>> = None;
         let mut headers: Option<Headers> = None;
         // Duplicate keys: the last one wins, as in JavaScript and Python.
@@ -183,7 +184,7 @@ impl<'de> Visitor<'de> for EnvelopeVisitor {
         Ok(match event_name {
             None => Err(DecodeError::MissingEventName),
             Some(Err(found)) => Err(DecodeError::EventNameNotString { found }),
-            Some(Ok(name)) => Ok(EventData::new(
+            Some(Ok(name)) => Ok(EventData::from_shared_name(
                 name,
                 payload.map(Payload::from_raw).unwrap_or_default(),
                 headers,
@@ -225,7 +226,7 @@ impl<'de> de::Deserialize<'de> for Key {
 struct NameSeed;
 
 impl<'de> DeserializeSeed<'de> for NameSeed {
-    type Value = Result<String, JsonKind>;
+    type Value = Result<Arc<str>, JsonKind>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_any(self)
@@ -233,18 +234,18 @@ impl<'de> DeserializeSeed<'de> for NameSeed {
 }
 
 impl<'de> Visitor<'de> for NameSeed {
-    type Value = Result<String, JsonKind>;
+    type Value = Result<Arc<str>, JsonKind>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any JSON value")
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Ok(v.to_owned()))
+        Ok(Ok(Arc::from(v)))
     }
 
     fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Ok(v))
+        Ok(Ok(Arc::from(v)))
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {

@@ -1,6 +1,6 @@
 //! [`EventData`]: one decoded event, the `{eventName, payload, headers}` envelope.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 
@@ -27,7 +27,9 @@ use crate::{EncodeError, Frame, Headers, Payload, encode};
 /// ```
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct EventData {
-    event_name: String,
+    /// Shared so that keeping the name while the event is handled (for
+    /// error reports) costs no allocation.
+    event_name: Arc<str>,
     payload: Payload,
     headers: Option<Headers>,
 }
@@ -36,7 +38,20 @@ impl EventData {
     /// Builds an event from its parts.
     pub fn new(event_name: impl Into<String>, payload: Payload, headers: Option<Headers>) -> Self {
         EventData {
-            event_name: event_name.into(),
+            event_name: Arc::from(event_name.into()),
+            payload,
+            headers,
+        }
+    }
+
+    /// Builds an event whose name is already shared (what decoding does).
+    pub(crate) fn from_shared_name(
+        event_name: Arc<str>,
+        payload: Payload,
+        headers: Option<Headers>,
+    ) -> Self {
+        EventData {
+            event_name,
             payload,
             headers,
         }
@@ -58,6 +73,18 @@ impl EventData {
     /// The event's name.
     pub fn event_name(&self) -> &str {
         &self.event_name
+    }
+
+    /// The event's name as a shared string: cloning it allocates nothing.
+    ///
+    /// ```
+    /// let event = zap_protocol::decode(r#"{"eventName":"chat.message"}"#)?;
+    /// let name = event.shared_event_name();
+    /// assert_eq!(&*name, "chat.message");
+    /// # Ok::<(), zap_protocol::DecodeError>(())
+    /// ```
+    pub fn shared_event_name(&self) -> Arc<str> {
+        self.event_name.clone()
     }
 
     /// The event's payload (`null` when the sender omitted it).
@@ -85,7 +112,7 @@ impl EventData {
 
     /// Splits the event into its parts.
     pub fn into_parts(self) -> (String, Payload, Option<Headers>) {
-        (self.event_name, self.payload, self.headers)
+        (String::from(&*self.event_name), self.payload, self.headers)
     }
 
     /// Encodes the event as one frame. Infallible: the payload is already JSON.
