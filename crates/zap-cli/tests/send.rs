@@ -126,6 +126,21 @@ async fn an_unreachable_server_exits_3() {
 }
 
 #[tokio::test]
+async fn a_failed_connection_is_reported_once_and_nothing_follows_it() {
+    let url = format!("ws://127.0.0.1:{}/", closed_port());
+    let run = run(&["listen", &url]).await;
+    assert_eq!(run.code, Some(3), "{run:?}");
+    assert_eq!(
+        run.stderr.matches("cannot reach the server").count(),
+        1,
+        "{run:?}"
+    );
+    let (_, after) = run.stderr.split_once("cannot reach the server").unwrap();
+    assert!(!after.contains("connecting"), "{run:?}");
+    assert!(run.stderr.starts_with("zap: connecting ws://"), "{run:?}");
+}
+
+#[tokio::test]
 async fn a_url_that_is_not_websocket_exits_2() {
     let run = run(&["send", "http://127.0.0.1:1/", "say"]).await;
     assert_eq!(run.code, Some(2), "{run:?}");
