@@ -1,16 +1,18 @@
 //! [`ZapConsumer`]: the callback client (Dart `ZapConsumer`).
 
 use std::fmt;
-use std::sync::Arc;
 
 use futures_util::StreamExt;
 
+use zap_protocol::{Event, PayloadError};
+
 use crate::callback::Reaction;
-use crate::common::client_methods;
+use crate::common::ZapClient;
 use crate::config::Options;
 use crate::engine::{Engine, Filter};
 use crate::listen::listen;
 use crate::{ClientBuilder, ConnectionError, ConnectionState, EventData, WeakZapConsumer};
+use std::sync::Arc;
 
 /// A zaptools client that calls your callbacks for received events, state
 /// changes and errors.
@@ -48,7 +50,7 @@ use crate::{ClientBuilder, ConnectionError, ConnectionState, EventData, WeakZapC
 /// ```
 #[derive(Clone)]
 pub struct ZapConsumer {
-    engine: Arc<Engine>,
+    client: ZapClient,
 }
 
 impl ZapConsumer {
@@ -64,20 +66,28 @@ impl ZapConsumer {
     }
 
     pub(crate) fn from_options(options: Options) -> Self {
-        Self::from_engine(Arc::new(Engine::new(options)))
+        ZapConsumer {
+            client: ZapClient::from_options(options),
+        }
     }
 
     pub(crate) fn from_engine(engine: Arc<Engine>) -> Self {
-        ZapConsumer { engine }
+        ZapConsumer {
+            client: ZapClient::from_engine(engine),
+        }
     }
 
     /// A handle that does not keep the client alive: the one to capture in a
     /// callback (see [`WeakZapConsumer`]).
     pub fn downgrade(&self) -> WeakZapConsumer {
-        WeakZapConsumer::new(&self.engine)
+        WeakZapConsumer::new(&self.client.engine)
     }
 
-    client_methods!(ZapConsumer);
+    /// The shared part of the client (what this face dereferences to), to
+    /// hand to code that only sends and requests.
+    pub fn client(&self) -> &ZapClient {
+        &self.client
+    }
 
     /// Calls `callback` for each event named `event_name`.
     #[track_caller]
@@ -87,7 +97,24 @@ impl ZapConsumer {
         R: Reaction<M>,
     {
         let names = std::iter::once(event_name.into()).collect();
-        listen(self.engine.subscribe(Filter::Names(names)), callback);
+        listen(self.client.engine.subscribe(Filter::Names(names)), callback);
+        self
+    }
+
+    /// Calls `callback` for each typed event `E`, decoded (a payload that
+    /// does not decode is passed as an `Err`).
+    #[track_caller]
+    pub fn on_typed<E, F, R, M>(&self, callback: F) -> &Self
+    where
+        E: Event,
+        F: Fn(Result<E, PayloadError>) -> R + Send + Sync + 'static,
+        R: Reaction<M>,
+    {
+        let names = std::iter::once(E::NAME.to_owned()).collect();
+        listen(
+            self.client.engine.subscribe(Filter::Names(names)),
+            move |event: EventData| callback(event.payload().parse()),
+        );
         self
     }
 
@@ -98,7 +125,7 @@ impl ZapConsumer {
         F: Fn(EventData) -> R + Send + Sync + 'static,
         R: Reaction<M>,
     {
-        listen(self.engine.subscribe(Filter::All), callback);
+        listen(self.client.engine.subscribe(Filter::All), callback);
         self
     }
 
@@ -128,8 +155,8 @@ impl ZapConsumer {
     {
         // Subscribe first, then read the state: a change in between is
         // seen by the stream, not lost.
-        let states = self.engine.states();
-        let mut was_online = self.engine.state().is_online();
+        let states = self.client.engine.states();
+        let mut was_online = self.client.engine.state().is_online();
         let ended = states.filter(move |state| {
             let ended = was_online && !state.is_online();
             was_online = state.is_online();
@@ -146,7 +173,7 @@ impl ZapConsumer {
         F: Fn(ConnectionState) -> R + Send + Sync + 'static,
         R: Reaction<M>,
     {
-        listen(self.engine.states(), callback);
+        listen(self.client.engine.states(), callback);
         self
     }
 
@@ -158,7 +185,7 @@ impl ZapConsumer {
         F: Fn(ConnectionError) -> R + Send + Sync + 'static,
         R: Reaction<M>,
     {
-        listen(self.engine.errors(), callback);
+        listen(self.client.engine.errors(), callback);
         self
     }
 }
@@ -169,5 +196,14 @@ impl fmt::Debug for ZapConsumer {
             .field("url", &self.url())
             .field("state", &self.current_state())
             .finish_non_exhaustive()
+    }
+}
+
+impl std::ops::Deref for ZapConsumer {
+    type Target = ZapClient;
+
+    /// The shared methods: connecting, sending, requests, state.
+    fn deref(&self) -> &ZapClient {
+        &self.client
     }
 }

@@ -33,8 +33,17 @@
 //!   captures [`ZapConsumer::downgrade`] ([`WeakZapConsumer`]), not a clone,
 //!   which would keep the client alive until `clean()`.
 //!
-//! Both: `connect()` (also to reconnect), `disconnect()`, `clean()`,
-//! `send_event()`, `request()`, `is_connected()`, `current_state()`.
+//! Both dereference to [`ZapClient`], the methods they share: `connect()`
+//! (also to reconnect), `disconnect()`, `clean()`, `send_event()`,
+//! `request()`, `is_connected()`, `current_state()`.
+//!
+//! # Typed events
+//!
+//! A payload type that names its event (`#[derive(Event)]`, shared with
+//! the server) is sent with [`ZapClient::emit`], requested with
+//! [`ZapClient::request_typed`] (whose reply type is known), and received
+//! with [`ZapSubscriber::subscribe`] (a stream of `Result<E, PayloadError>`)
+//! or [`ZapConsumer::on_typed`]. String names keep working beside them.
 //!
 //! # Delivery
 //!
@@ -69,6 +78,10 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+// `#[derive(Event)]` names this crate `::zap_client`, in its doc tests too.
+#[allow(unused_extern_crates)]
+extern crate self as zap_client;
+
 pub mod callback;
 mod common;
 mod config;
@@ -82,8 +95,10 @@ mod state;
 mod state_stream;
 mod subscriber;
 mod subscription;
+mod typed;
 mod weak;
 
+pub use common::ZapClient;
 pub use config::{ClientBuilder, Heartbeat, ReconnectPolicy};
 #[cfg(feature = "tls")]
 pub use config::{TlsConfig, TlsConfigError};
@@ -94,8 +109,17 @@ pub use state::ConnectionState;
 pub use state_stream::StateStream;
 pub use subscriber::ZapSubscriber;
 pub use subscription::Subscription;
+pub use typed::{TypedRequestError, TypedSubscription};
 pub use weak::WeakZapConsumer;
-pub use zap_protocol::{DecodeError, EventData, Headers, Payload};
+pub use zap_protocol::{
+    self as protocol, DecodeError, Event, EventData, Headers, Payload, PayloadError, Request,
+    schemars,
+};
+
+/// `#[derive(Event)]`: names a payload type's event (feature `macros`, on
+/// by default); see [`Event`].
+#[cfg(feature = "macros")]
+pub use zap_macros::Event;
 
 /// The rustls crate this client is built with (feature `tls`), for
 /// [`TlsConfig::from_rustls`]: client certificates, custom verifiers.

@@ -2,12 +2,13 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::sync::Arc;
 
-use crate::common::client_methods;
+use crate::common::ZapClient;
 use crate::config::Options;
-use crate::engine::{Engine, Filter};
-use crate::{ClientBuilder, ErrorStream, StateStream, Subscription};
+use crate::engine::Filter;
+use zap_protocol::Event;
+
+use crate::{ClientBuilder, ErrorStream, StateStream, Subscription, TypedSubscription};
 
 /// A zaptools client that hands received events, state changes and errors
 /// out as [`Stream`](futures_util::Stream)s.
@@ -35,7 +36,7 @@ use crate::{ClientBuilder, ErrorStream, StateStream, Subscription};
 /// ```
 #[derive(Clone)]
 pub struct ZapSubscriber {
-    engine: Arc<Engine>,
+    client: ZapClient,
 }
 
 impl ZapSubscriber {
@@ -52,11 +53,15 @@ impl ZapSubscriber {
 
     pub(crate) fn from_options(options: Options) -> Self {
         ZapSubscriber {
-            engine: Arc::new(Engine::new(options)),
+            client: ZapClient::from_options(options),
         }
     }
 
-    client_methods!(ZapSubscriber);
+    /// The shared part of the client (what this face dereferences to), to
+    /// hand to code that only sends and requests.
+    pub fn client(&self) -> &ZapClient {
+        &self.client
+    }
 
     /// The events named `event_name`, from now on.
     pub fn subscribe_to_event(&self, event_name: impl Into<String>) -> Subscription {
@@ -71,23 +76,46 @@ impl ZapSubscriber {
         I::Item: Into<String>,
     {
         let names: HashSet<String> = event_names.into_iter().map(Into::into).collect();
-        self.engine.subscribe(Filter::Names(names))
+        self.client.engine.subscribe(Filter::Names(names))
+    }
+
+    /// The typed event `E`, from now on, each decoded (a payload that does
+    /// not decode is an `Err`; the stream goes on).
+    ///
+    /// ```no_run
+    /// use futures_util::StreamExt;
+    /// # use serde::{Deserialize, Serialize};
+    /// # use zap_client::schemars::JsonSchema;
+    /// #[derive(Serialize, Deserialize, JsonSchema, zap_client::Event)]
+    /// #[schemars(crate = "zap_client::schemars")]
+    /// #[event(name = "chat.said")]
+    /// struct Said { from: String, text: String }
+    ///
+    /// # async fn run(client: zap_client::ZapSubscriber) {
+    /// let mut said = client.subscribe::<Said>();
+    /// while let Some(Ok(said)) = said.next().await {
+    ///     println!("{}: {}", said.from, said.text);
+    /// }
+    /// # }
+    /// ```
+    pub fn subscribe<E: Event>(&self) -> TypedSubscription<E> {
+        TypedSubscription::new(self.subscribe_to_event(E::NAME))
     }
 
     /// Every event, from now on.
     pub fn subscribe_to_all_events(&self) -> Subscription {
-        self.engine.subscribe(Filter::All)
+        self.client.engine.subscribe(Filter::All)
     }
 
     /// The state changes, from now on (see [`StateStream`]).
     pub fn connection_state(&self) -> StateStream {
-        self.engine.states()
+        self.client.engine.states()
     }
 
     /// The problems on the connection, from now on: invalid frames, failed
     /// attempts, lost connections (see [`ErrorStream`]).
     pub fn errors(&self) -> ErrorStream {
-        self.engine.errors()
+        self.client.engine.errors()
     }
 }
 
@@ -97,5 +125,14 @@ impl fmt::Debug for ZapSubscriber {
             .field("url", &self.url())
             .field("state", &self.current_state())
             .finish_non_exhaustive()
+    }
+}
+
+impl std::ops::Deref for ZapSubscriber {
+    type Target = ZapClient;
+
+    /// The shared methods: connecting, sending, requests, state.
+    fn deref(&self) -> &ZapClient {
+        &self.client
     }
 }

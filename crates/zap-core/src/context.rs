@@ -7,7 +7,10 @@ use zap_protocol::{
     EventData, Headers, Payload, PayloadError, REQUEST_ID_HEADER, RESPONSE_TO_HEADER, lifecycle,
 };
 
-use crate::{Connection, ConnectionRouter, ErrorInfo, Handshake, MetaTag, SendError};
+use crate::extract::{FromContext, StateMap};
+use crate::{
+    Connection, ConnectionRouter, ErrorInfo, EventRegister, Handshake, MetaTag, SendError,
+};
 
 /// The event being handled, the connection that sent it, and the router of
 /// every connection (the Python and Dart `EventContext`).
@@ -30,6 +33,7 @@ pub struct EventContext {
     connection: Connection,
     router: ConnectionRouter,
     error: Option<Box<ErrorInfo>>,
+    state: StateMap,
 }
 
 impl EventContext {
@@ -41,6 +45,23 @@ impl EventContext {
             connection,
             router,
             error: None,
+            state: StateMap::default(),
+        }
+    }
+
+    /// The context the session loop gives a handler of `register`: its
+    /// router and its application state.
+    pub(crate) fn for_register(
+        event: EventData,
+        connection: Connection,
+        register: &EventRegister,
+    ) -> Self {
+        EventContext {
+            event,
+            connection,
+            router: register.router().clone(),
+            error: None,
+            state: register.state_map().clone(),
         }
     }
 
@@ -48,14 +69,15 @@ impl EventContext {
     pub(crate) fn for_error(
         info: ErrorInfo,
         connection: Connection,
-        router: ConnectionRouter,
+        register: &EventRegister,
     ) -> Self {
         let payload = Payload::from_serialize(&info).unwrap_or_default();
         EventContext {
             event: EventData::new(lifecycle::ERROR, payload, None),
             connection,
-            router,
+            router: register.router().clone(),
             error: Some(Box::new(info)),
+            state: register.state_map().clone(),
         }
     }
 
@@ -73,6 +95,18 @@ impl EventContext {
     /// sends to the `error` handler.
     pub fn payload_as<T: DeserializeOwned>(&self) -> Result<T, PayloadError> {
         self.event.payload().parse()
+    }
+
+    /// Extracts any [`FromContext`] value, as a handler argument would be.
+    pub fn extract<T: FromContext>(&self) -> Result<T, T::Rejection> {
+        T::from_context(self)
+    }
+
+    /// The application state of type `T` given to
+    /// [`EventRegister::with_state`], if any (see
+    /// [`State`](crate::extract::State)).
+    pub fn state<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
+        self.state.get::<T>()
     }
 
     /// The event's headers (empty when the peer sent none).

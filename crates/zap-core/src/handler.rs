@@ -1,14 +1,16 @@
-//! How handlers are stored: any async closure or async fn taking an
-//! [`EventContext`] and returning `()` or a [`HandlerResult`].
+//! How handlers are stored: any [`Handler`](crate::extract::Handler) (an
+//! async fn or closure taking extractors, such as an [`EventContext`]),
+//! returning `()` or `Result<(), E>`, boxed behind one type.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use crate::extract::Handler;
 use crate::{EventContext, HandlerError, HandlerResult, Handshake, Rejection};
 
-/// A boxed, sendable future.
-pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+/// A boxed, sendable future (what a [`Handler`] returns).
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
 /// A type-erased event handler.
 pub(crate) type BoxedHandler = Arc<dyn Fn(EventContext) -> BoxFuture<HandlerResult> + Send + Sync>;
@@ -16,8 +18,15 @@ pub(crate) type BoxedHandler = Arc<dyn Fn(EventContext) -> BoxFuture<HandlerResu
 /// A type-erased authorization hook.
 pub(crate) type AuthHook = Arc<dyn Fn(Handshake) -> BoxFuture<Result<(), Rejection>> + Send + Sync>;
 
-/// What a handler may return: `()` (it cannot fail) or a [`HandlerResult`]
-/// (its `Err` goes to the `error` handler).
+/// What an [`on_event`](crate::EventRegister::on_event) handler returns:
+/// `()` (it cannot fail) or a [`HandlerResult`] (its `Err` goes to the
+/// `error` handler). One error type, so a closure ending in `Ok(())` after
+/// some `?` needs no annotation.
+#[diagnostic::on_unimplemented(
+    message = "an `on_event` handler cannot return `{Self}`",
+    label = "`on_event` handlers return `()` or `HandlerResult`",
+    note = "return `()` or `Result<(), HandlerError>` (`?` converts any error); to return another error type such as `Result<(), SendError>`, register with `on`, which takes `Result<(), E>` for any `E: Into<HandlerError>`"
+)]
 pub trait IntoHandlerResult {
     /// Converts the handler's output.
     fn into_handler_result(self) -> HandlerResult;
@@ -35,7 +44,39 @@ impl IntoHandlerResult for Result<(), HandlerError> {
     }
 }
 
-pub(crate) fn boxed<F, Fut>(handler: F) -> BoxedHandler
+/// What a [`Handler`] registered with [`on`](crate::EventRegister::on) or
+/// [`on_typed`](crate::EventRegister::on_typed) returns: `()` or
+/// `Result<(), E>` for any `E` converting into [`HandlerError`], so
+/// `async move { reply.send(x) }` is a handler.
+///
+/// Being generic over `E`, a closure whose body ends in `Ok(())` after a
+/// `?` must name its error type (`Ok::<_, HandlerError>(())`), as in axum;
+/// an `async fn … -> HandlerResult` needs nothing.
+#[diagnostic::on_unimplemented(
+    message = "a handler cannot return `{Self}`",
+    label = "handlers return `()` or `Result<(), E>`",
+    note = "return `()` or `Result<(), E>` where `E` converts into `HandlerError` (any `std::error::Error + Send + Sync`, `&str`, `String`)",
+    note = "a closure ending in `Ok(())` after `?` names its error: `Ok::<_, HandlerError>(())`"
+)]
+pub trait HandlerReturn {
+    /// Converts the handler's output.
+    fn into_result(self) -> HandlerResult;
+}
+
+impl HandlerReturn for () {
+    fn into_result(self) -> HandlerResult {
+        Ok(())
+    }
+}
+
+impl<E: Into<HandlerError>> HandlerReturn for Result<(), E> {
+    fn into_result(self) -> HandlerResult {
+        self.map_err(Into::into)
+    }
+}
+
+/// Boxes an `on_event` handler (the context alone).
+pub(crate) fn boxed_context<F, Fut>(handler: F) -> BoxedHandler
 where
     F: Fn(EventContext) -> Fut + Send + Sync + 'static,
     Fut: Future + Send + 'static,
@@ -45,6 +86,14 @@ where
         let future = handler(ctx);
         Box::pin(async move { future.await.into_handler_result() })
     })
+}
+
+/// Boxes any handler.
+pub(crate) fn boxed<H, Args>(handler: H) -> BoxedHandler
+where
+    H: Handler<Args>,
+{
+    Arc::new(move |ctx| handler.call(ctx))
 }
 
 /// The text of a panic payload.

@@ -64,13 +64,19 @@
 //! No dispatch logic belongs in an adapter.
 #![forbid(unsafe_code)]
 
+// `#[derive(Event)]` names this crate `::zap_core`, in its doc tests too.
+#[allow(unused_extern_crates)]
+extern crate self as zap_core;
+
 mod backend;
 mod config;
 mod connection;
 mod context;
+mod declared;
 mod endpoint;
 mod error;
 mod extensions;
+pub mod extract;
 mod handler;
 mod handshake;
 mod id;
@@ -78,9 +84,11 @@ mod meta;
 mod outbox;
 mod recovery;
 mod register;
+mod register_typed;
 mod router;
 mod session;
 mod transport;
+mod typed;
 
 pub use backend::{
     Backend, BackendError, BackendFuture, InProcess, MemberInfo, Membership, Target,
@@ -88,10 +96,11 @@ pub use backend::{
 pub use config::{ConnectionConfig, OverflowPolicy};
 pub use connection::Connection;
 pub use context::EventContext;
+pub use declared::{DeclaredEvent, Direction};
 pub use endpoint::Endpoint;
 pub use error::{BoxError, ErrorInfo, ErrorKind, HandlerError, HandlerResult, SendError};
 pub use extensions::Extensions;
-pub use handler::IntoHandlerResult;
+pub use handler::{BoxFuture, HandlerReturn, IntoHandlerResult};
 pub use handshake::{Handshake, Rejection};
 pub use id::ConnectionId;
 pub use meta::MetaTag;
@@ -108,4 +117,11 @@ pub use session::{EndReason, Session};
 pub use transport::{CloseFrame, Inbound, Outbound, Transport, TransportError, close_code};
 
 pub use tokio_util::sync::CancellationToken;
-pub use zap_protocol::{self as protocol, EventData, Frame, Headers, Payload, PayloadError};
+pub use zap_protocol::{
+    self as protocol, Event, EventData, Frame, Headers, Payload, PayloadError, Request, schemars,
+};
+
+/// `#[derive(Event)]`: names a payload type's event (feature `macros`, on
+/// by default); see [`Event`].
+#[cfg(feature = "macros")]
+pub use zap_macros::Event;

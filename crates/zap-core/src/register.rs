@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use zap_protocol::lifecycle;
 
-use crate::handler::{AuthHook, BoxedHandler, IntoHandlerResult, boxed};
+use crate::declared::DeclaredEvent;
+use crate::extract::StateMap;
+use crate::handler::{AuthHook, BoxedHandler, IntoHandlerResult, boxed_context};
 use crate::id::IdStrategy;
 use crate::{Backend, ConnectionId, ConnectionRouter, EventContext, Handshake, Rejection};
 
@@ -58,6 +60,10 @@ struct Inner {
     authorize: Option<AuthHook>,
     id_strategy: Option<IdStrategy>,
     router: ConnectionRouter,
+    /// Given by `with_router`: `backend` and `presence_event` must not replace it.
+    shared_router: bool,
+    state: StateMap,
+    declared: Vec<DeclaredEvent>,
 }
 
 impl Default for EventRegister {
@@ -77,6 +83,7 @@ impl EventRegister {
     pub fn with_router(router: ConnectionRouter) -> Self {
         EventRegister(Arc::new(Inner {
             router,
+            shared_router: true,
             ..Inner::default()
         }))
     }
@@ -89,7 +96,15 @@ impl EventRegister {
     /// ```
     /// let register = zap_core::EventRegister::new().backend(zap_core::InProcess::default());
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// On a register made with [`with_router`](Self::with_router): a shared
+    /// router is configured once, on its [`RouterBuilder`](crate::RouterBuilder)
+    /// (`ConnectionRouter::builder().backend(…)`), never replaced here.
+    #[track_caller]
     pub fn backend(mut self, backend: impl Backend) -> Self {
+        self.assert_own_router("backend");
         let old = &self.0.router;
         let mut builder = ConnectionRouter::builder()
             .backend(backend)
@@ -105,7 +120,14 @@ impl EventRegister {
     /// any instance): they receive the event `name` with payload
     /// `{"room", "id", "action": "join" | "leave", "meta"}`. Call it while
     /// building the register, before serving.
+    ///
+    /// # Panics
+    ///
+    /// On a register made with [`with_router`](Self::with_router), as
+    /// [`backend`](Self::backend) does.
+    #[track_caller]
     pub fn presence_event(mut self, name: impl Into<String>) -> Self {
+        self.assert_own_router("presence_event");
         let backend = self.0.router.backend().clone();
         let hub = self.0.router.hub().clone();
         self.inner_mut().router = ConnectionRouter::builder()
@@ -120,20 +142,15 @@ impl EventRegister {
         Arc::make_mut(&mut self.0)
     }
 
-    /// Registers the handler of event `name`, replacing any previous one.
-    ///
-    /// `"connected"`, `"disconnected"` and `"error"` register the lifecycle
-    /// handlers, as in the Python package (`@register.on_event("connected")`).
-    /// Frames a peer sends under those three names are not lifecycle events
-    /// (see `docs/protocol.md`): they go to the [`fallback`](Self::fallback) handler,
-    /// if any.
-    pub fn on_event<F, Fut>(mut self, name: &str, handler: F) -> Self
-    where
-        F: Fn(EventContext) -> Fut + Send + Sync + 'static,
-        Fut: Future + Send + 'static,
-        Fut::Output: IntoHandlerResult,
-    {
-        let handler = boxed(handler);
+    #[track_caller]
+    fn assert_own_router(&self, method: &str) {
+        assert!(
+            !self.0.shared_router,
+            "EventRegister::{method} on a register built with `with_router` would drop the shared router: configure it on `ConnectionRouter::builder()` instead"
+        );
+    }
+
+    pub(crate) fn insert_handler(mut self, name: &str, handler: BoxedHandler) -> Self {
         let inner = self.inner_mut();
         match name {
             lifecycle::CONNECTED => inner.connected = Some(handler),
@@ -144,6 +161,41 @@ impl EventRegister {
             }
         }
         self
+    }
+
+    pub(crate) fn state_map(&self) -> &StateMap {
+        &self.0.state
+    }
+
+    pub(crate) fn state_map_mut(&mut self) -> &mut StateMap {
+        &mut self.inner_mut().state
+    }
+
+    pub(crate) fn declared(&self) -> &[DeclaredEvent] {
+        &self.0.declared
+    }
+
+    pub(crate) fn declare(&mut self, event: DeclaredEvent) {
+        let declared = &mut self.inner_mut().declared;
+        declared
+            .retain(|known| (known.name(), known.direction()) != (event.name(), event.direction()));
+        declared.push(event);
+    }
+
+    /// Registers the handler of event `name`, replacing any previous one.
+    ///
+    /// `"connected"`, `"disconnected"` and `"error"` register the lifecycle
+    /// handlers, as in the Python package (`@register.on_event("connected")`).
+    /// Frames a peer sends under those three names are not lifecycle events
+    /// (see `docs/protocol.md`): they go to the [`fallback`](Self::fallback) handler,
+    /// if any.
+    pub fn on_event<F, Fut>(self, name: &str, handler: F) -> Self
+    where
+        F: Fn(EventContext) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: IntoHandlerResult,
+    {
+        self.insert_handler(name, boxed_context(handler))
     }
 
     /// Runs once per connection, after the upgrade and before any other
@@ -189,7 +241,7 @@ impl EventRegister {
         Fut: Future + Send + 'static,
         Fut::Output: IntoHandlerResult,
     {
-        self.inner_mut().fallback = Some(boxed(handler));
+        self.inner_mut().fallback = Some(boxed_context(handler));
         self
     }
 
@@ -297,7 +349,7 @@ impl EventRegister {
         Fut: Future + Send + 'static,
         Fut::Output: IntoHandlerResult,
     {
-        self.inner_mut().resumed = Some(boxed(handler));
+        self.inner_mut().resumed = Some(boxed_context(handler));
         self
     }
 

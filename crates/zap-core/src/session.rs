@@ -210,11 +210,7 @@ struct Driver<'a> {
 
 impl Driver<'_> {
     fn context(&self, event: EventData) -> EventContext {
-        EventContext::new(
-            event,
-            self.connection.clone(),
-            self.register.router().clone(),
-        )
+        EventContext::for_register(event, self.connection.clone(), self.register)
     }
 
     fn start(
@@ -255,11 +251,7 @@ impl Driver<'_> {
         tracing::warn!(id = %self.connection.id(), event = ?info.event, kind = ?info.kind,
             message = %info.message, "error on connection");
         let handler = self.register.error_handler()?;
-        let ctx = EventContext::for_error(
-            info,
-            self.connection.clone(),
-            self.register.router().clone(),
-        );
+        let ctx = EventContext::for_error(info, self.connection.clone(), self.register);
         Some(self.start(Stage::Error, lifecycle::ERROR.to_owned(), handler, ctx))
     }
 

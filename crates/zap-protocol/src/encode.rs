@@ -10,7 +10,7 @@ use crate::{Frame, Headers, PayloadError};
 pub enum EncodeError {
     /// The payload's `Serialize` implementation failed (for example a map
     /// with non-string keys). Send a value that maps to JSON.
-    #[error("cannot encode event `{event_name}`: {source}")]
+    #[error("cannot encode event `{event_name}`")]
     Serialize {
         /// The event that was being encoded.
         event_name: String,

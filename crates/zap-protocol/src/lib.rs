@@ -37,6 +37,7 @@ mod event;
 mod frame;
 mod headers;
 mod payload;
+mod typed;
 
 pub use decode::{DecodeError, JsonKind, decode, decode_slice, decode_with_limit};
 pub use encode::{EncodeError, encode};
@@ -44,6 +45,10 @@ pub use event::EventData;
 pub use frame::Frame;
 pub use headers::{Headers, REQUEST_ID_HEADER, RESPONSE_TO_HEADER};
 pub use payload::{Payload, PayloadError};
+pub use typed::{Event, Request};
+
+/// The JSON Schema crate typed events describe their payloads with.
+pub use schemars;
 
 /// The event names raised locally by each side, never sent by a v1 peer as a
 /// request (see `docs/protocol.md`, "Lifecycle events").

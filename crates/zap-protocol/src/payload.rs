@@ -34,20 +34,24 @@ pub struct Payload(Box<RawValue>);
 pub enum PayloadError {
     /// The payload is valid JSON but does not deserialize into the requested
     /// type. Tell the peer what was expected, or ignore the event.
-    #[error("payload is not a valid `{expected}`: {source}")]
+    ///
+    /// The text names neither the Rust type (peers see it in `error`
+    /// payloads) nor repeats serde's message, which is its
+    /// [`source`](std::error::Error::source).
+    #[error("invalid payload")]
     Mismatch {
-        /// The Rust type that was asked for.
+        /// The Rust type that was asked for (for logs; not in the text).
         expected: &'static str,
         /// What serde said.
         #[source]
         source: serde_json::Error,
     },
     /// The text given to [`Payload::from_json`] is not one JSON value.
-    #[error("payload is not valid JSON: {0}")]
+    #[error("payload is not valid JSON")]
     InvalidJson(#[source] serde_json::Error),
     /// A value could not be serialized into a payload (for example a map with
     /// non-string keys).
-    #[error("value cannot be serialized as a JSON payload: {0}")]
+    #[error("value cannot be serialized as a JSON payload")]
     Unserializable(#[source] serde_json::Error),
 }
 

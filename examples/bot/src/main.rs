@@ -5,17 +5,33 @@
 //! ZAP_URL=ws://127.0.0.1:8000/ ZAP_TOKEN=secret ZAP_ROOM=lobby cargo run -p example-bot
 //! ```
 //!
-//! It speaks the API sketch's chat protocol: it sends `join` (payload: the
-//! room) and `say` (`{"room", "text"}`), and listens to `said` (`{"text"}`).
+//! It speaks the API sketch's chat protocol, as typed events: it sends
+//! `join` (payload: the room) and `say` (`{"room", "text"}`), and listens to
+//! `said` (`{"text"}`).
 
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use serde::Deserialize;
-use serde_json::json;
-use zap_client::{ConnectionState, Heartbeat, ReconnectPolicy, ZapSubscriber};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use zap_client::{ConnectionState, Event, Heartbeat, ReconnectPolicy, ZapClient, ZapSubscriber};
 
-#[derive(Deserialize)]
+/// Joins a room (the payload is the room's name).
+#[derive(Serialize, Deserialize, JsonSchema, Event)]
+#[event(name = "join")]
+struct Join(String);
+
+/// Says something in a room.
+#[derive(Serialize, Deserialize, JsonSchema, Event)]
+#[event(name = "say")]
+struct Say {
+    room: String,
+    text: String,
+}
+
+/// Something was said in a room the bot is in.
+#[derive(Serialize, Deserialize, JsonSchema, Event)]
+#[event(name = "said")]
 struct Said {
     text: String,
 }
@@ -45,7 +61,7 @@ async fn main() -> anyhow::Result<()> {
 
     // Subscribe before connecting: nothing is missed, and the streams keep
     // receiving across reconnections.
-    let mut said = bot.subscribe_to_event("said");
+    let mut said = bot.subscribe::<Said>();
     let mut states = bot.connection_state();
     let mut errors = bot.errors();
 
@@ -68,14 +84,17 @@ async fn main() -> anyhow::Result<()> {
                     join(&bot, &room);
                 }
             }
-            Some(event) = said.next() => {
-                let Ok(said) = event.payload().parse::<Said>() else {
-                    tracing::warn!(payload = %event.payload(), "unexpected `said` payload");
-                    continue;
+            Some(said) = said.next() => {
+                let said = match said {
+                    Ok(said) => said,
+                    Err(error) => {
+                        tracing::warn!(%error, "unexpected `said` payload");
+                        continue;
+                    }
                 };
                 if said.text.trim() == "!ping" {
-                    let reply = json!({"room": room, "text": "pong"});
-                    if let Err(error) = bot.send_event("say", reply) {
+                    let reply = Say { room: room.clone(), text: "pong".into() };
+                    if let Err(error) = bot.emit(&reply) {
                         tracing::warn!(%error, "could not answer");
                     }
                 }
@@ -88,8 +107,8 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn join(bot: &ZapSubscriber, room: &str) {
-    match bot.send_event("join", room) {
+fn join(bot: &ZapClient, room: &str) {
+    match bot.emit(&Join(room.to_owned())) {
         Ok(()) => tracing::info!(room, "joined"),
         Err(error) => tracing::warn!(%error, room, "could not join"),
     }

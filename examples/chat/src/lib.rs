@@ -7,8 +7,10 @@
 //! `message {room, name, text}`, `user-joined {room, name, members}`,
 //! `user-left {room, name, members}`, `chat-error {message}`.
 
-use serde::Deserialize;
-use serde_json::json;
+pub mod contract;
+pub mod events;
+
+use zap_core::extract::Data;
 use zap_core::{Connection, ConnectionRouter, EventContext, EventRegister, HandlerResult, MetaTag};
 use zap_server::{ServerError, ZapServer};
 
@@ -26,16 +28,7 @@ struct Seat {
     room: String,
 }
 
-#[derive(Deserialize)]
-struct Join {
-    room: String,
-    name: String,
-}
-
-#[derive(Deserialize)]
-struct Message {
-    text: String,
-}
+use events::{ChatError, Join, Joined, Leave, Left, Message, Said, UserJoined, UserLeft};
 
 fn checked(what: &str, value: &str, max: usize) -> Result<String, String> {
     let value = value.trim();
@@ -64,15 +57,18 @@ fn vacate(router: &ConnectionRouter, connection: &Connection) -> Option<Seat> {
     let seat = connection.extensions().remove::<Seat>()?;
     router.leave(&seat.room, connection);
     let members = member_names(router, &seat.room);
-    let _ = router.to(&seat.room).except(connection.id()).send(
-        "user-left",
-        json!({"room": seat.room, "name": seat.name, "members": members}),
-    );
+    let _ = router
+        .to(&seat.room)
+        .except(connection.id())
+        .emit(&UserLeft {
+            room: seat.room.clone(),
+            name: seat.name.clone(),
+            members,
+        });
     Some(seat)
 }
 
-async fn join(ctx: EventContext) -> HandlerResult {
-    let request: Join = ctx.payload_as()?;
+async fn join(Data(request): Data<Join>, ctx: EventContext) -> HandlerResult {
     let seat = Seat {
         name: checked("name", &request.name, MAX_NAME)?,
         room: checked("room", &request.room, MAX_NAME)?,
@@ -81,20 +77,22 @@ async fn join(ctx: EventContext) -> HandlerResult {
     ctx.join_with_meta(&seat.room, MetaTag::new(&seat.name));
     ctx.connection().extensions().insert(seat.clone());
     let members = member_names(ctx.router(), &seat.room);
-    ctx.connection()
-        .send("joined", json!({"room": seat.room, "members": members}))?;
+    ctx.connection().emit(&Joined {
+        room: seat.room.clone(),
+        members: members.clone(),
+    })?;
     ctx.router()
         .to(&seat.room)
         .except(ctx.connection().id())
-        .send(
-            "user-joined",
-            json!({"room": seat.room, "name": seat.name, "members": members}),
-        )?;
+        .emit(&UserJoined {
+            room: seat.room,
+            name: seat.name,
+            members,
+        })?;
     Ok(())
 }
 
-async fn message(ctx: EventContext) -> HandlerResult {
-    let message: Message = ctx.payload_as()?;
+async fn message(Data(message): Data<Message>, ctx: EventContext) -> HandlerResult {
     let text = checked("message", &message.text, MAX_TEXT)?;
     let seat = ctx
         .connection()
@@ -104,16 +102,17 @@ async fn message(ctx: EventContext) -> HandlerResult {
     ctx.router()
         .to(&seat.room)
         .except(ctx.connection().id())
-        .send(
-            "message",
-            json!({"room": seat.room, "name": seat.name, "text": text}),
-        )?;
+        .emit(&Said {
+            room: seat.room,
+            name: seat.name,
+            text,
+        })?;
     Ok(())
 }
 
-async fn leave(ctx: EventContext) -> HandlerResult {
+async fn leave(Data(Leave): Data<Leave>, ctx: EventContext) -> HandlerResult {
     if let Some(seat) = vacate(ctx.router(), ctx.connection()) {
-        ctx.connection().send("left", json!({"room": seat.room}))?;
+        ctx.connection().emit(&Left { room: seat.room })?;
     }
     Ok(())
 }
@@ -121,18 +120,24 @@ async fn leave(ctx: EventContext) -> HandlerResult {
 /// The chat's handlers.
 pub fn register() -> EventRegister {
     EventRegister::new()
-        .on_event("join", join)
-        .on_event("message", message)
-        .on_event("leave", leave)
+        .on_typed(join)
+        .on_typed(message)
+        .on_typed(leave)
+        .sends::<Joined>()
+        .sends::<Left>()
+        .sends::<Said>()
+        .sends::<UserJoined>()
+        .sends::<UserLeft>()
+        .sends::<ChatError>()
         .on_disconnected(|ctx| async move {
             vacate(ctx.router(), ctx.connection());
         })
         .on_error(|ctx| async move {
             let Some(info) = ctx.error() else { return };
             tracing::info!(id = %ctx.connection().id(), error = %info, "chat request refused");
-            let _ = ctx
-                .connection()
-                .send("chat-error", json!({"message": info.message}));
+            let _ = ctx.connection().emit(&ChatError {
+                message: info.message.clone(),
+            });
         })
 }
 

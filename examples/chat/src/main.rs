@@ -2,6 +2,8 @@
 //! <http://127.0.0.1:8000/> in two browser tabs.
 //!
 //! `ZAP_ADDRESS` and `ZAP_PORT` override the defaults (127.0.0.1, 8000).
+//! `ZAP_CONTRACT_DIR=dir` writes the chat's contract (`asyncapi.json`,
+//! `events.d.ts`) into `dir` and exits.
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -10,6 +12,9 @@ async fn main() -> anyhow::Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
+    if example_chat::contract::contract().write_if_requested()? {
+        return Ok(());
+    }
     let address = std::env::var("ZAP_ADDRESS").unwrap_or_else(|_| "127.0.0.1".to_owned());
     let port = match std::env::var("ZAP_PORT") {
         Ok(port) => port.parse()?,

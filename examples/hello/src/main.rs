@@ -4,12 +4,13 @@
 //! Run it with `cargo run -p example-hello`, then connect any zaptools client
 //! (Rust, Python or Dart) to `ws://127.0.0.1:8000/`.
 
-use zap_core::{EventContext, EventRegister, HandlerResult};
+use zap_core::{Connection, EventContext, EventRegister, SendError};
 use zap_server::ZapServer;
 
-async fn hello_trigger(ctx: EventContext) -> HandlerResult {
-    ctx.connection().send("hello", "HELLO FROM SERVER !!!")?;
-    Ok(())
+/// A handler takes what it needs as arguments (extractors): here the
+/// connection the event came from.
+async fn hello_trigger(connection: Connection) -> Result<(), SendError> {
+    connection.send("hello", "HELLO FROM SERVER !!!")
 }
 
 #[tokio::main]
@@ -21,7 +22,7 @@ async fn main() -> anyhow::Result<()> {
         .init();
 
     let register = EventRegister::new()
-        .on_connected(|ctx| async move {
+        .on_connected(|ctx: EventContext| async move {
             tracing::info!(id = %ctx.connection().id(), "connection started")
         })
         .on_disconnected(|ctx| async move {
@@ -30,7 +31,7 @@ async fn main() -> anyhow::Result<()> {
         .on_error(|ctx| async move {
             tracing::warn!(error = ?ctx.error(), "an error occurred in an event")
         })
-        .on_event("hello", hello_trigger);
+        .on("hello", hello_trigger);
 
     let server = ZapServer::builder()
         .port(8000)

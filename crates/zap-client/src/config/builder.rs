@@ -145,7 +145,7 @@ impl ClientBuilder<ZapSubscriber> {
         ZapSubscriber::from_options(self.options)
     }
 
-    /// Builds the client and connects it (see [`ZapSubscriber::connect`]).
+    /// Builds the client and connects it (see [`ZapClient::connect`](crate::ZapClient::connect)).
     pub async fn connect(self) -> Result<ZapSubscriber, ConnectError> {
         let client = self.build();
         client.connect().await?;
@@ -155,7 +155,7 @@ impl ClientBuilder<ZapSubscriber> {
 
 impl ClientBuilder<ZapConsumer> {
     /// Builds the client without connecting: register callbacks, then call
-    /// [`ZapConsumer::connect`], so no early event is missed.
+    /// [`ZapClient::connect`](crate::ZapClient::connect), so no early event is missed.
     pub fn build(self) -> ZapConsumer {
         ZapConsumer::from_options(self.options)
     }

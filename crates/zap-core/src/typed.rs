@@ -1,0 +1,45 @@
+//! Sending typed events: [`Connection::emit`], [`Broadcast::emit`] and
+//! [`ConnectionRouter::emit_to`] take the event's name from its type.
+
+use zap_protocol::{EncodeError, Event};
+
+use crate::{Broadcast, Connection, ConnectionRouter, Delivery, SendError};
+
+impl Connection {
+    /// Queues the typed event `event` for this connection, under its
+    /// [`Event::NAME`].
+    ///
+    /// ```no_run
+    /// # use serde::{Deserialize, Serialize};
+    /// # use zap_core::schemars::JsonSchema;
+    /// #[derive(Serialize, Deserialize, JsonSchema, zap_core::Event)]
+    /// #[schemars(crate = "zap_core::schemars")]
+    /// #[event(name = "welcome")]
+    /// struct Welcome { id: String }
+    ///
+    /// # fn demo(conn: zap_core::Connection) -> Result<(), zap_core::SendError> {
+    /// conn.emit(&Welcome { id: conn.id().to_string() })?;
+    /// # Ok(()) }
+    /// ```
+    pub fn emit<E: Event>(&self, event: &E) -> Result<(), SendError> {
+        let frame = zap_protocol::encode(E::NAME, event, None)?;
+        self.send_frame(frame)
+    }
+}
+
+impl Broadcast<'_> {
+    /// Encodes the typed event once and queues it for every recipient,
+    /// under its [`Event::NAME`].
+    pub fn emit<E: Event>(self, event: &E) -> Result<Delivery, EncodeError> {
+        let frame = zap_protocol::encode(E::NAME, event, None)?;
+        Ok(self.send_frame(&frame))
+    }
+}
+
+impl ConnectionRouter {
+    /// Sends the typed event to the connection with this id, wherever it is
+    /// (see [`send_to`](Self::send_to)).
+    pub fn emit_to<E: Event>(&self, id: &str, event: &E) -> Result<(), SendError> {
+        self.send_to(id, E::NAME, event)
+    }
+}
