@@ -2,6 +2,7 @@
 //! [`EventRegister`] on the WebSocket.
 
 use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderValue, SEC_WEBSOCKET_PROTOCOL};
 use actix_web::{FromRequest, Handler, HttpRequest, HttpResponse, web};
 use futures_util::future::LocalBoxFuture;
 use zap_core::{CancellationToken, ConnectionConfig, Endpoint, EventRegister, Handshake};
@@ -33,13 +34,11 @@ pub fn handler(register: EventRegister) -> ZapHandler {
 /// # drop(app);
 /// ```
 pub fn handler_with_config(register: EventRegister, config: ConnectionConfig) -> ZapHandler {
-    ZapHandler {
-        endpoint: Endpoint::new(register).config(config),
-    }
+    ZapHandler::new(Endpoint::new(register).config(config))
 }
 
-/// The actix-web [`Handler`] made by [`handler`] and
-/// [`handler_with_config`]: route it with `web::get().to(…)`.
+/// The actix-web [`Handler`] made by [`handler`], [`handler_with_config`]
+/// and [`ZapHandler::new`]: route it with `web::get().to(…)`.
 #[derive(Debug, Clone)]
 #[must_use = "a handler does nothing until it is routed"]
 pub struct ZapHandler {
@@ -47,6 +46,21 @@ pub struct ZapHandler {
 }
 
 impl ZapHandler {
+    /// A handler serving `endpoint`: its register, [`ConnectionConfig`],
+    /// connection cap and shutdown token.
+    ///
+    /// ```
+    /// use actix_web::{App, web};
+    /// use zap_core::{Endpoint, EventRegister};
+    /// let endpoint = Endpoint::new(EventRegister::new()).max_connections(5_000);
+    /// let ws = zap_actix::ZapHandler::new(endpoint);
+    /// let app = App::new().route("/ws", web::get().to(ws));
+    /// # drop(app);
+    /// ```
+    pub fn new(endpoint: Endpoint) -> Self {
+        ZapHandler { endpoint }
+    }
+
     /// Closes every session of this handler with code 1001 when `token` is
     /// cancelled (see [graceful shutdown](crate#graceful-shutdown)).
     pub fn shutdown_token(mut self, token: CancellationToken) -> Self {
@@ -61,19 +75,23 @@ impl ZapHandler {
             Ok(body) => body,
             Err(err) => return err.error_response(),
         };
-        let (response, session, stream) = match actix_ws::handle(&request, body) {
+        let (mut response, session, stream) = match actix_ws::handle(&request, body) {
             Ok(upgrade) => upgrade,
             Err(err) => return err.error_response(),
         };
         let peer = request.peer_addr();
         let query = request.uri().query().map(str::to_owned);
-        let handshake = Handshake::new(request.path(), query, headers(&request), peer);
-        if let Err(rejection) = self.endpoint.authorize(&handshake).await {
-            let status = StatusCode::from_u16(rejection.status()).unwrap_or(StatusCode::FORBIDDEN);
-            return HttpResponse::build(status)
-                .content_type("text/plain; charset=utf-8")
-                .body(format!("{}\n", rejection.reason()));
+        let headers = headers(&request);
+        if let Some(chosen) = self.endpoint.subprotocol(&headers)
+            && let Ok(value) = HeaderValue::from_bytes(chosen.as_bytes())
+        {
+            response.headers_mut().insert(SEC_WEBSOCKET_PROTOCOL, value);
         }
+        let handshake = Handshake::new(request.path(), query, headers, peer);
+        let admission = match self.endpoint.admit(handshake).await {
+            Ok(admission) => admission,
+            Err(rejection) => return actix_response(rejection.to_response()),
+        };
         // The codec's own limits (64 KiB frames by default) are raised to
         // the configured one; `FrameLimit` refuses oversized frames earlier.
         let stream = stream
@@ -83,11 +101,22 @@ impl ZapHandler {
         // actix-ws's stream is not `Send`: the session stays on this worker.
         actix_web::rt::spawn(async move {
             self.endpoint
-                .serve(handshake, ActixTransport::new(session, stream))
+                .serve(admission, ActixTransport::new(session, stream))
                 .await;
         });
         response
     }
+}
+
+/// zap-core's response (`http` 1) as actix-web's (`http` 0.2).
+fn actix_response(response: http::Response<String>) -> HttpResponse {
+    let (parts, body) = response.into_parts();
+    let status = StatusCode::from_u16(parts.status.as_u16()).unwrap_or(StatusCode::FORBIDDEN);
+    let mut builder = HttpResponse::build(status);
+    for (name, value) in &parts.headers {
+        builder.insert_header((name.as_str(), value.as_bytes()));
+    }
+    builder.body(body)
 }
 
 /// actix-web 4 is on `http` 0.2; zap-core's handshake on `http` 1.

@@ -6,10 +6,12 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use actix_web::error::PayloadError;
-use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseReason, Message, ProtocolError};
+use actix_ws::{
+    AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Message, ProtocolError,
+};
 use bytes::Bytes;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
-use zap_core::{CloseFrame, Inbound, Outbound, TransportError};
+use zap_core::{CloseFrame, Inbound, Outbound, TransportError, close_code};
 
 use crate::limit::TooLarge;
 
@@ -65,10 +67,18 @@ impl ActixTransport {
             AggregatedMessage::Pong(_) => Inbound::Pong,
             AggregatedMessage::Close(reason) => {
                 if !self.closing {
-                    // Echo the peer's code, as RFC 6455 suggests.
-                    self.close_reply = Some(reason.as_ref().map(|reason| CloseReason {
-                        code: reason.code,
-                        description: None,
+                    // Echo the peer's code, as RFC 6455 suggests; a code no
+                    // peer may send is answered 1002, as tungstenite does.
+                    self.close_reply = Some(reason.as_ref().map(|reason| {
+                        let code = u16::from(reason.code);
+                        CloseReason {
+                            code: if close_code_allowed(code) {
+                                reason.code
+                            } else {
+                                CloseCode::Protocol
+                            },
+                            description: None,
+                        }
                     }));
                 }
                 Inbound::Close(reason.map(|reason| {
@@ -80,9 +90,21 @@ impl ActixTransport {
     }
 }
 
+/// Whether a peer may send `code` in a close frame (RFC 6455 section 7.4).
+fn close_code_allowed(code: u16) -> bool {
+    matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
+}
+
 /// [`FrameLimit`](crate::limit::FrameLimit)'s refusal reaches us wrapped
-/// twice (payload error, then protocol error): it is `TooLarge`.
+/// twice (payload error, then protocol error): it is `TooLarge`. A peer's
+/// protocol violation is `Protocol`: 1007 for invalid UTF-8, 1002 otherwise.
 fn transport_error(err: ProtocolError) -> TransportError {
+    if let Some(code) = violation_code(&err) {
+        return TransportError::Protocol {
+            code,
+            source: Box::new(err),
+        };
+    }
     let too_large = match &err {
         ProtocolError::Io(io) => io
             .get_ref()
@@ -99,6 +121,30 @@ fn transport_error(err: ProtocolError) -> TransportError {
             max: *max,
         },
         None => TransportError::Other(Box::new(err)),
+    }
+}
+
+/// The close code a peer's protocol violation earns, if `err` is one.
+fn violation_code(err: &ProtocolError) -> Option<u16> {
+    match err {
+        ProtocolError::UnmaskedFrame
+        | ProtocolError::MaskedFrame
+        | ProtocolError::InvalidOpcode(_)
+        | ProtocolError::InvalidLength(_)
+        | ProtocolError::BadOpCode
+        | ProtocolError::ContinuationNotStarted
+        | ProtocolError::ContinuationStarted
+        | ProtocolError::ContinuationFragment(_) => Some(close_code::PROTOCOL),
+        // actix-http reports reserved bits and invalid UTF-8 (text, close
+        // reason) as `InvalidData` I/O errors; only their text tells them apart.
+        ProtocolError::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
+            if io.to_string().contains("reserved bits") {
+                Some(close_code::PROTOCOL)
+            } else {
+                Some(close_code::INVALID_DATA)
+            }
+        }
+        _ => None,
     }
 }
 

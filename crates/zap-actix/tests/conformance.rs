@@ -9,13 +9,13 @@ async fn serve(endpoint: Endpoint) -> Running {
     let (tx, rx) = tokio::sync::oneshot::channel();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let ws = zap_actix::handler_with_config(endpoint.register, endpoint.config)
-                .shutdown_token(endpoint.shutdown);
+            let ws = zap_actix::ZapHandler::new(endpoint.core());
             let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
             let addr = listener.local_addr().expect("a bound address");
             let server =
                 HttpServer::new(move || App::new().route("/ws", web::get().to(ws.clone())))
                     .workers(1)
+                    .client_request_timeout(endpoint.handshake_timeout)
                     .disable_signals()
                     .listen(listener)
                     .expect("listen")

@@ -3,8 +3,6 @@
 //! WebSocket, exactly as `zap-server` does.
 //!
 //! ```no_run
-//! use std::net::SocketAddr;
-//!
 //! use axum::{Router, routing::get};
 //! use zap_core::EventRegister;
 //!
@@ -16,8 +14,9 @@
 //!     });
 //!     let app = Router::new().route("/ws", get(zap_axum::handler(register)));
 //!     let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
-//!     // `ConnectInfo` gives handlers the peer's address.
-//!     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await
+//!     // `axum::serve` plus a header read timeout; handlers get `ConnectInfo`.
+//!     zap_axum::serve(listener, app).await;
+//!     Ok(())
 //! }
 //! ```
 //!
@@ -25,18 +24,24 @@
 //!
 //! The same as `zap-server`, checked by the same conformance suite:
 //!
+//! - The upgrade goes through hyper itself (`hyper::upgrade::on`), and the
+//!   upgraded connection runs on zap-tungstenite, the tokio-tungstenite
+//!   transport of `zap-server`, configured from the endpoint's
+//!   [`ConnectionConfig`](zap_core::ConnectionConfig): read buffer, message
+//!   and frame limits (a larger message raises `error` and closes with
+//!   1009), subprotocols. A protocol violation closes with 1002 (1007 for
+//!   invalid UTF-8).
 //! - The handshake holds the path as the client sent it (before any
-//!   `Router::nest`), the query, the headers, and the peer's address when
-//!   the app is served with `into_make_service_with_connect_info::<SocketAddr>()`
-//!   (`None` otherwise).
-//! - The register's authorization hook runs once axum has validated the
-//!   upgrade request; a refusal is answered with its 401/403 status and its
-//!   reason as plain text. A request that is no upgrade gets axum's 4xx.
-//! - [`ConnectionConfig::max_message_size`](zap_core::ConnectionConfig::max_message_size)
-//!   is also axum's message and frame limit: a larger message raises `error`
-//!   and closes the connection with 1009.
+//!   `Router::nest`), the query, the headers, and the peer's address
+//!   (`ConnectInfo<SocketAddr>`, given by [`serve`] and by
+//!   `into_make_service_with_connect_info::<SocketAddr>()`; `None` otherwise).
+//! - A request that is no WebSocket upgrade is answered 400; past the
+//!   endpoint's `max_connections`, 503; a refusal of the authorization hook
+//!   with its 401/403 status; each with its reason as plain text.
 //! - Each connection runs zap-core's [`Session`](zap_core::Session) loop on
 //!   a task of its own.
+//! - [`serve`] bounds half-sent requests with hyper's header read timeout
+//!   (10 s by default); `axum::serve` sets none.
 //!
 //! # Graceful shutdown
 //!
@@ -44,13 +49,11 @@
 //! [`ZapHandler::shutdown_token`] and cancel it when the application stops:
 //! every session then closes with code 1001 ("server shutting down") and
 //! runs its `disconnected` handler, then leaves the register's router.
-//! axum's graceful shutdown does not wait for upgraded connections, so wait
-//! for the router to empty before letting it finish:
+//! The server's graceful shutdown does not wait for upgraded connections, so
+//! wait for the router to empty before letting it finish:
 //!
 //! ```no_run
 //! # async fn demo(register: zap_core::EventRegister) -> std::io::Result<()> {
-//! use std::time::Duration;
-//!
 //! use axum::{Router, routing::get};
 //! use zap_core::CancellationToken;
 //!
@@ -59,20 +62,20 @@
 //! let ws = zap_axum::handler(register).shutdown_token(shutdown.clone());
 //! let app = Router::new().route("/ws", get(ws));
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
-//! axum::serve(listener, app)
+//! zap_axum::serve(listener, app)
 //!     .with_graceful_shutdown(async move {
 //!         let _ = tokio::signal::ctrl_c().await;
 //!         shutdown.cancel();
 //!         // Every `disconnected` has run once the router is empty.
 //!         router.until_empty().await;
 //!     })
-//!     .await
-//! # }
+//!     .await;
+//! # Ok(()) }
 //! ```
 #![forbid(unsafe_code)]
 
 mod handler;
-mod transport;
+mod serve;
 
 /// The code blocks of this crate's README, compiled as doc tests.
 #[cfg(doctest)]
@@ -80,3 +83,4 @@ mod transport;
 pub struct ReadmeDoctests;
 
 pub use handler::{ZapHandler, handler, handler_with_config};
+pub use serve::{Serve, serve};

@@ -3,7 +3,7 @@
 
 use anyhow::bail;
 use tokio::net::TcpListener;
-use zap_core::{ConnectionConfig, EventRegister};
+use zap_core::{ConnectionConfig, Endpoint, EventRegister};
 use zap_server::ZapServer;
 
 /// Every server kind `serve` knows.
@@ -36,6 +36,14 @@ pub(crate) fn config() -> ConnectionConfig {
     ConnectionConfig::default().outbound_queue(1024)
 }
 
+/// What the adapters serve: the register and config, with no connection cap
+/// in the way of the idle-connection runs.
+fn endpoint() -> Endpoint {
+    Endpoint::new(register())
+        .config(config())
+        .max_connections(1_000_000)
+}
+
 #[allow(clippy::print_stdout)]
 pub(crate) async fn serve(kind: &str) -> anyhow::Result<()> {
     match kind {
@@ -56,7 +64,7 @@ pub(crate) async fn serve(kind: &str) -> anyhow::Result<()> {
             std::future::pending::<()>().await;
         }
         "axum" => {
-            let ws = zap_axum::handler_with_config(register(), config());
+            let ws = zap_axum::ZapHandler::new(endpoint());
             let app = axum::Router::new().route("/", axum::routing::get(ws));
             let listener = TcpListener::bind("127.0.0.1:0").await?;
             println!("PORT {}", listener.local_addr()?.port());
@@ -65,7 +73,7 @@ pub(crate) async fn serve(kind: &str) -> anyhow::Result<()> {
         }
         "warp" => {
             use warp::Filter;
-            let routes = warp::path::end().and(zap_warp::filter_with_config(register(), config()));
+            let routes = warp::path::end().and(zap_warp::endpoint(endpoint()));
             let listener = TcpListener::bind("127.0.0.1:0").await?;
             println!("PORT {}", listener.local_addr()?.port());
             warp::serve(routes).incoming(listener).run().await;
@@ -82,7 +90,7 @@ pub(crate) async fn serve(kind: &str) -> anyhow::Result<()> {
 #[allow(clippy::print_stdout)]
 pub(crate) fn serve_actix() -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async {
-        let ws = zap_actix::handler_with_config(register(), config());
+        let ws = zap_actix::ZapHandler::new(endpoint());
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         println!("PORT {}", listener.local_addr()?.port());
         actix_web::HttpServer::new(move || {

@@ -11,7 +11,9 @@ use crate::common::ZapClient;
 use crate::config::Options;
 use crate::engine::{Engine, Filter};
 use crate::listen::listen;
-use crate::{ClientBuilder, ConnectionError, ConnectionState, EventData, WeakZapConsumer};
+use crate::{
+    ClientBuilder, ConnectionError, ConnectionState, EventData, SessionOutcome, WeakZapConsumer,
+};
 use std::sync::Arc;
 
 /// A zaptools client that calls your callbacks for received events, state
@@ -186,6 +188,18 @@ impl ZapConsumer {
         R: Reaction<M>,
     {
         listen(self.client.engine.errors(), callback);
+        self
+    }
+
+    /// Calls `callback` with how each connection's session began, against a
+    /// server that offers recovery: new, recovered, or resumed with gaps.
+    #[track_caller]
+    pub fn on_session<F, R, M>(&self, callback: F) -> &Self
+    where
+        F: Fn(SessionOutcome) -> R + Send + Sync + 'static,
+        R: Reaction<M>,
+    {
+        listen(self.client.engine.sessions(), callback);
         self
     }
 }

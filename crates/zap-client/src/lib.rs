@@ -58,6 +58,62 @@
 //! - A frame that is not a valid event is reported on the error stream
 //!   ([`ConnectionError::InvalidFrame`]) and skipped.
 //!
+//! # Recovery and at-least-once delivery
+//!
+//! On by default ([`Recovery`]), against a server that offers the recovery
+//! extension (`docs/protocol.md`, "Recovery and at-least-once delivery");
+//! against any other server nothing changes: the client sends one ping
+//! when it connects and holds its events until the server's first frame
+//! (the pong) shows it is plain v1, then speaks plain v1.
+//!
+//! **Server to client.** The client keeps the session token, the last
+//! `(epoch, offset)` received in each room and the last direct sequence
+//! number, and hands them back on every reconnect, automatic or by
+//! `connect()`. The server replays what was missed, in order, before
+//! anything new; the client drops every event it already received (same
+//! room, epoch and an offset not above the last; a `zap-seq` not above the
+//! last), so each stamped event reaches the application once. How each
+//! session began is announced on `sessions()` / `on_session`
+//! ([`SessionOutcome`]: new, recovered, or gaps with their rooms); gaps
+//! are also reported on the error stream ([`ConnectionError::Gaps`]), never
+//! silent. `zap.*` events are never delivered to the application, and
+//! the recovery headers (`zap-room`, `zap-epoch`, `zap-offset`, `zap-seq`,
+//! `zap-id`) are taken off the events it receives.
+//!
+//! **Client to server.** Each event written gets an id (`zap-id`, from 1 per
+//! session) and stays in the client's journal until the server acknowledges
+//! it (`zap.ack`, cumulative). After a resume, the unacknowledged events
+//! are written again, in order, before any other; the server runs each id
+//! at most once, so a handler runs exactly once per event even when the
+//! link drops mid-flight. At most
+//! [`max_unacknowledged`](Recovery::max_unacknowledged) events wait for an
+//! acknowledgement; past that, writing pauses until one arrives. While the
+//! server offers recovery, events sent during a reconnection are held (the
+//! outbox holds at least that many, whatever
+//! [`ClientBuilder::outbox`] says) and events accepted but not yet written
+//! when the link dropped are kept for the next connection.
+//!
+//! **Limits.** The guarantee holds while the session lives on the server
+//! (its window, about two minutes by default, counts from the drop) and
+//! while the client lives:
+//!
+//! - When the client comes back after the window (or to a server that does
+//!   not know the session), the session is new ([`SessionOutcome::New`]
+//!   with [`NewReason::Expired`] or [`NewReason::Unknown`]): unacknowledged
+//!   events are reported as [`ConnectionError::NotDelivered`] (they may or
+//!   may not have been handled) and not sent again, and missed events are
+//!   lost.
+//! - `disconnect()`, `clean()` and dropping the client end the session:
+//!   events already accepted are written before the close frame, and the
+//!   next `connect()` starts a new session. Giving up reconnecting discards
+//!   the outbox ([`ConnectionError::OutboxDiscarded`]); the journal is kept
+//!   for a later `connect()`.
+//! - Requests (`request()`) are at most once: they carry no id and fail
+//!   with a lost connection.
+//! - Events that reach the client through no room with history and no
+//!   direct send of a recoverable session carry no stamp: they are
+//!   delivered as received, at most once.
+//!
 //! # Features
 //!
 //! | feature | what it adds |
@@ -91,6 +147,7 @@ mod error;
 mod error_stream;
 mod listen;
 mod relay;
+mod session_outcome;
 mod state;
 mod state_stream;
 mod subscriber;
@@ -99,12 +156,13 @@ mod typed;
 mod weak;
 
 pub use common::ZapClient;
-pub use config::{ClientBuilder, Heartbeat, ReconnectPolicy};
+pub use config::{ClientBuilder, Heartbeat, ReconnectPolicy, Recovery};
 #[cfg(feature = "tls")]
 pub use config::{TlsConfig, TlsConfigError};
 pub use consumer::ZapConsumer;
 pub use error::{ConnectError, ConnectionError, RequestError, SendError};
 pub use error_stream::ErrorStream;
+pub use session_outcome::{NewReason, SessionOutcome, SessionStream};
 pub use state::ConnectionState;
 pub use state_stream::StateStream;
 pub use subscriber::ZapSubscriber;

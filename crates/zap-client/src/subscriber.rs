@@ -8,7 +8,9 @@ use crate::config::Options;
 use crate::engine::Filter;
 use zap_protocol::Event;
 
-use crate::{ClientBuilder, ErrorStream, StateStream, Subscription, TypedSubscription};
+use crate::{
+    ClientBuilder, ErrorStream, SessionStream, StateStream, Subscription, TypedSubscription,
+};
 
 /// A zaptools client that hands received events, state changes and errors
 /// out as [`Stream`](futures_util::Stream)s.
@@ -116,6 +118,13 @@ impl ZapSubscriber {
     /// attempts, lost connections (see [`ErrorStream`]).
     pub fn errors(&self) -> ErrorStream {
         self.client.engine.errors()
+    }
+
+    /// How each connection's session began, from now on, against a server
+    /// that offers recovery: new, recovered, or resumed with gaps (see
+    /// [`SessionStream`]).
+    pub fn sessions(&self) -> SessionStream {
+        self.client.engine.sessions()
     }
 }
 

@@ -11,7 +11,9 @@ use common::{Proxy, RawServer, next_payload, server, wait_for_state, within};
 use futures_util::StreamExt;
 use serde_json::json;
 use zap_client::ConnectionState::{Connecting, Error, Offline, Online};
-use zap_client::{ConnectError, ConnectionError, ReconnectPolicy, SendError, ZapSubscriber};
+use zap_client::{
+    ConnectError, ConnectionError, ReconnectPolicy, Recovery, SendError, ZapSubscriber,
+};
 
 fn fast_retries() -> ReconnectPolicy {
     ReconnectPolicy::exponential()
@@ -106,7 +108,10 @@ async fn a_server_restart_is_survived_without_the_application_doing_anything() {
 async fn the_outbox_holds_events_while_reconnecting_and_flushes_them_in_order() {
     let server = server().await;
     let proxy = Proxy::start(server.local_addr()).await;
+    // The outbox option alone: with recovery, a server that offers it makes
+    // the outbox hold at least `max_unacknowledged` (tests/recovery*.rs).
     let client = ZapSubscriber::builder(&proxy.url)
+        .recovery(Recovery::off())
         .reconnect(fast_retries())
         .outbox(3)
         .connect()
@@ -136,6 +141,7 @@ async fn the_outbox_holds_events_while_reconnecting_and_flushes_them_in_order() 
 async fn without_an_outbox_sending_while_reconnecting_fails_at_once() {
     let server = server().await;
     let client = ZapSubscriber::builder(server.url())
+        .recovery(Recovery::off())
         .reconnect(fast_retries())
         .connect()
         .await

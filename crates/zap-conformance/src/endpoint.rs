@@ -4,35 +4,70 @@
 use std::any::Any;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::time::Duration;
 
-use zap_core::{CancellationToken, ConnectionConfig, EventRegister};
+use zap_core::{CancellationToken, ConnectionConfig, DEFAULT_MAX_CONNECTIONS, EventRegister};
 
 /// What a check asks an integration to serve: a register, the connection
-/// limits, and the token whose cancellation shuts every session down.
+/// settings, the connection cap, the token whose cancellation shuts every
+/// session down, and how long the server waits for a request head.
+///
+/// An integration serves [`core`](Self::core), the `zap_core::Endpoint`
+/// every integration takes, and applies
+/// [`handshake_timeout`](Self::handshake_timeout) to its HTTP server.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
     /// The handlers to run.
     pub register: EventRegister,
-    /// The per-connection limits, applied to the framework's own limits too.
+    /// The per-connection settings, applied to the framework's own limits too.
     pub config: ConnectionConfig,
+    /// Most simultaneous connections; more are answered 503.
+    pub max_connections: usize,
     /// Cancelled by the shutdown check: every session must close with 1001.
     pub shutdown: CancellationToken,
+    /// How long a client may take to send its upgrade request before the
+    /// server drops it (zap-server's `handshake_timeout`, hyper's header
+    /// read timeout, actix's client request timeout). Default: 10 s.
+    pub handshake_timeout: Duration,
 }
 
 impl Endpoint {
-    /// An endpoint with the default limits.
+    /// An endpoint with the default settings.
     pub fn new(register: EventRegister) -> Self {
         Endpoint {
             register,
             config: ConnectionConfig::default(),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
             shutdown: CancellationToken::new(),
+            handshake_timeout: Duration::from_secs(10),
         }
     }
 
-    /// Sets the connection limits.
+    /// Sets the connection settings.
     pub fn config(mut self, config: ConnectionConfig) -> Self {
         self.config = config;
         self
+    }
+
+    /// Sets the connection cap.
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.max_connections = max;
+        self
+    }
+
+    /// Sets the handshake timeout.
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.handshake_timeout = timeout;
+        self
+    }
+
+    /// The `zap_core::Endpoint` to serve: register, settings, cap and
+    /// shutdown token.
+    pub fn core(&self) -> zap_core::Endpoint {
+        zap_core::Endpoint::new(self.register.clone())
+            .config(self.config.clone())
+            .max_connections(self.max_connections)
+            .shutdown_token(self.shutdown.clone())
     }
 }
 

@@ -13,8 +13,8 @@
 //!     let server = zap_server::ZapServer::builder()
 //!         .port(0)
 //!         .path("/ws")
-//!         .register(endpoint.register)
-//!         .config(endpoint.config)
+//!         .endpoint(endpoint.core())
+//!         .handshake_timeout(endpoint.handshake_timeout)
 //!         .start()
 //!         .await
 //!         .expect("bind 127.0.0.1:0");

@@ -74,6 +74,22 @@ macro_rules! conformance_tests {
             shutdown: [
                 cancelling_the_shutdown_token_closes_every_session_with_1001,
             ];
+            settings: [
+                a_small_read_buffer_reads_large_messages_whole,
+                an_offered_subprotocol_is_negotiated,
+                upgrades_past_max_connections_are_answered_503,
+            ];
+            violations: [
+                reserved_bits_close_with_1002,
+                an_unknown_opcode_closes_with_1002,
+                invalid_utf8_closes_with_1007,
+                an_unmasked_client_frame_closes_with_1002,
+                an_oversized_control_frame_closes_with_1002,
+                a_fragmented_control_frame_closes_with_1002,
+                a_continuation_without_a_start_closes_with_1002,
+                an_invalid_close_code_is_answered_with_1002,
+                half_sent_upgrade_requests_are_dropped_after_the_handshake_timeout,
+            ];
         }
     };
 }

@@ -53,6 +53,15 @@ pub struct ConnectionConfig {
     pub idle_timeout: Option<Duration>,
     /// Most outbound events written to the socket before one flush. Default: 64.
     pub write_batch: usize,
+    /// Size of each connection's read buffer, in bytes (at least 256). Small
+    /// buffers keep idle connections cheap; large ones suit a few very busy
+    /// connections. Default: 4 KiB.
+    pub read_buffer_size: usize,
+    /// Subprotocols accepted: the first one the client offers
+    /// (`Sec-WebSocket-Protocol`, in the client's order) that is listed here
+    /// is named in the upgrade response. Zaptools clients offer none; a client that offers only
+    /// unlisted ones gets no subprotocol in the response. Default: none.
+    pub subprotocols: Vec<String>,
 }
 
 impl Default for ConnectionConfig {
@@ -64,6 +73,8 @@ impl Default for ConnectionConfig {
             ping_interval: Some(Duration::from_secs(25)),
             idle_timeout: Some(Duration::from_secs(60)),
             write_batch: 64,
+            read_buffer_size: 4 * 1024,
+            subprotocols: Vec::new(),
         }
     }
 }
@@ -102,6 +113,27 @@ impl ConnectionConfig {
     /// Sets [`Self::write_batch`] (at least 1).
     pub fn write_batch(mut self, events: usize) -> Self {
         self.write_batch = events.max(1);
+        self
+    }
+
+    /// Sets [`Self::read_buffer_size`] (at least 256).
+    pub fn read_buffer_size(mut self, bytes: usize) -> Self {
+        self.read_buffer_size = bytes.max(256);
+        self
+    }
+
+    /// Sets [`Self::subprotocols`].
+    ///
+    /// ```
+    /// let config = zap_core::ConnectionConfig::default().subprotocols(["zap.v1"]);
+    /// assert_eq!(config.subprotocols, ["zap.v1"]);
+    /// ```
+    pub fn subprotocols<I, S>(mut self, protocols: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.subprotocols = protocols.into_iter().map(Into::into).collect();
         self
     }
 }

@@ -208,6 +208,13 @@ impl Connection {
         });
     }
 
+    /// Drops the connection without a closing handshake (its session is
+    /// taken over by a new connection).
+    pub(crate) fn abort(&self, code: u16, reason: &'static str) {
+        let frame = CloseFrame::new(code, reason);
+        self.request_close(CloseRequest { frame, abort: true });
+    }
+
     fn request_close(&self, request: CloseRequest) {
         if self.0.closing.swap(true, Ordering::AcqRel) {
             return;

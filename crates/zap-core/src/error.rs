@@ -116,6 +116,9 @@ pub enum ErrorKind {
     TooLarge,
     /// The connection's outbound queue overflowed.
     SlowConsumer,
+    /// The peer broke the WebSocket protocol; the connection is closed with
+    /// code 1002 (1007 for invalid UTF-8).
+    Protocol,
 }
 
 /// The payload of the `error` lifecycle event.

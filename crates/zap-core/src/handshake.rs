@@ -157,6 +157,34 @@ impl Rejection {
         }
     }
 
+    /// 503 Service Unavailable: the endpoint already serves its
+    /// `max_connections` (see [`Endpoint::max_connections`](crate::Endpoint::max_connections)).
+    pub fn too_many_connections() -> Self {
+        Rejection {
+            status: http::StatusCode::SERVICE_UNAVAILABLE,
+            reason: Cow::Borrowed("too many connections"),
+        }
+    }
+
+    /// The HTTP response every integration answers with: the status, and
+    /// the reason as a plain-text body ending in a newline.
+    ///
+    /// ```
+    /// let response = zap_core::Rejection::unauthorized().with_reason("no token").to_response();
+    /// assert_eq!(response.status(), 401);
+    /// assert_eq!(response.body(), "no token\n");
+    /// assert_eq!(response.headers()["content-type"], "text/plain; charset=utf-8");
+    /// ```
+    pub fn to_response(&self) -> http::Response<String> {
+        let mut response = http::Response::new(format!("{}\n", self.reason));
+        *response.status_mut() = self.status;
+        response.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        response
+    }
+
     /// Sets the text of the response body.
     pub fn with_reason(mut self, reason: impl Into<Cow<'static, str>>) -> Self {
         self.reason = reason.into();

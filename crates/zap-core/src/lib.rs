@@ -55,6 +55,11 @@
 //!   ([`ConnectionConfig::outbound_queue`]); a send never waits, and a full
 //!   queue is a typed [`SendError::Full`] handled by [`OverflowPolicy`].
 //!
+//! - **Recovery (opt-in).** Clients that ask for it resume after a drop:
+//!   room history with offsets, direct events, exactly-once client events,
+//!   and gaps always reported. See [`delivery`] for the exact guarantees
+//!   and which hooks run when.
+//!
 //! # Building integrations
 //!
 //! An adapter depends on this crate alone: it builds a [`Handshake`], calls
@@ -73,6 +78,7 @@ mod config;
 mod connection;
 mod context;
 mod declared;
+pub mod delivery;
 mod endpoint;
 mod error;
 mod extensions;
@@ -97,7 +103,7 @@ pub use config::{ConnectionConfig, OverflowPolicy};
 pub use connection::Connection;
 pub use context::EventContext;
 pub use declared::{DeclaredEvent, Direction};
-pub use endpoint::Endpoint;
+pub use endpoint::{Admission, DEFAULT_MAX_CONNECTIONS, Endpoint};
 pub use error::{BoxError, ErrorInfo, ErrorKind, HandlerError, HandlerResult, SendError};
 pub use extensions::Extensions;
 pub use handler::{BoxFuture, HandlerReturn, IntoHandlerResult};
@@ -105,9 +111,9 @@ pub use handshake::{Handshake, Rejection};
 pub use id::ConnectionId;
 pub use meta::MetaTag;
 pub use recovery::{
-    ACK_EVENT, DirectEvent, EPOCH_HEADER, History, ID_HEADER, InMemorySessions, Lookup, NewReason,
-    OFFSET_HEADER, Position, ROOM_HEADER, RecoveryConfig, RecoveryStatus, RoomRecord, SEQ_HEADER,
-    SESSION_EVENT, SessionRecord, SessionStore,
+    ACK_EVENT, DirectEvent, EPOCH_HEADER, History, HistoryStore, ID_HEADER, InMemorySessions,
+    Lookup, NewReason, OFFSET_HEADER, Position, ROOM_HEADER, RecoveryConfig, RecoveryStatus,
+    RoomRecord, SEQ_HEADER, SESSION_EVENT, SessionRecord, SessionStore, stamp_room,
 };
 pub use register::EventRegister;
 pub use router::{

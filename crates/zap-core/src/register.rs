@@ -322,6 +322,17 @@ impl EventRegister {
         self
     }
 
+    /// Gives the events of rooms with history their offsets in `store`, shared
+    /// by every instance (for example `zap_redis::RedisBackend`), instead of
+    /// in this process.
+    pub fn history_store(self, store: impl crate::HistoryStore) -> Self {
+        self.0
+            .router
+            .hub()
+            .set_history_store(std::sync::Arc::new(store));
+        self
+    }
+
     /// Carries the connection's value of type `T` (in its
     /// [`Extensions`](crate::Extensions)) over to the connection that
     /// resumes its session, stored under `key`. A value the new handshake

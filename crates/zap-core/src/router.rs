@@ -297,7 +297,7 @@ impl ConnectionRouter {
             .and_then(|session| Some((session, self.0.hub.log(room)?)));
         let held = log.as_ref().map(|(session, log)| {
             let held = log.lock().unwrap_or_else(PoisonError::into_inner);
-            session.note_join(room, held.position());
+            session.note_join(room, recovery::join_point(&self.0.hub, &held));
             held
         });
         {
@@ -335,6 +335,7 @@ impl ConnectionRouter {
             meta: meta.clone(),
         });
         if announce {
+            recovery::checkpoint(self, connection);
             self.announce(room, connection.id(), "join", meta.as_ref());
         }
         true
@@ -357,6 +358,7 @@ impl ConnectionRouter {
             return false;
         };
         connection.rooms_lock().retain(|name| &**name != room);
+        recovery::checkpoint(self, connection);
         self.left(room, connection.id(), member.meta.as_ref());
         true
     }
@@ -459,6 +461,37 @@ impl ConnectionRouter {
                 members
                     .iter()
                     .map(move |(id, member)| (room.to_string(), id.clone(), member.meta.clone()))
+            })
+            .collect()
+    }
+
+    /// Delivers an event that a [`HistoryStore`](crate::HistoryStore) gave
+    /// `offset` in `epoch` to this instance's members of `room`: stamped to
+    /// those that asked for recovery, `frame` as is to the others, and
+    /// recorded for resumes (what history stores call on every instance).
+    pub fn deliver_sequenced(
+        &self,
+        room: &str,
+        except: &[ConnectionId],
+        frame: &Frame,
+        epoch: &str,
+        offset: u64,
+    ) -> Delivery {
+        recovery::deliver_sequenced(self, room, except, frame, epoch, offset)
+    }
+
+    /// The rooms of `connection` with its metadata.
+    pub(crate) fn rooms_of(&self, connection: &Connection) -> Vec<(String, Option<MetaTag>)> {
+        let rooms = read(&self.0.rooms);
+        connection
+            .rooms()
+            .into_iter()
+            .map(|room| {
+                let meta = rooms
+                    .get(room.as_str())
+                    .and_then(|members| members.get(connection.id()))
+                    .and_then(|member| member.meta.clone());
+                (room, meta)
             })
             .collect()
     }
@@ -636,23 +669,76 @@ impl Broadcast<'_> {
         headers: Option<&Headers>,
     ) -> Result<Delivery, EncodeError> {
         if let Target::Room(room) = &self.target
+            && let Some(delivery) =
+                self.to_history_store(room, || zap_protocol::encode(event_name, payload, headers))
+        {
+            return delivery;
+        }
+        if let Target::Room(room) = &self.target
             && let Some(log) = self.router.0.hub.log(room)
         {
             let (router, except) = (self.router, &self.except);
-            return recovery::send_to_room(
-                router, &log, room, except, event_name, payload, headers,
-            );
+            let mut delivery =
+                recovery::send_to_room(router, &log, room, except, event_name, payload, headers)?;
+            // History in this process only: other instances get it plain.
+            let backend = &router.0.backend;
+            if backend.is_distributed() {
+                let frame = zap_protocol::encode(event_name, payload, headers)?;
+                delivery.remote = match backend.publish(self.target.clone(), except, &frame) {
+                    Ok(()) => Remote::Published,
+                    Err(err) => Remote::Dropped(err),
+                };
+            }
+            return Ok(delivery);
         }
         let frame = zap_protocol::encode(event_name, payload, headers)?;
         Ok(self.send_frame(&frame))
     }
 
+    /// A room with history in a shared store: the store sequences the event
+    /// and every instance (this one included) delivers it when it comes back.
+    fn to_history_store(
+        &self,
+        room: &str,
+        frame: impl FnOnce() -> Result<Frame, EncodeError>,
+    ) -> Option<Result<Delivery, EncodeError>> {
+        let hub = &self.router.0.hub;
+        let history = hub.history_of(room)?;
+        let store = hub.history_store()?;
+        let frame = match frame() {
+            Ok(frame) => frame,
+            Err(err) => return Some(Err(err)),
+        };
+        let remote = match store.append(room, &self.except, &frame, &history) {
+            Ok(()) => Remote::Published,
+            Err(err) => Remote::Dropped(err),
+        };
+        Some(Ok(Delivery {
+            remote,
+            ..Delivery::default()
+        }))
+    }
+
     /// Queues an encoded frame for every recipient.
     pub fn send_frame(self, frame: &Frame) -> Delivery {
         if let Target::Room(room) = &self.target
+            && let Some(Ok(delivery)) = self.to_history_store(room, || Ok(frame.clone()))
+        {
+            return delivery;
+        }
+        if let Target::Room(room) = &self.target
             && let Some(log) = self.router.0.hub.log(room)
         {
-            return recovery::send_frame_to_room(self.router, &log, room, &self.except, frame);
+            let mut delivery =
+                recovery::send_frame_to_room(self.router, &log, room, &self.except, frame);
+            let backend = &self.router.0.backend;
+            if backend.is_distributed() {
+                delivery.remote = match backend.publish(self.target.clone(), &self.except, frame) {
+                    Ok(()) => Remote::Published,
+                    Err(err) => Remote::Dropped(err),
+                };
+            }
+            return delivery;
         }
         let mut delivery = self.router.deliver_local(&self.target, &self.except, frame);
         let backend = &self.router.0.backend;

@@ -179,24 +179,32 @@ impl Session {
         // `disconnected` exactly once, then out of the router and its rooms.
         driver.connection.mark_closed();
         driver.run_to_end(running).await;
-        if let Some(session) = driver.connection.session() {
+        if let Some(session) = driver.connection.session().cloned() {
             let shared = router.hub().store().is_shared();
-            if recovery::should_park(&end, &driver.connection, session, shared) {
-                let parking =
-                    recovery::park_and_wait(&router, &driver.connection, session, &self.shutdown);
-                if let recovery::Parking::Resumed = parking.await {
-                    return end;
-                }
+            if recovery::should_park(&end, &driver.connection, &session, shared) {
+                // The peer sees the end now, and the connection's slot is
+                // free: the window is waited out by a task of its own.
+                drop(transport);
+                let (register, config) = (self.register.clone(), self.config.clone());
+                let (connection, shutdown) = (driver.connection.clone(), self.shutdown.clone());
+                tokio::spawn(async move {
+                    let parking =
+                        recovery::park_and_wait(&router, &connection, &session, &shutdown);
+                    if let recovery::Parking::Ended = parking.await {
+                        let driver = Driver {
+                            register: &register,
+                            connection,
+                            config: &config,
+                        };
+                        driver.disconnected(&router).await;
+                    }
+                });
+                return end;
             }
             session.end();
             router.hub().unset_live(&session.token, &driver.connection);
         }
-        let disconnected = driver.lifecycle(
-            lifecycle::DISCONNECTED,
-            driver.register.disconnected_handler(),
-        );
-        driver.run_to_end(disconnected).await;
-        router.remove(&driver.connection);
+        driver.disconnected(&router).await;
         tracing::debug!(id = %driver.connection.id(), reason = ?end, "disconnected");
         end
     }
@@ -206,6 +214,18 @@ struct Driver<'a> {
     register: &'a EventRegister,
     connection: Connection,
     config: &'a ConnectionConfig,
+}
+
+impl Driver<'_> {
+    /// The session is over for good: `disconnected`, then out of the router.
+    async fn disconnected(&self, router: &crate::ConnectionRouter) {
+        let disconnected = self.lifecycle(
+            lifecycle::DISCONNECTED,
+            self.register.disconnected_handler(),
+        );
+        self.run_to_end(disconnected).await;
+        router.remove(&self.connection);
+    }
 }
 
 impl Driver<'_> {
@@ -398,6 +418,13 @@ impl Driver<'_> {
             Some(Err(TransportError::TooLarge { size, max })) => {
                 state.running = self.too_large(size, max);
                 state.closing = Some(too_large_close());
+                return None;
+            }
+            Some(Err(TransportError::Protocol { code, source })) => {
+                let info = ErrorInfo::new(None, ErrorKind::Protocol, source.to_string());
+                state.running = self.report(info);
+                let frame = CloseFrame::new(code, "protocol error");
+                state.closing = Some((frame.clone(), EndReason::Closed(frame)));
                 return None;
             }
             Some(Err(err)) => return Some(EndReason::Transport(err.to_string())),

@@ -16,6 +16,12 @@ pub mod close_code {
     pub const NORMAL: u16 = 1000;
     /// 1001: the server is going away (shutdown) or the peer stopped answering.
     pub const GOING_AWAY: u16 = 1001;
+    /// 1002: the peer broke the WebSocket protocol (reserved bits, unknown
+    /// opcode, unmasked client frame, bad control or continuation frame,
+    /// invalid close code).
+    pub const PROTOCOL: u16 = 1002;
+    /// 1007: a text message (or close reason) was not valid UTF-8.
+    pub const INVALID_DATA: u16 = 1007;
     /// 1008: policy violation (outbound queue overflow, duplicate id).
     pub const POLICY: u16 = 1008;
     /// 1009: a message was larger than the maximum message size.
@@ -93,6 +99,18 @@ pub enum TransportError {
         size: usize,
         /// The limit in force.
         max: usize,
+    },
+    /// The peer broke the WebSocket protocol (RFC 6455 section 7.1.7): the
+    /// loop raises `error` and closes the connection with `code` (1002, or
+    /// 1007 for invalid UTF-8) before dropping it.
+    #[error("protocol violation (close code {code})")]
+    Protocol {
+        /// The close code to send: [`close_code::PROTOCOL`] or
+        /// [`close_code::INVALID_DATA`].
+        code: u16,
+        /// What the peer did wrong.
+        #[source]
+        source: BoxError,
     },
     /// The connection is already closed.
     #[error("connection closed")]

@@ -125,7 +125,10 @@ fn typed_payload_mismatch_is_an_error_not_a_panic() {
     // message is the source, not repeated in the Display.
     assert_eq!(err.to_string(), "invalid payload");
     let source = std::error::Error::source(&err).expect("serde's message is the source");
-    assert!(source.to_string().contains("missing field `text`"), "{source}");
+    assert!(
+        source.to_string().contains("missing field `text`"),
+        "{source}"
+    );
 }
 
 // ---- headers ---------------------------------------------------------------

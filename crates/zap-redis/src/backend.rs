@@ -6,16 +6,20 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use redis::aio::ConnectionManagerConfig;
+use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+
 use zap_core::{
-    Backend, BackendError, BackendFuture, ConnectionId, Frame, MemberInfo, Membership, Target,
-    WeakRouter,
+    Backend, BackendError, BackendFuture, ConnectionId, Frame, History, HistoryStore, Lookup,
+    MemberInfo, Membership, Position, SessionRecord, SessionStore, Target, WeakRouter,
 };
 
 use crate::state::State;
 use crate::writer::Command;
-use crate::{ConnectError, RedisConfig, heartbeat, query, subscriber, wire, writer};
+use crate::{
+    ConnectError, RedisConfig, heartbeat, history, query, sessions, subscriber, wire, writer,
+};
 
 /// Rooms and broadcasts across every server instance connected to the same
 /// Redis (and prefix).
@@ -177,6 +181,102 @@ impl Backend for RedisBackend {
     fn connection_count(&self) -> BackendFuture<usize> {
         let state = self.state.clone();
         Box::pin(async move { query::connection_count(&state).await })
+    }
+}
+
+impl RedisBackend {
+    /// `register` with rooms, room history and resumable sessions all in
+    /// this Redis: a client resumes on any instance, even after the one it
+    /// was on died.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// use zap_core::{EventRegister, History};
+    /// let redis = zap_redis::RedisBackend::connect("redis://127.0.0.1/").await?;
+    /// let register = redis.install(EventRegister::new()).history("chat:*", History::last(500));
+    /// # Ok(()) }
+    /// ```
+    pub fn install(&self, register: zap_core::EventRegister) -> zap_core::EventRegister {
+        register
+            .backend(self.clone())
+            .history_store(self.clone())
+            .session_store(self.clone())
+    }
+
+    fn queue(&self, command: Command) -> Result<(), BackendError> {
+        if !self.state.is_available() {
+            self.state.count_dropped();
+            return Err(BackendError::Unavailable("redis unreachable".into()));
+        }
+        self.writes.try_send(command).map_err(|err| {
+            self.state.count_dropped();
+            match err {
+                mpsc::error::TrySendError::Full(_) => BackendError::QueueFull,
+                mpsc::error::TrySendError::Closed(_) => {
+                    BackendError::Unavailable("backend stopped".into())
+                }
+            }
+        })
+    }
+}
+
+impl HistoryStore for RedisBackend {
+    fn append(
+        &self,
+        room: &str,
+        except: &[ConnectionId],
+        frame: &Frame,
+        history: &History,
+    ) -> Result<(), BackendError> {
+        let append = history::Append::new(&self.state, room, except, frame, history);
+        self.queue(Command::Sequenced(append))
+    }
+
+    fn read(
+        &self,
+        room: &str,
+        after: &Position,
+        reader: &ConnectionId,
+    ) -> BackendFuture<Option<Vec<(u64, Frame)>>> {
+        let state = self.state.clone();
+        let (room, after, reader) = (room.to_owned(), after.clone(), reader.clone());
+        Box::pin(async move { history::read(&state, &room, &after, &reader).await })
+    }
+}
+
+impl SessionStore for RedisBackend {
+    fn park(&self, record: SessionRecord, window: Duration) -> BackendFuture<bool> {
+        let state = self.state.clone();
+        Box::pin(async move { sessions::park(&state, record, window).await })
+    }
+
+    fn take(&self, token: &str) -> BackendFuture<Lookup> {
+        let state = self.state.clone();
+        let token = token.to_owned();
+        Box::pin(async move { sessions::take(&state, &token).await })
+    }
+
+    fn checkpoint(&self, record: SessionRecord, window: Duration) {
+        let _ = self.queue(Command::Checkpoint(sessions::Checkpoint::new(
+            record, window,
+        )));
+    }
+
+    fn push_direct(&self, id: &ConnectionId, frame: &Frame) -> bool {
+        // Kept in Redis if that session is parked; a live connection on
+        // another instance gets it through the bus all the same.
+        let _ = self.queue(Command::Direct(sessions::Direct::new(id, frame)));
+        false
+    }
+
+    fn expire(&self, token: &str, generation: u64) -> BackendFuture<Option<SessionRecord>> {
+        let state = self.state.clone();
+        let token = token.to_owned();
+        Box::pin(async move { sessions::expire(&state, &token, generation).await })
+    }
+
+    fn is_shared(&self) -> bool {
+        true
     }
 }
 

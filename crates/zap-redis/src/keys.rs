@@ -38,6 +38,38 @@ impl Keys {
         format!("{}:room:{room}", self.prefix)
     }
 
+    /// Stream: the recent events of a room with history.
+    pub(crate) fn history(&self, room: &str) -> String {
+        format!("{}:h:{room}", self.prefix)
+    }
+
+    /// String: the epoch of a room's history.
+    pub(crate) fn history_epoch(&self, room: &str) -> String {
+        format!("{}:he:{room}", self.prefix)
+    }
+
+    /// Counter: the last offset of a room's history.
+    pub(crate) fn history_offset(&self, room: &str) -> String {
+        format!("{}:ho:{room}", self.prefix)
+    }
+
+    /// A session key: `kind` is `s` (record), `sg` (generation), `sp`
+    /// (parked: its deadline), `sd` (direct events while parked), `sdl`
+    /// (direct events lost while parked), `sx` (tombstone).
+    pub(crate) fn session(&self, kind: &str, token: &str) -> String {
+        format!("{}:{kind}:{token}", self.prefix)
+    }
+
+    /// String: the token of the session of a connection id while parked.
+    pub(crate) fn session_of(&self, id: &str) -> String {
+        format!("{}:sid:{id}", self.prefix)
+    }
+
+    /// The prefix (scripts build session keys from it).
+    pub(crate) fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
     /// Set: the connection ids of one instance.
     pub(crate) fn instance_connections(&self, instance: &str) -> String {
         format!("{}:inst:{instance}:c", self.prefix)

@@ -33,6 +33,12 @@
 //! - **Faults**: with Redis down, local delivery keeps working and
 //!   cross-instance sends are dropped and counted (never queued without
 //!   bound); the backend reconnects and rewrites its membership by itself.
+//! - **Recovery** ([`RedisBackend::install`]): room history in Redis Streams
+//!   (one stream per room, trimmed by length and age; a script gives each
+//!   event its offset and publishes it, and every instance delivers it in
+//!   offset order) and resumable sessions in Redis with an expiry, so a
+//!   client resumes on any instance, even after the one it was on died.
+//!   See `zap_core::delivery` for the guarantees and their limits.
 //! - Keys and channels carry a configurable prefix ([`RedisConfig::prefix`])
 //!   so applications can share one Redis.
 //!
@@ -45,8 +51,10 @@ mod backend;
 mod config;
 mod error;
 mod heartbeat;
+mod history;
 mod keys;
 mod query;
+mod sessions;
 mod state;
 mod subscriber;
 mod wire;

@@ -51,6 +51,15 @@ fn deliver(state: &State, bytes: &[u8]) {
         tracing::warn!(len = bytes.len(), "ignoring a malformed bus message");
         return;
     };
+    if let (Some((epoch, offset)), zap_core::Target::Room(room)) = (&message.stamp, &message.target)
+    {
+        // Rooms with history are delivered by every instance, this one
+        // included, in the order Redis gave them their offsets.
+        if let Some(router) = state.router() {
+            router.deliver_sequenced(room, &message.except, &message.frame, epoch, *offset);
+        }
+        return;
+    }
     if message.origin == state.instance {
         return; // delivered locally when it was published
     }

@@ -13,6 +13,9 @@ struct Header {
     /// Excluded connections.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     x: Vec<ConnectionId>,
+    /// For a room with history: `[epoch, offset]`, written by Redis.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    s: Option<(String, u64)>,
 }
 
 /// One decoded bus message.
@@ -21,6 +24,8 @@ pub(crate) struct BusMessage {
     pub(crate) target: Target,
     pub(crate) except: Vec<ConnectionId>,
     pub(crate) frame: Frame,
+    /// `(epoch, offset)` of an event of a room with history.
+    pub(crate) stamp: Option<(String, u64)>,
 }
 
 /// `header \n frame`: the frame is copied once, never re-encoded.
@@ -34,6 +39,7 @@ pub(crate) fn encode(
         o: origin.to_owned(),
         t: target,
         x: except.to_vec(),
+        s: None,
     };
     // A header of strings always serializes.
     let mut bytes = serde_json::to_vec(&header).unwrap_or_default();
@@ -52,7 +58,23 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<BusMessage> {
         target: header.t,
         except: header.x,
         frame: Frame::from_text(text),
+        stamp: header.s,
     })
+}
+
+/// The header of a room-with-history message up to its stamp: the history
+/// script appends `["<epoch>",<offset>]}`, a newline and the frame.
+pub(crate) fn sequenced_prefix(origin: &str, room: &str, except: &[ConnectionId]) -> String {
+    let header = Header {
+        o: origin.to_owned(),
+        t: Target::Room(room.to_owned()),
+        x: except.to_vec(),
+        s: None,
+    };
+    let mut text = serde_json::to_string(&header).unwrap_or_default();
+    text.pop(); // the closing brace
+    text.push_str(",\"s\":");
+    text
 }
 
 #[cfg(test)]
@@ -72,6 +94,20 @@ mod tests {
         assert_eq!(message.origin, "inst-1");
         assert_eq!(message.target, Target::Room("lobby".into()));
         assert_eq!(message.except, vec![ConnectionId::from("zpt-1")]);
+        assert_eq!(message.frame, frame);
+    }
+
+    #[test]
+    fn a_sequenced_prefix_completed_by_the_script_decodes_with_its_stamp() {
+        let frame = zap_protocol::encode("say", &1, None).expect("encodes");
+        let text = format!(
+            "{}[\"ep\",7]}}\n{}",
+            sequenced_prefix("inst-1", "lobby", &[]),
+            frame.as_str()
+        );
+        let message = decode(text.as_bytes()).expect("decodes");
+        assert_eq!(message.stamp, Some(("ep".to_owned(), 7)));
+        assert_eq!(message.target, Target::Room("lobby".into()));
         assert_eq!(message.frame, frame);
     }
 

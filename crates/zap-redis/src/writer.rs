@@ -16,6 +16,12 @@ use crate::state::{State, now_ms};
 pub(crate) enum Command {
     Publish(Vec<u8>),
     Membership(Membership),
+    /// An event of a room with history (see [`crate::history`]).
+    Sequenced(crate::history::Append),
+    /// A direct event for a session that may be parked (see [`crate::sessions`]).
+    Direct(crate::sessions::Direct),
+    /// A checkpoint of a live session.
+    Checkpoint(crate::sessions::Checkpoint),
 }
 
 /// Most queued writes sent to Redis in one pipeline (one round trip).
@@ -50,8 +56,9 @@ async fn apply(state: &State, commands: Vec<Command>) {
     if !state.is_available() {
         for command in commands {
             match command {
-                Command::Publish(_) => state.count_dropped(),
+                Command::Publish(_) | Command::Sequenced(_) => state.count_dropped(),
                 Command::Membership(_) => state.request_resync(),
+                Command::Direct(_) | Command::Checkpoint(_) => {}
             }
         }
         return;
@@ -68,6 +75,12 @@ async fn apply(state: &State, commands: Vec<Command>) {
                 publishes += 1;
             }
             Command::Membership(change) => record(state, &mut pipe, change),
+            Command::Sequenced(append) => {
+                append.add_to(state, &mut pipe);
+                publishes += 1;
+            }
+            Command::Direct(direct) => direct.add_to(state, &mut pipe),
+            Command::Checkpoint(checkpoint) => checkpoint.add_to(state, &mut pipe),
         }
     }
     let mut conn = state.commands.clone();

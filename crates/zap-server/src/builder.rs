@@ -4,11 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use zap_core::{ConnectionConfig, EventRegister};
+use zap_core::{ConnectionConfig, DEFAULT_MAX_CONNECTIONS, Endpoint, EventRegister};
 
 use crate::accept::accept_loop;
 use crate::shared::Shared;
@@ -21,10 +18,14 @@ use crate::{HttpFallback, ServerError, ZapServer};
 /// | [`address`](Self::address) | `127.0.0.1` |
 /// | [`port`](Self::port) | `8000` (`0`: any free port) |
 /// | [`path`](Self::path) | `/` |
-/// | [`config`](Self::config) | [`ConnectionConfig::default`]: 1 MiB messages, 1024-event outbound queue, ping 25 s, idle 60 s |
+/// | [`config`](Self::config) | [`ConnectionConfig::default`]: 1 MiB messages, 1024-event outbound queue, ping 25 s, idle 60 s, 4 KiB read buffer, no subprotocol |
 /// | [`max_connections`](Self::max_connections) | 10 000 (more are answered 503) |
 /// | [`handshake_timeout`](Self::handshake_timeout) | 10 s |
-/// | [`read_buffer_size`](Self::read_buffer_size) | 4 KiB per connection |
+///
+/// The register, the [`ConnectionConfig`] and the connection cap can also
+/// come as one [`Endpoint`] ([`endpoint`](Self::endpoint)), the value every
+/// zaptools integration serves: the same endpoint behaves the same here
+/// and in the framework adapters.
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), zap_server::ServerError> {
@@ -48,10 +49,9 @@ pub struct ZapServerBuilder {
     register: EventRegister,
     config: ConnectionConfig,
     max_connections: usize,
+    endpoint: Option<Endpoint>,
     handshake_timeout: Duration,
-    read_buffer_size: usize,
     http_fallback: Option<HttpFallback>,
-    subprotocols: Vec<String>,
     #[cfg(feature = "tls")]
     tls: Option<crate::TlsConfig>,
 }
@@ -64,11 +64,10 @@ impl Default for ZapServerBuilder {
             path: "/".to_owned(),
             register: EventRegister::new(),
             config: ConnectionConfig::default(),
-            max_connections: 10_000,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            endpoint: None,
             handshake_timeout: Duration::from_secs(10),
-            read_buffer_size: 4 * 1024,
             http_fallback: None,
-            subprotocols: Vec::new(),
             #[cfg(feature = "tls")]
             tls: None,
         }
@@ -113,7 +112,7 @@ impl ZapServerBuilder {
         self
     }
 
-    /// Per-connection limits.
+    /// Per-connection settings: limits, read buffer size, subprotocols.
     pub fn config(mut self, config: ConnectionConfig) -> Self {
         self.config = config;
         self
@@ -125,17 +124,29 @@ impl ZapServerBuilder {
         self
     }
 
+    /// Serves `endpoint`: its register, [`ConnectionConfig`] and connection
+    /// cap replace [`register`](Self::register), [`config`](Self::config)
+    /// and [`max_connections`](Self::max_connections). Cancelling its
+    /// shutdown token shuts the server down.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), zap_server::ServerError> {
+    /// use zap_core::{ConnectionConfig, Endpoint, EventRegister};
+    /// let endpoint = Endpoint::new(EventRegister::new())
+    ///     .config(ConnectionConfig::default().subprotocols(["zap.v1"]))
+    ///     .max_connections(5_000);
+    /// let server = zap_server::ZapServer::builder().port(0).endpoint(endpoint).start().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn endpoint(mut self, endpoint: Endpoint) -> Self {
+        self.endpoint = Some(endpoint);
+        self
+    }
+
     /// Longest time a client may take to send its upgrade request (and to
     /// finish the TLS handshake) before the socket is dropped.
     pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
         self.handshake_timeout = timeout;
-        self
-    }
-
-    /// Size of each connection's read buffer. Small buffers keep idle
-    /// connections cheap; large ones suit a few very busy connections.
-    pub fn read_buffer_size(mut self, bytes: usize) -> Self {
-        self.read_buffer_size = bytes.max(256);
         self
     }
 
@@ -153,19 +164,6 @@ impl ZapServerBuilder {
         F: Fn(&http::Request<()>) -> Option<http::Response<String>> + Send + Sync + 'static,
     {
         self.http_fallback = Some(Arc::new(fallback));
-        self
-    }
-
-    /// Subprotocols the server accepts, in order of preference: the first
-    /// one a client offers is named in the upgrade response. Zaptools
-    /// clients offer none by default; browsers and clients that offer one
-    /// fail the handshake unless it is listed here.
-    pub fn subprotocols<I, S>(mut self, protocols: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.subprotocols = protocols.into_iter().map(Into::into).collect();
         self
     }
 
@@ -191,31 +189,30 @@ impl ZapServerBuilder {
         let local_addr = listener
             .local_addr()
             .map_err(|source| ServerError::Bind { address, source })?;
-        let max = self.config.max_message_size;
-        let ws_config = WebSocketConfig::default()
-            .read_buffer_size(self.read_buffer_size)
-            .write_buffer_size(64 * 1024)
-            .max_write_buffer_size(64 * 1024 + max.saturating_mul(2))
-            .max_message_size(Some(max))
-            .max_frame_size(Some(max));
+        let endpoint = self.endpoint.unwrap_or_else(|| {
+            Endpoint::new(self.register)
+                .config(self.config)
+                .max_connections(self.max_connections)
+        });
+        // The server's own token: cancelled by `shutdown`, and with the
+        // endpoint's token.
+        let shutdown = endpoint.shutdown().child_token();
+        let endpoint = endpoint.shutdown_token(shutdown.clone());
+        let ws_config = zap_tungstenite::websocket_config(endpoint.connection_config());
         #[cfg(feature = "tls")]
         let scheme = if self.tls.is_some() { "wss" } else { "ws" };
         #[cfg(not(feature = "tls"))]
         let scheme = "ws";
-        let router = self.register.router().clone();
+        let router = endpoint.register().router().clone();
         let shared = Arc::new(Shared {
-            register: self.register,
+            endpoint,
             path: self.path.clone(),
-            config: self.config,
             ws_config,
             handshake_timeout: self.handshake_timeout,
-            permits: Arc::new(Semaphore::new(self.max_connections)),
             http_fallback: self.http_fallback,
-            subprotocols: self.subprotocols,
             #[cfg(feature = "tls")]
             tls: self.tls.map(|tls| tls.acceptor()),
         });
-        let shutdown = CancellationToken::new();
         let tracker = TaskTracker::new();
         let accept = tokio::spawn(accept_loop(
             listener,

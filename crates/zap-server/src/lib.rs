@@ -57,7 +57,6 @@ mod server;
 mod shared;
 #[cfg(feature = "tls")]
 mod tls;
-mod transport;
 mod upgrade;
 
 use std::sync::Arc;

@@ -1,22 +1,19 @@
 //! One accepted socket: read the upgrade request, route or refuse it, then
-//! run the zap-core session on the WebSocket.
+//! run the endpoint's session on the WebSocket.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use http::header::{self, SEC_WEBSOCKET_PROTOCOL};
-use http::{HeaderMap, HeaderValue, Request, StatusCode};
+use http::StatusCode;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::OwnedSemaphorePermit;
 use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::handshake::server::create_response;
 use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_util::sync::CancellationToken;
-use zap_core::{Handshake, Session};
+use zap_core::{Admission, Handshake};
+use zap_tungstenite::{WsTransport, accept_response, application_headers};
 
 use crate::http::{HeadError, read_request, write_custom, write_plain, write_switching};
 use crate::shared::Shared;
-use crate::transport::WsTransport;
 
 /// Serves one socket from its first byte to its last.
 pub(crate) async fn serve_socket<S>(
@@ -30,8 +27,7 @@ pub(crate) async fn serve_socket<S>(
     // The upgrade's temporaries (request, response, buffers) live in their
     // own future and are gone before the session: an idle connection keeps
     // only what the session needs.
-    let Some((handshake, leftover, permit)) = upgrade(&mut stream, peer, &shared, &shutdown).await
-    else {
+    let Some((admission, leftover)) = upgrade(&mut stream, peer, &shared, &shutdown).await else {
         return;
     };
     let socket = WebSocketStream::from_partially_read(
@@ -41,23 +37,21 @@ pub(crate) async fn serve_socket<S>(
         Some(shared.ws_config),
     )
     .await;
-    Session::new(shared.register.clone(), handshake)
-        .config(shared.config.clone())
-        .shutdown_token(shutdown)
-        .run(WsTransport::new(socket))
+    shared
+        .endpoint
+        .serve(admission, WsTransport::new(socket))
         .await;
-    drop(permit);
 }
 
 /// Reads the upgrade request and answers it: `Some` once the `101` is
-/// written, with the handshake, the bytes read past the request, and the
-/// connection's slot; `None` when a response refused it (or the peer left).
+/// written, with the admitted connection and the bytes read past the
+/// request; `None` when a response refused it (or the peer left).
 async fn upgrade<S>(
     stream: &mut S,
     peer: SocketAddr,
     shared: &Shared,
     shutdown: &CancellationToken,
-) -> Option<(Handshake, Vec<u8>, OwnedSemaphorePermit)>
+) -> Option<(Admission, Vec<u8>)>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -89,15 +83,9 @@ where
     };
 
     let on_path = request.uri().path() == shared.path;
-    let response = match create_response(&request) {
-        Ok(mut response) if on_path => {
-            if let Some(chosen) = choose_subprotocol(&request, &shared.subprotocols) {
-                response
-                    .headers_mut()
-                    .insert(SEC_WEBSOCKET_PROTOCOL, chosen);
-            }
-            response
-        }
+    let accepted = accept_response(request.method(), request.headers(), &shared.endpoint);
+    let response = match accepted {
+        Ok(response) if on_path => response,
         _ => {
             if let Some(custom) = shared.http_fallback.as_ref().and_then(|f| f(&request)) {
                 let _ = write_custom(stream, custom).await;
@@ -114,17 +102,6 @@ where
         }
     };
 
-    let Ok(permit) = shared.permits.clone().try_acquire_owned() else {
-        tracing::warn!(%peer, "max connections reached: refusing upgrade");
-        let _ = write_plain(
-            stream,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "too many connections\n",
-        )
-        .await;
-        return None;
-    };
-
     let (parts, ()) = request.into_parts();
     let handshake = Handshake::new(
         parts.uri.path(),
@@ -132,45 +109,15 @@ where
         application_headers(parts.headers),
         Some(peer),
     );
-    if let Err(rejection) = shared.register.check_handshake(&handshake).await {
-        tracing::debug!(%peer, %rejection, "upgrade refused by the authorization hook");
-        let body = format!("{}\n", rejection.reason());
-        let _ = write_plain(stream, rejection.status_code(), &body).await;
-        return None;
-    }
+    let admission = match shared.endpoint.admit(handshake).await {
+        Ok(admission) => admission,
+        Err(rejection) => {
+            let _ = write_custom(stream, rejection.to_response()).await;
+            return None;
+        }
+    };
     write_switching(stream, &response).await.ok()?;
-    Some((handshake, leftover, permit))
-}
-
-/// The request headers handlers may care about: the WebSocket handshake's
-/// own mechanics (`Sec-WebSocket-Key`, `Upgrade`, …) are dropped once the
-/// upgrade is validated, which keeps idle connections small.
-fn application_headers(mut headers: HeaderMap) -> HeaderMap {
-    for mechanics in [
-        header::CONNECTION,
-        header::UPGRADE,
-        header::SEC_WEBSOCKET_KEY,
-        header::SEC_WEBSOCKET_VERSION,
-        header::SEC_WEBSOCKET_EXTENSIONS,
-    ] {
-        headers.remove(mechanics);
-    }
-    let mut kept = HeaderMap::with_capacity(headers.len());
-    kept.extend(headers);
-    kept
-}
-
-/// The first subprotocol the client offers that the server supports.
-fn choose_subprotocol(request: &Request<()>, supported: &[String]) -> Option<HeaderValue> {
-    request
-        .headers()
-        .get_all(SEC_WEBSOCKET_PROTOCOL)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(str::trim)
-        .find(|offered| supported.iter().any(|ours| ours == offered))
-        .and_then(|chosen| HeaderValue::from_str(chosen).ok())
+    Some((admission, leftover))
 }
 
 #[cfg(test)]
@@ -186,14 +133,11 @@ mod tests {
             .await
             .unwrap();
         let shared = std::sync::Arc::new(crate::shared::Shared {
-            register: zap_core::EventRegister::new(),
+            endpoint: zap_core::Endpoint::new(zap_core::EventRegister::new()),
             path: "/".into(),
-            config: Default::default(),
             ws_config: Default::default(),
             handshake_timeout: std::time::Duration::from_secs(1),
-            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(1)),
             http_fallback: None,
-            subprotocols: Vec::new(),
             #[cfg(feature = "tls")]
             tls: None,
         });

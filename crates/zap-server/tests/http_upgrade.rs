@@ -240,8 +240,9 @@ async fn an_id_strategy_names_connections_and_duplicates_are_refused() {
 
 #[tokio::test]
 async fn the_first_offered_subprotocol_the_server_supports_is_chosen() {
+    let config = zap_core::ConnectionConfig::default().subprotocols(["zap.v1", "chat"]);
     let server = builder(echo_register())
-        .subprotocols(["zap.v1", "chat"])
+        .config(config)
         .start()
         .await
         .unwrap();

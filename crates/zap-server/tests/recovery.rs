@@ -422,3 +422,27 @@ async fn a_v1_client_sees_no_extension() {
     assert_eq!(stamped.headers()["zap-room"], "feed");
     assert_eq!(stamped.headers()["zap-offset"], 1);
 }
+
+#[tokio::test]
+async fn a_resume_takes_over_a_connection_the_server_still_holds() {
+    let server = start(register().history("feed", History::last(100))).await;
+    let router = server.router().clone();
+    let mut first = RawClient::new(server.url());
+    first.connect().await.unwrap();
+    join(&mut first, "feed").await;
+    tick(&router, "feed", 1);
+    assert_eq!(first.next().await.unwrap().payload().as_json(), "1");
+
+    // The client gave up on a link the server still thinks is fine.
+    let mut second = RawClient::new(server.url());
+    second.token = first.token.clone();
+    second.rooms = first.rooms.clone();
+    second.seq = first.seq;
+    tick(&router, "feed", 2);
+    let session = second.connect().await.unwrap();
+    assert_eq!(session["status"], "recovered", "{session}");
+    assert_eq!(second.next().await.unwrap().payload().as_json(), "2");
+    // The old connection was closed by the server, not left behind.
+    first.drain_until_lost().await;
+    assert_eq!(router.count(), 1);
+}

@@ -119,9 +119,9 @@ impl TestServer {
     ) -> Result<TestClient, Rejection> {
         let recovery = inbox.lock().recovery.query_pairs();
         let handshake = options.handshake(&recovery);
-        self.endpoint.authorize(&handshake).await?;
+        let admission = self.endpoint.admit(handshake).await?;
         let tag = ClientTag(self.next_tag.fetch_add(1, Ordering::Relaxed));
-        handshake.extensions().insert(tag);
+        admission.handshake().extensions().insert(tag);
 
         let (transport, peer) = link(options.answer_pings);
         inbox.attach(peer.to_server);
@@ -130,7 +130,7 @@ impl TestServer {
             async move { inbox.pump(peer.from_server).await }
         });
         let endpoint = self.endpoint.clone();
-        let session = tokio::spawn(async move { endpoint.serve(handshake, transport).await });
+        let session = tokio::spawn(async move { endpoint.serve(admission, transport).await });
         self.lock_sessions().push(session.abort_handle());
 
         // The loop reads once `connected` has run (or the session is over).

@@ -1,16 +1,16 @@
 //! [`filter`]: the warp filter that upgrades a request and runs an
-//! [`EventRegister`] on the WebSocket.
+//! [`Endpoint`] on the WebSocket, through zap-tungstenite's hyper upgrade
+//! path (the transport zap-server uses), not warp's own WebSocket.
 
 use std::net::SocketAddr;
 
-use http::HeaderMap;
+use http::{HeaderMap, Method, Uri};
+use hyper::upgrade::OnUpgrade;
 use warp::filters::path::FullPath;
-use warp::filters::ws::Ws;
-use warp::reply::{Reply, Response};
+use warp::reply::Response;
 use warp::{Filter, Rejection};
-use zap_core::{CancellationToken, ConnectionConfig, Endpoint, EventRegister, Handshake};
-
-use crate::transport::WarpTransport;
+use zap_core::{CancellationToken, ConnectionConfig, Endpoint, EventRegister};
+use zap_tungstenite::PeerAddr;
 
 /// A warp filter serving `register` with the default [`ConnectionConfig`].
 ///
@@ -28,7 +28,7 @@ pub fn filter(
     filter_with_config(register, ConnectionConfig::default())
 }
 
-/// A warp filter serving `register` with these connection limits.
+/// A warp filter serving `register` with these connection settings.
 ///
 /// ```
 /// use warp::Filter;
@@ -45,49 +45,84 @@ pub fn filter_with_config(
     filter_with_shutdown(register, config, CancellationToken::new())
 }
 
-/// A warp filter serving `register` with these limits, whose sessions close
-/// with code 1001 when `shutdown` is cancelled (see
+/// A warp filter serving `register` with these settings, whose sessions
+/// close with code 1001 when `shutdown` is cancelled (see
 /// [graceful shutdown](crate#graceful-shutdown)).
 pub fn filter_with_shutdown(
     register: EventRegister,
     config: ConnectionConfig,
     shutdown: CancellationToken,
 ) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
-    let endpoint = Endpoint::new(register)
-        .config(config)
-        .shutdown_token(shutdown);
+    endpoint(
+        Endpoint::new(register)
+            .config(config)
+            .shutdown_token(shutdown),
+    )
+}
+
+/// A warp filter serving `endpoint`: its register, [`ConnectionConfig`],
+/// connection cap and shutdown token.
+///
+/// A request without `Upgrade: websocket` is rejected (so other routes may
+/// answer it); an upgrade request is answered here: 400 when it is
+/// malformed, 503 past the endpoint's `max_connections`, 401/403 when the
+/// authorization hook refuses it, 101 otherwise.
+///
+/// ```
+/// use warp::Filter;
+/// use zap_core::{Endpoint, EventRegister};
+/// let endpoint = Endpoint::new(EventRegister::new()).max_connections(5_000);
+/// let routes = warp::path("ws").and(zap_warp::endpoint(endpoint));
+/// # drop(routes);
+/// ```
+pub fn endpoint(
+    endpoint: Endpoint,
+) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
     let query = warp::query::raw()
         .map(Some)
         .or(warp::any().map(|| None))
         .unify();
-    warp::ws()
+    let peer = warp::addr::remote()
+        .and(warp::ext::optional::<PeerAddr>())
+        .map(|warp: Option<SocketAddr>, ours: Option<PeerAddr>| {
+            warp.or(ours.map(|PeerAddr(peer)| peer))
+        });
+    warp::header::exact_ignore_case("upgrade", "websocket")
+        .and(warp::method())
         .and(warp::path::full())
         .and(query)
         .and(warp::header::headers_cloned())
-        .and(warp::addr::remote())
+        .and(peer)
+        .and(warp::ext::optional::<OnUpgrade>())
         .then(
-            move |ws: Ws,
+            move |method: Method,
                   path: FullPath,
                   query: Option<String>,
                   headers: HeaderMap,
-                  peer: Option<SocketAddr>| {
-                let handshake = Handshake::new(path.as_str(), query, headers, peer);
-                upgrade(endpoint.clone(), ws, handshake)
+                  peer: Option<SocketAddr>,
+                  on_upgrade: Option<OnUpgrade>| {
+                let endpoint = endpoint.clone();
+                async move {
+                    let uri = match query {
+                        Some(query) => format!("{}?{query}", path.as_str()),
+                        None => path.as_str().to_owned(),
+                    };
+                    let uri = uri.parse::<Uri>().unwrap_or_default();
+                    let mut request = http::Request::new(());
+                    *request.method_mut() = method;
+                    *request.headers_mut() = headers;
+                    if let Some(on_upgrade) = on_upgrade {
+                        request.extensions_mut().insert(on_upgrade);
+                    }
+                    let (parts, ()) = request.into_parts();
+                    let response = zap_tungstenite::upgrade(endpoint, parts, &uri, peer).await;
+                    reply(response)
+                }
             },
         )
 }
 
-/// Authorizes one upgrade, then serves the socket.
-async fn upgrade(endpoint: Endpoint, ws: Ws, handshake: Handshake) -> Response {
-    if let Err(rejection) = endpoint.authorize(&handshake).await {
-        let body = format!("{}\n", rejection.reason());
-        return warp::reply::with_status(body, rejection.status_code()).into_response();
-    }
-    let max = endpoint.connection_config().max_message_size;
-    ws.max_message_size(max)
-        .max_frame_size(max)
-        .on_upgrade(move |socket| async move {
-            endpoint.serve(handshake, WarpTransport::new(socket)).await;
-        })
-        .into_response()
+/// warp's response type, from zap-tungstenite's.
+fn reply(response: http::Response<String>) -> Response {
+    response.map(Into::into)
 }

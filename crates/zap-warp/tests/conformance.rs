@@ -1,18 +1,21 @@
-//! The conformance suite against zap-warp, served by `warp::serve` on
-//! 127.0.0.1:0.
+//! The conformance suite against zap-warp, served by `zap_warp::serve`
+//! (warp's filters on hyper with a header read timeout) on 127.0.0.1:0.
 
 use warp::Filter;
 use zap_conformance::{Endpoint, Running};
 
 async fn serve(endpoint: Endpoint) -> Running {
-    let ws = zap_warp::filter_with_shutdown(endpoint.register, endpoint.config, endpoint.shutdown);
+    let ws = zap_warp::endpoint(endpoint.core());
     let routes = warp::path("ws").and(warp::path::end()).and(ws);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind 127.0.0.1:0");
     let addr = listener.local_addr().expect("a bound address");
-    let task = tokio::spawn(warp::serve(routes).incoming(listener).run());
-    Running::task(format!("ws://{addr}/ws"), task)
+    let server = zap_warp::serve(listener, routes).header_read_timeout(endpoint.handshake_timeout);
+    Running::task(
+        format!("ws://{addr}/ws"),
+        tokio::spawn(server.into_future()),
+    )
 }
 
 zap_conformance::conformance_tests!(serve);

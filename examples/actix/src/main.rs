@@ -31,6 +31,9 @@ async fn main() -> anyhow::Result<()> {
             .route("/", web::get().to(page))
             .route("/ws", web::get().to(ws.clone()))
     })
+    // A client that sends half a request (an upgrade request included) and
+    // stalls is dropped after this (actix's default is 5 s).
+    .client_request_timeout(std::time::Duration::from_secs(10))
     .disable_signals()
     .bind((address.as_str(), port))?;
     for addr in server.addrs() {

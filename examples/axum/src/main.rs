@@ -3,8 +3,11 @@
 //! WebSocket with 1001 and stops the server.
 //!
 //! `ZAP_ADDRESS` and `ZAP_PORT` override the defaults (127.0.0.1, 8000).
+//!
+//! Served by `zap_axum::serve` rather than `axum::serve`: a client that
+//! sends half a request (an upgrade request included) and stalls is
+//! dropped after the header read timeout instead of being held forever.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
@@ -43,15 +46,13 @@ async fn main() -> anyhow::Result<()> {
         "chat ready: open http://{} in two tabs",
         listener.local_addr()?
     );
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        let _ = tokio::signal::ctrl_c().await;
-        shutdown.cancel();
-        drained(router).await;
-    })
-    .await?;
+    zap_axum::serve(listener, app)
+        .header_read_timeout(Duration::from_secs(10))
+        .with_graceful_shutdown(async move {
+            let _ = tokio::signal::ctrl_c().await;
+            shutdown.cancel();
+            drained(router).await;
+        })
+        .await;
     Ok(())
 }

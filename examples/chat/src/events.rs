@@ -90,3 +90,14 @@ pub struct ChatError {
     /// Why, in words meant for the user.
     pub message: String,
 }
+
+/// Server → page: the session resumed after a dropped link and every
+/// missed event was sent just before this one; the room's members now.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, Event)]
+#[event(name = "caught-up")]
+pub struct CaughtUp {
+    /// The room the page is in.
+    pub room: String,
+    /// Every member's name, sorted.
+    pub members: Vec<String>,
+}

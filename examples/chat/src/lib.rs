@@ -5,30 +5,42 @@
 //! Events from the page: `join {room, name}`, `message {text}`, `leave`.
 //! Events to the page: `joined {room, members}`, `left {room}`,
 //! `message {room, name, text}`, `user-joined {room, name, members}`,
-//! `user-left {room, name, members}`, `chat-error {message}`.
+//! `user-left {room, name, members}`, `chat-error {message}`, and, after a
+//! page's session resumed (its missed events replayed just before),
+//! `caught-up {room, members}`.
 
 pub mod contract;
 pub mod events;
 
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
 use zap_core::extract::Data;
-use zap_core::{Connection, ConnectionRouter, EventContext, EventRegister, HandlerResult, MetaTag};
+use zap_core::{
+    Connection, ConnectionRouter, EventContext, EventRegister, HandlerResult, History, MetaTag,
+};
 use zap_server::{ServerError, ZapServer};
 
-/// The page served at `/`: plain JavaScript speaking the zaptools protocol.
+/// The page served at `/`, built on [`ZAPTOOLS_JS`].
 pub const INDEX_HTML: &str = include_str!("../static/index.html");
+
+/// The browser module served at `/zaptools.js`: the zaptools protocol with
+/// reconnection, session recovery and at-least-once sends, no dependencies.
+pub const ZAPTOOLS_JS: &str = include_str!("../static/zaptools.js");
 
 /// Longest accepted name, room or message, in characters.
 const MAX_NAME: usize = 32;
 const MAX_TEXT: usize = 2000;
 
-/// Who a connection is and where it chats (stored in its extensions).
-#[derive(Clone, Debug)]
+/// Who a connection is and where it chats (stored in its extensions, and
+/// carried over when its session resumes after a dropped link).
+#[derive(Clone, Debug, Serialize, Deserialize)]
 struct Seat {
     name: String,
     room: String,
 }
 
-use events::{ChatError, Join, Joined, Leave, Left, Message, Said, UserJoined, UserLeft};
+use events::{CaughtUp, ChatError, Join, Joined, Leave, Left, Message, Said, UserJoined, UserLeft};
 
 fn checked(what: &str, value: &str, max: usize) -> Result<String, String> {
     let value = value.trim();
@@ -52,6 +64,17 @@ fn member_names(router: &ConnectionRouter, room: &str) -> Vec<String> {
     names
 }
 
+/// Whether someone else in `room` already goes by `name` (any case).
+fn name_taken(router: &ConnectionRouter, room: &str, name: &str, me: &Connection) -> bool {
+    router.members(room).into_iter().any(|member| {
+        member.connection.id() != me.id()
+            && !member.connection.is_closed()
+            && member
+                .meta
+                .is_some_and(|meta| meta.name.to_lowercase() == name.to_lowercase())
+    })
+}
+
 /// Takes `connection` out of its room and tells the others.
 fn vacate(router: &ConnectionRouter, connection: &Connection) -> Option<Seat> {
     let seat = connection.extensions().remove::<Seat>()?;
@@ -73,6 +96,9 @@ async fn join(Data(request): Data<Join>, ctx: EventContext) -> HandlerResult {
         name: checked("name", &request.name, MAX_NAME)?,
         room: checked("room", &request.room, MAX_NAME)?,
     };
+    if name_taken(ctx.router(), &seat.room, &seat.name, ctx.connection()) {
+        return Err(format!("the name {} is taken in {}", seat.name, seat.room).into());
+    }
     vacate(ctx.router(), ctx.connection());
     ctx.join_with_meta(&seat.room, MetaTag::new(&seat.name));
     ctx.connection().extensions().insert(seat.clone());
@@ -117,9 +143,27 @@ async fn leave(Data(Leave): Data<Leave>, ctx: EventContext) -> HandlerResult {
     Ok(())
 }
 
-/// The chat's handlers.
+/// A resumed session: its missed events are already queued, so this tells
+/// the page where the replay ends, with the members as they are now.
+async fn caught_up(ctx: EventContext) -> HandlerResult {
+    let Some(seat) = ctx.connection().extensions().get::<Seat>() else {
+        return Ok(());
+    };
+    let members = member_names(ctx.router(), &seat.room);
+    ctx.connection().emit(&CaughtUp {
+        room: seat.room,
+        members,
+    })?;
+    Ok(())
+}
+
+/// The chat's handlers. Every room keeps its last 500 events for two
+/// minutes, so a page whose link dropped gets what it missed when it comes
+/// back (its seat is kept meanwhile: nobody sees it leave and rejoin).
 pub fn register() -> EventRegister {
     EventRegister::new()
+        .history("*", History::last(500).max_age(Duration::from_secs(120)))
+        .keep_on_resume::<Seat>("seat")
         .on_typed(join)
         .on_typed(message)
         .on_typed(leave)
@@ -129,6 +173,8 @@ pub fn register() -> EventRegister {
         .sends::<UserJoined>()
         .sends::<UserLeft>()
         .sends::<ChatError>()
+        .sends::<CaughtUp>()
+        .on_resumed(caught_up)
         .on_disconnected(|ctx| async move {
             vacate(ctx.router(), ctx.connection());
         })
@@ -141,6 +187,15 @@ pub fn register() -> EventRegister {
         })
 }
 
+/// The page and its module, by path.
+fn asset(path: &str) -> Option<(&'static str, &'static str)> {
+    match path {
+        "/" => Some((INDEX_HTML, "text/html; charset=utf-8")),
+        "/zaptools.js" => Some((ZAPTOOLS_JS, "text/javascript; charset=utf-8")),
+        _ => None,
+    }
+}
+
 /// Starts the chat on `address:port`: WebSocket at `/ws`, page at `/`.
 pub async fn start(address: &str, port: u16) -> Result<ZapServer, ServerError> {
     ZapServer::builder()
@@ -149,11 +204,11 @@ pub async fn start(address: &str, port: u16) -> Result<ZapServer, ServerError> {
         .path("/ws")
         .register(register())
         .http_fallback(|request| {
-            (request.uri().path() == "/").then(|| {
-                let mut page = http::Response::new(INDEX_HTML.to_owned());
+            asset(request.uri().path()).map(|(body, kind)| {
+                let mut page = http::Response::new(body.to_owned());
                 page.headers_mut().insert(
                     http::header::CONTENT_TYPE,
-                    http::HeaderValue::from_static("text/html; charset=utf-8"),
+                    http::HeaderValue::from_static(kind),
                 );
                 page
             })

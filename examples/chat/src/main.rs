@@ -5,9 +5,13 @@
 //! `ZAP_CONTRACT_DIR=dir` writes the chat's contract (`asyncapi.json`,
 //! `events.d.ts`) into `dir` and exits.
 
+use std::io::IsTerminal;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
+        // Colour codes only on a terminal, not in a file or a pipe.
+        .with_ansi(std::io::stdout().is_terminal())
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )

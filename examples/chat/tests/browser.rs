@@ -1,18 +1,25 @@
 //! The chat page in a real browser: two headless Chromium pages (driven by
 //! chromedriver) join a room, see each other join, chat both ways, survive
-//! a server restart on the same port, and see a leave. Saves a screenshot
-//! to `<target>/screenshots/chat.png`.
+//! a server restart on the same port, and see a leave; and a page whose
+//! link is cut while the other keeps sending recovers every message once.
+//! Saves screenshots to `<target>/screenshots/`.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs
 //! them). Without them the test fails when `CI` is set and is skipped with
 //! a notice otherwise. It never downloads a browser.
 #![allow(clippy::print_stderr)]
 
+mod proxy;
 mod webdriver;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
+use futures_util::{SinkExt, StreamExt};
+use proxy::Proxy;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
 use webdriver::{Driver, Session};
 
 /// A JavaScript expression: `#id`'s text contains `needle`.
@@ -40,7 +47,61 @@ async fn join(page: &Session, url: &str, name: &str, room: &str) -> anyhow::Resu
         &has_text("members", name),
     )
     .await?;
+    page.wait_for(
+        "Join to be disabled while joined",
+        "document.getElementById('join-btn').disabled",
+    )
+    .await?;
     Ok(())
+}
+
+/// How many lines of the page's log read exactly `text`.
+async fn lines_reading(page: &Session, text: &str) -> anyhow::Result<u64> {
+    let expression = format!(
+        "Array.from(document.querySelectorAll('#log li')).filter((li) => li.textContent === {}).length",
+        json!(text)
+    );
+    page.eval(&expression)
+        .await?
+        .as_u64()
+        .context("the count is not a number")
+}
+
+/// A third member of the room on a plain WebSocket (no recovery): it sees
+/// what the server handled while a page was cut off.
+struct Observer {
+    ws: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+}
+
+impl Observer {
+    async fn join(url: &str, name: &str, room: &str) -> anyhow::Result<Self> {
+        let (ws, _) = tokio_tungstenite::connect_async(url).await?;
+        let mut observer = Observer { ws };
+        let join = json!({"eventName": "join", "payload": {"room": room, "name": name}});
+        observer.ws.send(Message::text(join.to_string())).await?;
+        observer.next_event("joined").await?;
+        Ok(observer)
+    }
+
+    /// The payload of the next event named `name` (others are skipped).
+    async fn next_event(&mut self, name: &str) -> anyhow::Result<Value> {
+        let wait = async {
+            while let Some(message) = self.ws.next().await {
+                if let Message::Text(text) = message? {
+                    let event: Value = serde_json::from_str(text.as_str())?;
+                    if event["eventName"] == name {
+                        return Ok(event["payload"].clone());
+                    }
+                }
+            }
+            bail!("the observer's connection ended")
+        };
+        tokio::time::timeout(Duration::from_secs(20), wait)
+            .await
+            .with_context(|| format!("the observer waited 20 s for `{name}`"))?
+    }
 }
 
 async fn say(page: &Session, text: &str) -> anyhow::Result<()> {
@@ -96,6 +157,11 @@ async fn two_pages_chat_see_joins_and_leaves_and_reconnect_after_a_restart() -> 
     for page in [&ada, &bob] {
         page.wait_for("the page to notice", &format!("!({})", is_online()))
             .await?;
+        page.wait_for(
+            "nobody listed while offline",
+            "document.getElementById('members').children.length === 0",
+        )
+        .await?;
     }
     let server = example_chat::start("127.0.0.1", port).await?;
     for page in [&ada, &bob] {
@@ -127,6 +193,78 @@ async fn two_pages_chat_see_joins_and_leaves_and_reconnect_after_a_restart() -> 
     std::fs::write(&path, ada.screenshot().await?)?;
     std::fs::write(dir.join("chat-bob.png"), bob.screenshot().await?)?;
     eprintln!("screenshot: {}", path.display());
+    drop((ada, bob));
+    server.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_cut_off_recovers_every_missed_message_exactly_once() -> anyhow::Result<()> {
+    let Some(driver) = Driver::start_or_skip().await? else {
+        return Ok(());
+    };
+    let server = example_chat::start("127.0.0.1", 0).await?;
+    let proxy = Proxy::start(server.local_addr()).await?;
+    let direct = format!("http://{}/", server.local_addr());
+    let through_proxy = format!("http://{}/", proxy.addr);
+    let (ada, bob) = (driver.session().await?, driver.session().await?);
+    join(&ada, &direct, "ada", "lobby").await?;
+    join(&bob, &through_proxy, "bob", "lobby").await?;
+    let mut cat = Observer::join(server.url(), "cat", "lobby").await?;
+    bob.wait_for("cat in bob's members", &has_text("members", "cat"))
+        .await?;
+
+    // Bob's link drops and stays down while ada keeps talking, and bob
+    // writes a message of his own.
+    proxy.cut();
+    bob.wait_for("bob's page to notice", &format!("!({})", is_online()))
+        .await?;
+    let said = ["one", "two", "three"];
+    for text in said {
+        say(&ada, text).await?;
+    }
+    say(&bob, "written while cut off").await?;
+    for text in said {
+        let message = cat.next_event("message").await?;
+        assert_eq!(
+            message["text"], text,
+            "the server handled ada's messages in order"
+        );
+    }
+
+    proxy.restore();
+    bob.wait_for("bob back online", is_online()).await?;
+    bob.wait_for(
+        "the page to say what it recovered",
+        &has_text("log", "recovered 3 missed messages"),
+    )
+    .await?;
+    ada.wait_for(
+        "bob's message at ada",
+        &has_text("log", "bob: written while cut off"),
+    )
+    .await?;
+    let message = cat.next_event("message").await?;
+    assert_eq!(message["text"], "written while cut off");
+    // Bob's session resumed: nobody saw him leave and come back.
+    assert_eq!(lines_reading(&ada, "bob left").await?, 0);
+    assert_eq!(lines_reading(&ada, "bob joined").await?, 1);
+    bob.wait_for("bob's members back", &has_text("members", "cat"))
+        .await?;
+
+    for text in said {
+        let line = format!("ada: {text}");
+        assert_eq!(lines_reading(&bob, &line).await?, 1, "{line} at bob");
+        assert_eq!(lines_reading(&ada, &line).await?, 1, "{line} at ada");
+    }
+    let line = "bob: written while cut off";
+    assert_eq!(lines_reading(&ada, line).await?, 1, "at ada");
+    assert_eq!(lines_reading(&bob, line).await?, 1, "at bob");
+    assert_eq!(bob.text("recovered").await?, "3");
+
+    let dir = screenshot_dir();
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::write(dir.join("chat-recovered.png"), bob.screenshot().await?)?;
     drop((ada, bob));
     server.shutdown().await;
     Ok(())

@@ -161,3 +161,36 @@ async fn the_page_is_served_at_the_root() {
     assert!(page.contains("text/html"), "{page}");
     assert!(page.contains("<title>zaptools chat</title>"), "{page}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_name_taken_in_the_room_is_refused() {
+    let server = TestServer::new(example_chat::register());
+    let _ada = seated(&server, "lobby", "ada").await;
+    let mut other = server.connect().await;
+    other.send("join", json!({"room": "lobby", "name": "ADA"}));
+    other
+        .expect_payload(
+            "chat-error",
+            json!({"message": "the name ADA is taken in lobby"}),
+        )
+        .await;
+    // The same name in another room is fine.
+    other.send("join", json!({"room": "hall", "name": "ada"}));
+    other.expect("joined").await;
+}
+
+#[tokio::test]
+async fn the_browser_module_is_served_next_to_the_page() {
+    let server = example_chat::start("127.0.0.1", 0).await.unwrap();
+    let mut tcp = tokio::net::TcpStream::connect(server.local_addr())
+        .await
+        .unwrap();
+    tcp.write_all(b"GET /zaptools.js HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    let mut module = String::new();
+    tcp.read_to_string(&mut module).await.unwrap();
+    assert!(module.starts_with("HTTP/1.1 200 OK"), "{module}");
+    assert!(module.contains("text/javascript"), "{module}");
+    assert!(module.contains("export class ZapClient"), "{module}");
+}

@@ -3,6 +3,10 @@
 //! WebSocket with 1001 and stops the server.
 //!
 //! `ZAP_ADDRESS` and `ZAP_PORT` override the defaults (127.0.0.1, 8000).
+//!
+//! Served by `zap_warp::serve` rather than `warp::serve`: a client that
+//! sends half a request (an upgrade request included) and stalls is
+//! dropped after the header read timeout instead of being held forever.
 
 use std::time::Duration;
 
@@ -40,14 +44,13 @@ async fn main() -> anyhow::Result<()> {
         "chat ready: open http://{} in two tabs",
         listener.local_addr()?
     );
-    warp::serve(routes)
-        .incoming(listener)
-        .graceful(async move {
+    zap_warp::serve(listener, routes)
+        .header_read_timeout(Duration::from_secs(10))
+        .with_graceful_shutdown(async move {
             let _ = tokio::signal::ctrl_c().await;
             shutdown.cancel();
             drained(router).await;
         })
-        .run()
         .await;
     Ok(())
 }

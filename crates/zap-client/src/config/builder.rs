@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use std::time::Duration;
 
 use super::Options;
-use crate::{ConnectError, Heartbeat, ReconnectPolicy, ZapConsumer, ZapSubscriber};
+use crate::{ConnectError, Heartbeat, ReconnectPolicy, Recovery, ZapConsumer, ZapSubscriber};
 
 /// Options for a client, finished by `build()` (not connected yet) or
 /// `connect()` (connected, or the first failure).
@@ -85,6 +85,14 @@ impl<C> ClientBuilder<C> {
         self
     }
 
+    /// Session recovery and at-least-once sends against a server that
+    /// offers them. Default: [`Recovery::on`]; [`Recovery::off`] speaks
+    /// plain v1.
+    pub fn recovery(mut self, recovery: Recovery) -> Self {
+        self.options.recovery = recovery;
+        self
+    }
+
     /// The number of events that may wait to be written while online
     /// (at least 1). When it is full, `send_event` returns
     /// [`SendError::Full`](crate::SendError::Full). Default: 256.
@@ -100,7 +108,9 @@ impl<C> ClientBuilder<C> {
     /// held ones are kept. Held events are discarded (and reported as
     /// [`ConnectionError::OutboxDiscarded`](crate::ConnectionError::OutboxDiscarded))
     /// when the client stops trying: `disconnect()`, `clean()`, or giving up.
-    /// Default: 0 (no outbox: sending while not online is an error).
+    /// Default: 0 (no outbox: sending while not online is an error), but
+    /// while the server offers recovery the outbox holds at least
+    /// [`Recovery::max_unacknowledged`] events.
     pub fn outbox(mut self, capacity: usize) -> Self {
         self.options.outbox = capacity;
         self

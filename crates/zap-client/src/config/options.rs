@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::{Heartbeat, ReconnectPolicy};
+use crate::{Heartbeat, ReconnectPolicy, Recovery};
 
 /// The settings of one client. Defaults are documented on
 /// [`ClientBuilder`](crate::ClientBuilder)'s setters.
@@ -15,6 +15,7 @@ pub(crate) struct Options {
     pub(crate) close_timeout: Duration,
     pub(crate) reconnect: ReconnectPolicy,
     pub(crate) heartbeat: Heartbeat,
+    pub(crate) recovery: Recovery,
     pub(crate) send_queue: usize,
     pub(crate) outbox: usize,
     pub(crate) subscription_capacity: usize,
@@ -34,6 +35,7 @@ impl Options {
             close_timeout: Duration::from_secs(2),
             reconnect: ReconnectPolicy::never(),
             heartbeat: Heartbeat::default(),
+            recovery: Recovery::default(),
             send_queue: 256,
             outbox: 0,
             subscription_capacity: 256,

@@ -30,9 +30,9 @@ pub(crate) type Dialing<'a> = Pin<Box<dyn Future<Output = Result<Ws, ConnectErro
 
 /// Opens connections. The engine takes one so tests can dial in memory.
 pub(crate) trait Dial: Send + Sync + 'static {
-    /// Opens one connection to `options.url`. The caller applies the
-    /// connect timeout.
-    fn dial<'a>(&'a self, options: &'a Options) -> Dialing<'a>;
+    /// Opens one connection to `url` (`options.url`, plus the recovery
+    /// query). The caller applies the connect timeout.
+    fn dial<'a>(&'a self, url: &'a str, options: &'a Options) -> Dialing<'a>;
 }
 
 /// Dials over the network.
@@ -40,13 +40,13 @@ pub(crate) trait Dial: Send + Sync + 'static {
 pub(crate) struct NetDialer;
 
 impl Dial for NetDialer {
-    fn dial<'a>(&'a self, options: &'a Options) -> Dialing<'a> {
-        Box::pin(dial(options))
+    fn dial<'a>(&'a self, url: &'a str, options: &'a Options) -> Dialing<'a> {
+        Box::pin(dial(url, options))
     }
 }
 
-async fn dial(options: &Options) -> Result<Ws, ConnectError> {
-    let request = request(options)?;
+async fn dial(url: &str, options: &Options) -> Result<Ws, ConnectError> {
+    let request = request(url, options)?;
     let uri = request.uri();
     let secure = match uri.scheme_str() {
         Some("ws") => false,
@@ -100,10 +100,8 @@ async fn secure_stream(
 }
 
 /// The upgrade request: the URL, the extra headers, the subprotocols.
-fn request(options: &Options) -> Result<Request, ConnectError> {
-    let mut request = options
-        .url
-        .as_str()
+fn request(url: &str, options: &Options) -> Result<Request, ConnectError> {
+    let mut request = url
         .into_client_request()
         .map_err(|e| invalid_url(options, &e.to_string()))?;
     let headers = request.headers_mut();

@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::mpsc;
-use zap_protocol::Frame;
+use zap_protocol::EventData;
 
 use crate::{ConnectionState, SendError};
 
@@ -18,21 +18,24 @@ pub(crate) struct Link {
     outbox_capacity: usize,
 }
 
-/// A frame in the live send queue. Request frames are tagged: they are
+/// An event in the live send queue, encoded when it is written (with its
+/// `zap-id` when the server offers recovery). Requests are tagged: they are
 /// never put back into the outbox, since their caller has been told the
 /// connection was lost (requests never wait in the outbox).
 #[derive(Debug)]
 pub(crate) struct Queued {
-    pub(crate) frame: Frame,
+    pub(crate) event: EventData,
     pub(crate) request: bool,
 }
 
 #[derive(Debug, Default)]
 struct Inner {
     live: Option<mpsc::Sender<Queued>>,
-    outbox: VecDeque<Frame>,
+    outbox: VecDeque<EventData>,
     holding: bool,
     closed: bool,
+    /// The outbox holds at least this many (recovery offered by the server).
+    floor: usize,
 }
 
 impl Link {
@@ -48,12 +51,22 @@ impl Link {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The outbox holds at least `floor` events from now on (the journal's
+    /// bound while the server offers recovery; 0 otherwise).
+    pub(crate) fn set_floor(&self, floor: usize) {
+        self.lock().floor = floor;
+    }
+
+    fn outbox_capacity(&self, inner: &Inner) -> usize {
+        self.outbox_capacity.max(inner.floor)
+    }
+
     /// Queues `frame` for the socket, or holds it in the outbox. `state` is
     /// read under the link's lock, for the error: a session sets its end
     /// state before it detaches the queue, so a refusal never says `Online`.
     pub(crate) fn send(
         &self,
-        frame: Frame,
+        event: EventData,
         state: impl FnOnce() -> ConnectionState,
     ) -> Result<(), SendError> {
         let mut inner = self.lock();
@@ -62,29 +75,28 @@ impl Link {
         }
         if let Some(live) = &inner.live {
             let queued = Queued {
-                frame,
+                event,
                 request: false,
             };
             return live.try_send(queued).map_err(|_| SendError::Full {
                 capacity: self.queue_capacity,
             });
         }
-        if !inner.holding || self.outbox_capacity == 0 {
+        let capacity = self.outbox_capacity(&inner);
+        if !inner.holding || capacity == 0 {
             return Err(SendError::NotOnline { state: state() });
         }
-        if inner.outbox.len() >= self.outbox_capacity {
-            return Err(SendError::Full {
-                capacity: self.outbox_capacity,
-            });
+        if inner.outbox.len() >= capacity {
+            return Err(SendError::Full { capacity });
         }
-        inner.outbox.push_back(frame);
+        inner.outbox.push_back(event);
         Ok(())
     }
 
     /// Queues `frame` only if online (requests never wait in the outbox).
     pub(crate) fn send_live(
         &self,
-        frame: Frame,
+        event: EventData,
         state: impl FnOnce() -> ConnectionState,
     ) -> Result<(), SendError> {
         let inner = self.lock();
@@ -92,7 +104,7 @@ impl Link {
             (_, true) => Err(SendError::Cleaned),
             (Some(live), false) => {
                 let queued = Queued {
-                    frame,
+                    event,
                     request: true,
                 };
                 live.try_send(queued).map_err(|_| SendError::Full {
@@ -122,7 +134,7 @@ impl Link {
     /// held in the outbox, in one step. The session writes them before
     /// anything from `tx`, so held events go out in order and before any
     /// event sent after going online.
-    pub(crate) fn open(&self, tx: mpsc::Sender<Queued>) -> Vec<Frame> {
+    pub(crate) fn open(&self, tx: mpsc::Sender<Queued>) -> Vec<EventData> {
         let mut inner = self.lock();
         inner.live = Some(tx);
         inner.outbox.drain(..).collect()
@@ -138,16 +150,22 @@ impl Link {
     /// past it the newest are dropped (as a full outbox refuses new events).
     /// Without an outbox, or when the client stops trying, all are dropped.
     /// Returns how many were dropped.
-    pub(crate) fn put_back(&self, frames: Vec<Frame>) -> usize {
+    pub(crate) fn put_back(&self, events: Vec<EventData>) -> usize {
         let mut inner = self.lock();
-        if !inner.holding || self.outbox_capacity == 0 {
-            return frames.len();
+        let capacity = self.outbox_capacity(&inner);
+        if !inner.holding || capacity == 0 {
+            return events.len();
         }
-        for frame in frames.into_iter().rev() {
-            inner.outbox.push_front(frame);
+        for event in events.into_iter().rev() {
+            inner.outbox.push_front(event);
         }
-        let dropped = inner.outbox.len().saturating_sub(self.outbox_capacity);
-        inner.outbox.truncate(self.outbox_capacity);
+        let dropped = inner.outbox.len().saturating_sub(capacity);
+        tracing::trace!(
+            held = inner.outbox.len(),
+            capacity,
+            "put back into the outbox"
+        );
+        inner.outbox.truncate(capacity);
         dropped
     }
 
@@ -165,22 +183,17 @@ impl Link {
 mod tests {
     use super::*;
 
-    fn frames(names: &[&str]) -> Vec<Frame> {
+    fn frames(names: &[&str]) -> Vec<EventData> {
         names
             .iter()
-            .map(|name| zap_protocol::encode(name, &(), None).expect("encodes"))
+            .map(|name| EventData::with_payload(*name, &(), None).expect("encodes"))
             .collect()
     }
 
     fn outbox(link: &Link) -> Vec<String> {
         let inner = link.lock();
-        let events = inner
-            .outbox
-            .iter()
-            .map(|frame| zap_protocol::decode(frame.as_str()));
-        events
-            .map(|event| event.expect("event").event_name().to_owned())
-            .collect()
+        let events = inner.outbox.iter();
+        events.map(|event| event.event_name().to_owned()).collect()
     }
 
     #[test]
@@ -201,5 +214,14 @@ mod tests {
         assert_eq!(link.put_back(frames(&["a", "b"])), 2);
         let link = Link::new(8, 4);
         assert_eq!(link.put_back(frames(&["a"])), 1, "not holding");
+    }
+
+    #[test]
+    fn the_floor_of_a_recovering_session_keeps_events_without_an_outbox() {
+        let link = Link::new(8, 0);
+        link.hold(true);
+        link.set_floor(2);
+        assert_eq!(link.put_back(frames(&["a", "b", "c"])), 1);
+        assert_eq!(outbox(&link), ["a", "b"]);
     }
 }

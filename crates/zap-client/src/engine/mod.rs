@@ -6,6 +6,9 @@
 //! channel per subscription) or to a waiting request ([`Pending`]); sends go
 //! through the [`Link`] (a bounded queue while online, the outbox while
 //! reconnecting); state changes and problems go out through [`Signals`].
+//! With recovery on, [`Resume`](recovery::Resume) keeps the session to
+//! resume, drops events already received and journals the sent ones until
+//! the server acknowledges them.
 
 mod clock;
 mod control;
@@ -14,6 +17,7 @@ mod link;
 mod outgoing;
 mod pending;
 mod random;
+mod recovery;
 mod registry;
 mod session;
 mod signals;
@@ -27,16 +31,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
-use zap_protocol::{EventData, Headers, REQUEST_ID_HEADER, encode};
+use zap_protocol::{EventData, Headers, REQUEST_ID_HEADER};
 
 use crate::config::Options;
 use crate::{
-    ConnectError, ConnectionState, ErrorStream, RequestError, SendError, StateStream, Subscription,
+    ConnectError, ConnectionState, ErrorStream, RequestError, SendError, SessionStream,
+    StateStream, Subscription,
 };
 use control::Control;
 use dial::{Dial, NetDialer};
 use link::Link;
 use pending::Pending;
+use recovery::Resume;
 use registry::Registry;
 pub(crate) use registry::{Filter, Registration};
 use signals::Signals;
@@ -50,6 +56,7 @@ pub(crate) struct Shared {
     link: Link,
     pending: Pending,
     control: Control,
+    resume: Resume,
 }
 
 /// The engine as a client face holds it. Dropping it (the last clone of a
@@ -70,6 +77,7 @@ impl Engine {
             link: Link::new(options.send_queue, options.outbox),
             pending: Pending::new(),
             control: Control::default(),
+            resume: Resume::new(options.recovery),
             dialer,
             options,
         };
@@ -105,8 +113,8 @@ impl Engine {
         payload: &P,
         headers: Option<&Headers>,
     ) -> Result<(), SendError> {
-        let frame = encode(event_name, payload, headers)?;
-        self.shared.link.send(frame, || self.state())
+        let event = EventData::with_payload(event_name, payload, headers.cloned())?;
+        self.shared.link.send(event, || self.state())
     }
 
     pub(crate) async fn request<P: Serialize + ?Sized>(
@@ -119,8 +127,9 @@ impl Engine {
         let mut ticket = self.shared.pending.register();
         let mut headers = Headers::new();
         headers.insert(REQUEST_ID_HEADER.to_owned(), ticket.id().into());
-        let frame = encode(event_name, payload, Some(&headers)).map_err(SendError::from)?;
-        self.shared.link.send_live(frame, || self.state())?;
+        let event =
+            EventData::with_payload(event_name, payload, Some(headers)).map_err(SendError::from)?;
+        self.shared.link.send_live(event, || self.state())?;
         match tokio::time::timeout(timeout, ticket.reply()).await {
             Ok(Some(reply)) => Ok(reply),
             Ok(None) => Err(RequestError::ConnectionLost),
@@ -142,6 +151,10 @@ impl Engine {
 
     pub(crate) fn errors(&self) -> ErrorStream {
         self.shared.signals.errors()
+    }
+
+    pub(crate) fn sessions(&self) -> SessionStream {
+        self.shared.signals.sessions()
     }
 }
 

@@ -1,6 +1,7 @@
-//! [`Outgoing`]: the frames on their way to the socket (held events, then the
-//! send queue, plus pings and our close frame), written without ever keeping
-//! the session from reading, timing out or stopping.
+//! [`Outgoing`]: the frames on their way to the socket (unacknowledged
+//! events of a resumed session, held events, then the send queue, plus
+//! pings and our close frame), written without ever keeping the session
+//! from reading, timing out or stopping.
 
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -11,14 +12,21 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message};
-use zap_protocol::Frame;
+use zap_protocol::{EventData, Frame};
 
 use super::link::Queued;
+use super::recovery::{Resume, Stamp};
 
 /// One thing to write.
 #[derive(Debug)]
 enum Item {
-    Frame(Queued),
+    /// An encoded event. `unsent` holds the event while it may still be put
+    /// back into the outbox (a plain event); `None` for requests and for
+    /// events the journal keeps.
+    Frame {
+        frame: Frame,
+        unsent: Option<Queued>,
+    },
     Ping,
     Close,
 }
@@ -26,7 +34,7 @@ enum Item {
 impl Item {
     fn into_message(self) -> Message {
         match self {
-            Item::Frame(queued) => Message::text(queued.frame.as_str()),
+            Item::Frame { frame, .. } => Message::text(frame.as_str()),
             Item::Ping => Message::Ping(Bytes::new()),
             Item::Close => Message::Close(Some(CloseFrame {
                 code: CloseCode::Normal,
@@ -42,15 +50,23 @@ impl Item {
 /// our bytes (TCP backpressure) only leaves an item waiting in `next`.
 #[derive(Debug)]
 pub(crate) struct Outgoing {
-    /// Events held in the outbox during the attempt: written first, in order.
-    backlog: VecDeque<Frame>,
+    /// Unacknowledged events of the resumed session, already stamped:
+    /// written first.
+    resend: VecDeque<Frame>,
+    /// Events held in the outbox during the attempt: written next, in order.
+    backlog: VecDeque<EventData>,
     /// The live send queue.
     queue: mpsc::Receiver<Queued>,
     queue_open: bool,
+    /// Taken from the backlog or the queue while the journal was full.
+    waiting: Option<Queued>,
     /// Taken from above, waiting for the socket to accept it.
     next: Option<Item>,
     ping_due: bool,
     close_due: bool,
+    /// Events wait (pings do not) until the server's first frame says
+    /// whether it offers recovery.
+    gated: bool,
     /// `false` once our close frame went out or the server's arrived: only
     /// what the socket already holds is flushed.
     writing: bool,
@@ -58,17 +74,34 @@ pub(crate) struct Outgoing {
 }
 
 impl Outgoing {
-    pub(crate) fn new(backlog: Vec<Frame>, queue: mpsc::Receiver<Queued>) -> Self {
+    /// `gated`: recovery was asked for. A ping goes out first, so even a
+    /// server that waits for the client answers (with a pong), and events
+    /// wait for [`Outgoing::open_gate`].
+    pub(crate) fn new(backlog: Vec<EventData>, queue: mpsc::Receiver<Queued>, gated: bool) -> Self {
         Outgoing {
+            resend: VecDeque::new(),
             backlog: backlog.into(),
             queue,
             queue_open: true,
+            waiting: None,
             next: None,
-            ping_due: false,
+            ping_due: gated,
             close_due: false,
+            gated,
             writing: true,
             unflushed: false,
         }
+    }
+
+    /// Whether events still wait for the server's first frame.
+    pub(crate) fn is_gated(&self) -> bool {
+        self.gated
+    }
+
+    /// The server's first frame arrived: events may go, `resend` first.
+    pub(crate) fn open_gate(&mut self, resend: Vec<Frame>) {
+        self.gated = false;
+        self.resend.extend(resend);
     }
 
     /// Writes a ping before the next event.
@@ -94,7 +127,12 @@ impl Outgoing {
     /// Whether everything there is to write has been written and flushed.
     pub(crate) fn is_done(&self) -> bool {
         let nothing_left = !self.writing
-            || (self.backlog.is_empty() && !self.queue_open && !self.ping_due && !self.close_due);
+            || (self.resend.is_empty()
+                && self.backlog.is_empty()
+                && self.waiting.is_none()
+                && !self.queue_open
+                && !self.ping_due
+                && !self.close_due);
         self.next.is_none() && !self.unflushed && nothing_left
     }
 
@@ -104,6 +142,7 @@ impl Outgoing {
     pub(crate) fn poll_drive<S>(
         &mut self,
         sink: &mut S,
+        resume: &Resume,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), WsError>>
     where
@@ -111,7 +150,7 @@ impl Outgoing {
     {
         loop {
             if self.next.is_none() && self.writing {
-                self.next = self.take_next(cx);
+                self.next = self.take_next(resume, cx);
             }
             let Some(item) = self.next.take() else {
                 if self.unflushed {
@@ -147,23 +186,36 @@ impl Outgoing {
         }
     }
 
-    /// The next item to write, if any is ready: a due ping, the held
-    /// events, the send queue, then our close frame.
-    fn take_next(&mut self, cx: &mut Context<'_>) -> Option<Item> {
+    /// The next item to write, if any is ready: a due ping, then (once the
+    /// gate is open) the events to resend, the held events, the send queue,
+    /// then our close frame.
+    fn take_next(&mut self, resume: &Resume, cx: &mut Context<'_>) -> Option<Item> {
         if self.ping_due {
             self.ping_due = false;
             return Some(Item::Ping);
         }
-        if let Some(frame) = self.backlog.pop_front() {
-            let request = false;
-            return Some(Item::Frame(Queued { frame, request }));
+        if self.gated {
+            return None;
+        }
+        if let Some(frame) = self.resend.pop_front() {
+            return Some(Item::Frame {
+                frame,
+                unsent: None,
+            });
+        }
+        if let Some(queued) = self.next_event(cx) {
+            return match encode(queued, resume) {
+                Ok(item) => Some(item),
+                Err(queued) => {
+                    // The journal is full: an acknowledgement (a frame read)
+                    // polls this again.
+                    self.waiting = Some(queued);
+                    None
+                }
+            };
         }
         if self.queue_open {
-            match self.queue.poll_recv(cx) {
-                Poll::Ready(Some(queued)) => return Some(Item::Frame(queued)),
-                Poll::Ready(None) => self.queue_open = false,
-                Poll::Pending => return None,
-            }
+            return None;
         }
         if self.close_due {
             self.close_due = false;
@@ -172,26 +224,53 @@ impl Outgoing {
         None
     }
 
+    /// The next event to encode: one that waited, the held ones, the queue.
+    fn next_event(&mut self, cx: &mut Context<'_>) -> Option<Queued> {
+        if let Some(queued) = self.waiting.take() {
+            return Some(queued);
+        }
+        if let Some(event) = self.backlog.pop_front() {
+            let request = false;
+            return Some(Queued { event, request });
+        }
+        if self.queue_open {
+            match self.queue.poll_recv(cx) {
+                Poll::Ready(Some(queued)) => return Some(queued),
+                Poll::Ready(None) => self.queue_open = false,
+                Poll::Pending => {}
+            }
+        }
+        None
+    }
+
     /// The events that were accepted but not handed to the socket, oldest
     /// first. Request frames are left out (their callers fail with
-    /// `ConnectionLost`). Call once the queue's sender is gone.
-    pub(crate) fn unsent(&mut self) -> Vec<Frame> {
+    /// `ConnectionLost`), and so are events the journal keeps (they are
+    /// written again after a resume). Call once the queue's sender is gone.
+    pub(crate) fn unsent(&mut self) -> Vec<EventData> {
         let mut unsent = Vec::new();
         let mut requests = 0;
         let mut keep = |queued: Queued| {
             if queued.request {
                 requests += 1;
             } else {
-                unsent.push(queued.frame);
+                unsent.push(queued.event);
             }
         };
-        if let Some(Item::Frame(queued)) = self.next.take() {
+        if let Some(Item::Frame {
+            unsent: Some(queued),
+            ..
+        }) = self.next.take()
+        {
+            keep(queued);
+        }
+        if let Some(queued) = self.waiting.take() {
             keep(queued);
         }
         let request = false;
         self.backlog
             .drain(..)
-            .for_each(|frame| keep(Queued { frame, request }));
+            .for_each(|event| keep(Queued { event, request }));
         self.queue.close();
         while let Ok(queued) = self.queue.try_recv() {
             keep(queued);
@@ -200,5 +279,29 @@ impl Outgoing {
             tracing::debug!(requests, "unsent requests dropped with their connection");
         }
         unsent
+    }
+}
+
+/// Encodes an event: requests always plain (they are at most once), other
+/// events stamped while the server offers recovery. Hands the event back
+/// when the journal is full.
+fn encode(queued: Queued, resume: &Resume) -> Result<Item, Queued> {
+    if queued.request {
+        let frame = queued.event.encode();
+        return Ok(Item::Frame {
+            frame,
+            unsent: Some(queued),
+        });
+    }
+    match resume.stamp(&queued.event) {
+        Stamp::Plain(frame) => Ok(Item::Frame {
+            frame,
+            unsent: Some(queued),
+        }),
+        Stamp::Stamped(frame) => Ok(Item::Frame {
+            frame,
+            unsent: None,
+        }),
+        Stamp::Full => Err(queued),
     }
 }

@@ -1,4 +1,5 @@
-//! One live connection: reads events, writes queued frames, keeps the heartbeat.
+//! One live connection: reads events, writes queued frames, keeps the
+//! heartbeat, and takes part in recovery when the server offers it.
 
 use std::future::poll_fn;
 use std::sync::Arc;
@@ -7,13 +8,14 @@ use futures_util::StreamExt;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
-use zap_protocol::RESPONSE_TO_HEADER;
+use zap_protocol::{EventData, RESPONSE_TO_HEADER};
 
 use super::Shared;
 use super::clock::{after, after_from};
 use super::control::Outcome;
 use super::dial::Ws;
 use super::outgoing::Outgoing;
+use super::recovery::{ACK_EVENT, SESSION_EVENT, is_reserved, unstamped};
 use super::supervisor::{Run, stopped};
 use crate::{ConnectionError, ConnectionState};
 
@@ -35,7 +37,7 @@ pub(crate) async fn run(shared: &Shared, ws: Ws, run: &mut Run) -> SessionEnd {
     let backlog = shared.link.open(tx);
     let mut attached = Attached {
         shared,
-        out: Outgoing::new(backlog, rx),
+        out: Outgoing::new(backlog, rx, shared.resume.is_enabled()),
     };
     shared.signals.set_state(ConnectionState::Online);
     run.outcome.send_replace(Outcome::Online);
@@ -111,6 +113,11 @@ async fn serve(
     let mut winding_down = false;
     let mut close_received = false;
     let mut stopping = false;
+    let mut negotiation = Negotiation::new(shared);
+    // A server that neither speaks first nor answers as expected: plain v1
+    // after the connect timeout, so events never wait forever.
+    let gate_deadline = tokio::time::sleep_until(after(options.connect_timeout));
+    tokio::pin!(gate_deadline);
     loop {
         tokio::select! {
             deadline = stopped(stop), if !stopping => {
@@ -134,8 +141,9 @@ async fn serve(
                 };
                 last_heard = Instant::now();
                 silence.as_mut().reset(after_from(last_heard, heartbeat.timeout()));
+                negotiation.observe(shared, out, &message);
                 match message {
-                    Message::Text(text) => receive(shared, text.as_str()),
+                    Message::Text(text) => receive(shared, out, &mut negotiation, text.as_str()),
                     Message::Binary(bytes) => shared
                         .signals
                         .report(ConnectionError::BinaryFrame { len: bytes.len() }),
@@ -154,7 +162,7 @@ async fn serve(
                     Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
                 }
             }
-            written = poll_fn(|cx| out.poll_drive(&mut sink, cx)), if !out.is_done() => {
+            written = poll_fn(|cx| out.poll_drive(&mut sink, &shared.resume, cx)), if !out.is_done() => {
                 if let Err(error) = written {
                     if stopping {
                         return SessionEnd::Stopped;
@@ -167,6 +175,7 @@ async fn serve(
                 return if stopping { SessionEnd::Stopped } else { SessionEnd::Closed };
             }
             () = tick(&mut ticker), if !stopping => out.ping(),
+            () = &mut gate_deadline, if out.is_gated() => plain_v1(shared, out),
             () = &mut silence, if watching && !stopping && !close_received => {
                 return SessionEnd::Lost(ConnectionError::HeartbeatTimeout(last_heard.elapsed()));
             }
@@ -174,9 +183,69 @@ async fn serve(
     }
 }
 
-/// Decodes one text frame and delivers it: to the request it answers, or to
+/// Whether the server's first event is still awaited, to tell a server
+/// that offers recovery (`zap.session` first) from a plain v1 one.
+#[derive(Debug)]
+struct Negotiation {
+    /// No text frame yet: a `zap.session` now begins the session.
+    awaiting: bool,
+    /// A session is being resumed: the server spoke recovery before, so a
+    /// pong (answered before its session was ready) does not mean v1.
+    resuming: bool,
+}
+
+impl Negotiation {
+    fn new(shared: &Shared) -> Self {
+        Negotiation {
+            awaiting: shared.resume.is_enabled(),
+            resuming: shared.resume.outbox_floor() > 0,
+        }
+    }
+
+    /// Looks at a frame before it is handled: any text frame but
+    /// `zap.session` first means plain v1; so does any other frame first
+    /// (the pong to our ping, typically), unless resuming.
+    fn observe(&mut self, shared: &Shared, out: &mut Outgoing, message: &Message) {
+        if !self.awaiting {
+            return;
+        }
+        let text = match message {
+            Message::Text(text) => Some(text.as_str()),
+            Message::Binary(_) | Message::Close(_) => None,
+            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {
+                if out.is_gated() && !self.resuming {
+                    plain_v1(shared, out);
+                }
+                return;
+            }
+        };
+        self.awaiting = false;
+        let session = text.is_some_and(|text| {
+            zap_protocol::decode(text).is_ok_and(|event| event.event_name() == SESSION_EVENT)
+        });
+        if !session {
+            plain_v1(shared, out);
+        } else {
+            // `receive` begins the session.
+            self.awaiting = true;
+        }
+    }
+}
+
+/// The server's first frame was not `zap.session`: it does not offer
+/// recovery, events go out plain.
+fn plain_v1(shared: &Shared, out: &mut Outgoing) {
+    if out.is_gated() {
+        tracing::debug!("no session from the server (yet): writing plain v1");
+        shared.link.set_floor(0);
+        out.open_gate(Vec::new());
+    }
+}
+
+/// Decodes one text frame and delivers it: recovery events to the engine,
+/// a duplicate nowhere, a reply to the request it answers, anything else to
 /// the subscriptions. A bad frame is reported and skipped.
-fn receive(shared: &Shared, text: &str) {
+fn receive(shared: &Shared, out: &mut Outgoing, negotiation: &mut Negotiation, text: &str) {
     let event = match zap_protocol::decode(text) {
         Ok(event) => event,
         Err(error) => {
@@ -186,6 +255,14 @@ fn receive(shared: &Shared, text: &str) {
             });
         }
     };
+    if is_reserved(event.event_name()) {
+        return extension(shared, out, negotiation, &event);
+    }
+    if !shared.resume.admit(&event) {
+        tracing::debug!(event = event.event_name(), "already received: dropped");
+        return;
+    }
+    let event = unstamped(event);
     let event = match event.header_str(RESPONSE_TO_HEADER).map(str::to_owned) {
         Some(id) => match shared.pending.resolve(&id, event) {
             Some(unclaimed) => unclaimed,
@@ -194,6 +271,40 @@ fn receive(shared: &Shared, text: &str) {
         None => event,
     };
     shared.registry.dispatch(&event);
+}
+
+/// A reserved `zap.*` event: never handed to the application.
+fn extension(
+    shared: &Shared,
+    out: &mut Outgoing,
+    negotiation: &mut Negotiation,
+    event: &EventData,
+) {
+    let name = event.event_name();
+    let first = std::mem::replace(&mut negotiation.awaiting, false);
+    let handled = match name {
+        SESSION_EVENT if first => shared.resume.begin(event.payload()).map(|started| {
+            shared.link.set_floor(shared.resume.outbox_floor());
+            out.open_gate(started.resend);
+            shared.signals.announce(started.outcome);
+            for problem in started.problems {
+                shared.signals.report(problem);
+            }
+        }),
+        SESSION_EVENT => Err("sent again on the same connection".to_owned()),
+        ACK_EVENT => shared.resume.acknowledge(event.payload()),
+        _ => {
+            tracing::debug!(event = name, "unknown reserved event: skipped");
+            Ok(())
+        }
+    };
+    if let Err(reason) = handled {
+        plain_v1(shared, out);
+        shared.signals.report(ConnectionError::InvalidExtension {
+            event: name.to_owned(),
+            reason,
+        });
+    }
 }
 
 async fn tick(ticker: &mut Option<Interval>) {

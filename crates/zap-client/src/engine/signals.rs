@@ -1,15 +1,18 @@
-//! [`Signals`]: the current state, and the broadcasts of state changes and errors.
+//! [`Signals`]: the current state, and the broadcasts of state changes,
+//! errors and session outcomes.
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::broadcast;
 
-use crate::{ConnectionError, ConnectionState, ErrorStream, StateStream};
+use crate::{
+    ConnectionError, ConnectionState, ErrorStream, SessionOutcome, SessionStream, StateStream,
+};
 
-/// How many state changes or errors a lagging stream may hold.
+/// How many state changes, errors or outcomes a lagging stream may hold.
 const CAPACITY: usize = 64;
 
-/// The state and the two notice channels. Closing drops the senders, which
+/// The state and the three notice channels. Closing drops the senders, which
 /// ends every stream made from them.
 #[derive(Debug)]
 pub(crate) struct Signals {
@@ -21,6 +24,7 @@ struct Inner {
     state: ConnectionState,
     states: Option<broadcast::Sender<ConnectionState>>,
     errors: Option<broadcast::Sender<ConnectionError>>,
+    sessions: Option<broadcast::Sender<SessionOutcome>>,
 }
 
 impl Signals {
@@ -30,6 +34,7 @@ impl Signals {
                 state: ConnectionState::Offline,
                 states: Some(broadcast::channel(CAPACITY).0),
                 errors: Some(broadcast::channel(CAPACITY).0),
+                sessions: Some(broadcast::channel(CAPACITY).0),
             }),
         }
     }
@@ -63,6 +68,23 @@ impl Signals {
         }
     }
 
+    /// Logs and announces how a session began.
+    pub(crate) fn announce(&self, outcome: SessionOutcome) {
+        tracing::debug!(?outcome, "session");
+        if let Some(tx) = &self.lock().sessions {
+            let _no_listener = tx.send(outcome);
+        }
+    }
+
+    pub(crate) fn sessions(&self) -> SessionStream {
+        SessionStream::new(
+            self.lock()
+                .sessions
+                .as_ref()
+                .map(broadcast::Sender::subscribe),
+        )
+    }
+
     pub(crate) fn states(&self) -> StateStream {
         StateStream::new(
             self.lock()
@@ -81,10 +103,11 @@ impl Signals {
         )
     }
 
-    /// Ends every state and error stream, for good.
+    /// Ends every state, error and session stream, for good.
     pub(crate) fn close(&self) {
         let mut inner = self.lock();
         inner.states = None;
         inner.errors = None;
+        inner.sessions = None;
     }
 }

@@ -120,6 +120,10 @@ pub(crate) async fn disconnect(shared: &Shared) {
     }
     shared.signals.set_state(ConnectionState::Offline);
     discard_outbox(shared);
+    // A clean close ends the session for good: the next `connect()` starts
+    // a new one.
+    shared.resume.forget();
+    shared.link.set_floor(0);
 }
 
 /// Resolves when the supervisor is asked to stop, with the instant by which
@@ -138,10 +142,11 @@ async fn supervise(shared: Arc<Shared>, mut run: Run) {
     loop {
         attempt += 1;
         shared.signals.set_state(ConnectionState::Connecting);
+        let url = shared.resume.url(&options.url);
         let dialed = tokio::select! {
             biased;
             _ = stopped(&mut run.stop) => break,
-            dialed = tokio::time::timeout(options.connect_timeout, shared.dialer.dial(options)) => {
+            dialed = tokio::time::timeout(options.connect_timeout, shared.dialer.dial(&url, options)) => {
                 dialed.unwrap_or(Err(ConnectError::Timeout(options.connect_timeout)))
             }
         };

@@ -17,7 +17,7 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 use super::Engine;
 use super::dial::{Dial, Dialing, Io};
 use crate::config::Options;
-use crate::{ConnectError, ConnectionError, ConnectionState, Heartbeat, ReconnectPolicy};
+use crate::{ConnectError, ConnectionError, ConnectionState, Heartbeat, ReconnectPolicy, Recovery};
 
 /// What the next dial does.
 #[derive(Debug, Clone, Copy)]
@@ -62,7 +62,7 @@ impl Script {
 }
 
 impl Dial for Arc<Script> {
-    fn dial<'a>(&'a self, _options: &'a Options) -> Dialing<'a> {
+    fn dial<'a>(&'a self, _url: &'a str, _options: &'a Options) -> Dialing<'a> {
         Box::pin(async move {
             self.attempts.lock().expect("lock").push(Instant::now());
             let step = self.steps.lock().expect("lock").pop_front();
@@ -90,6 +90,8 @@ impl Dial for Arc<Script> {
 
 fn engine(script: &Arc<Script>, reconnect: ReconnectPolicy, heartbeat: Heartbeat) -> Engine {
     let mut options = Options::new("ws://scripted/");
+    // These cases are about the connection itself: plain v1.
+    options.recovery = Recovery::off();
     options.reconnect = reconnect;
     options.heartbeat = heartbeat;
     Engine::with_dialer(options, Box::new(Arc::clone(script)))
@@ -322,6 +324,8 @@ async fn a_request_queued_when_the_connection_is_lost_is_not_resent() {
     use Step::Accept;
     let (script, mut servers) = Script::new(&[Accept, Accept]);
     let mut options = Options::new("ws://scripted/");
+    // These cases are about the connection itself: plain v1.
+    options.recovery = Recovery::off();
     options.reconnect = policy().min_uptime(Duration::ZERO);
     options.heartbeat = Heartbeat::disabled();
     options.outbox = 16;
@@ -371,6 +375,8 @@ async fn events_that_do_not_fit_the_outbox_after_a_loss_are_reported() {
     use Step::Accept;
     let (script, mut servers) = Script::new(&[Accept, Accept]);
     let mut options = Options::new("ws://scripted/");
+    // These cases are about the connection itself: plain v1.
+    options.recovery = Recovery::off();
     options.reconnect = policy();
     options.heartbeat = Heartbeat::disabled();
     options.outbox = 2;

@@ -77,4 +77,34 @@ pub enum ConnectionError {
         /// How many events were discarded.
         count: usize,
     },
+    /// The session resumed after a reconnect, but events were lost for
+    /// good: the rooms' history no longer reaches the last event received
+    /// (or restarted), or direct events were dropped. Reload that state
+    /// from the application.
+    #[error("events were lost while reconnecting (rooms {rooms:?}, direct events: {direct})")]
+    Gaps {
+        /// The rooms with lost events.
+        rooms: Vec<String>,
+        /// Whether direct events were lost.
+        direct: bool,
+    },
+    /// The session could not be resumed (its window expired, or the server
+    /// does not know it) while sent events were unacknowledged: they may or
+    /// may not have been handled, and are not sent again.
+    #[error("{count} sent events may not have been delivered: the session was {reason}")]
+    NotDelivered {
+        /// How many events were unacknowledged.
+        count: usize,
+        /// Why the session was not resumed.
+        reason: crate::NewReason,
+    },
+    /// The server sent a recovery event (`zap.session`, `zap.ack`) that
+    /// does not follow the protocol. It was skipped.
+    #[error("invalid `{event}` from the server: {reason}")]
+    InvalidExtension {
+        /// The event's name.
+        event: String,
+        /// What was wrong.
+        reason: String,
+    },
 }

@@ -3,6 +3,8 @@
 //! connections can be cut, and timeouts so no test can hang.
 #![allow(dead_code, unreachable_pub)] // each test binary uses a subset
 
+pub mod scripted;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -226,6 +228,13 @@ impl Proxy {
     /// Routes new connections to `target`.
     pub fn route_to(&self, target: SocketAddr) {
         self.target.send_replace(Some(target));
+    }
+
+    /// Drops every connection through the proxy and refuses new ones until
+    /// [`Proxy::route_to`].
+    pub fn down(&self) {
+        self.target.send_replace(None);
+        self.cut();
     }
 
     /// Drops every connection through the proxy (new ones still pass).

@@ -1,5 +1,6 @@
 //! The checks, one async function per behaviour, grouped as the protocol,
-//! the lifecycle, failures, limits, rooms, the handshake and shutdown.
+//! the lifecycle, failures, limits, rooms, the handshake, shutdown, the
+//! shared settings and hostile clients' protocol violations.
 //! Each takes the [`Integration`] under test and serves its own endpoint.
 
 use crate::{Endpoint, Integration, Probe, Running, conformance_register};
@@ -10,7 +11,9 @@ pub mod lifecycle;
 pub mod limits;
 pub mod protocol;
 pub mod rooms;
+pub mod settings;
 pub mod shutdown;
+pub mod violations;
 
 /// Serves the standard register with the default limits.
 async fn standard(it: &impl Integration) -> (Running, Probe) {

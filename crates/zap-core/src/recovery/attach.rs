@@ -2,6 +2,7 @@
 //! once the connection is registered, put it back in its rooms with every
 //! event it missed, replay its direct events, and queue `zap.session` first.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,9 +11,9 @@ use super::request::ResumeRequest;
 use super::stamp;
 use super::state::SessionState;
 use super::status::{NewReason, RecoveryStatus};
-use super::store::{Lookup, SessionRecord};
+use super::store::{Lookup, RoomRecord, SessionRecord};
 use crate::transport::close_code;
-use crate::{Connection, ConnectionId, ConnectionRouter, EventRegister, Handshake};
+use crate::{Connection, ConnectionId, ConnectionRouter, EventRegister, Frame, Handshake};
 
 /// How long a resume waits for the connection it takes over to let go.
 const TAKEOVER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -24,6 +25,90 @@ pub(crate) struct Attach {
     request: ResumeRequest,
     record: Option<SessionRecord>,
     reason: NewReason,
+    /// Room events read from a shared history store, for rooms this
+    /// instance's log does not cover.
+    fetched: Fetched,
+}
+
+type Fetched = HashMap<String, Option<Vec<(u64, Frame)>>>;
+
+/// Where the client resumes `room`: its own position, or where the session
+/// joined the room when the client received nothing there.
+fn start_of(request: &ResumeRequest, room: &RoomRecord) -> Option<Position> {
+    request.rooms.get(&room.room).cloned().or_else(|| {
+        let (epoch, offset) = room.joined.clone()?;
+        Some(Position {
+            epoch: epoch.into(),
+            offset,
+        })
+    })
+}
+
+/// How long a resume waits for this instance to receive, from the shared
+/// store, the events its client already received elsewhere.
+const CATCH_UP: Duration = Duration::from_secs(2);
+
+/// Waits (bounded) until the local log of a room reached `from`: the client
+/// may come from an instance that received the room's events a moment
+/// earlier than this one.
+async fn catch_up(hub: &super::Hub, log: &super::hub::SharedLog, from: &Position) {
+    let caught_up = || {
+        let log = log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let at = log.position();
+        log.is_fresh() || at.epoch != from.epoch || at.offset >= from.offset
+    };
+    let wait = async {
+        loop {
+            let notified = hub.accepted.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if caught_up() {
+                return;
+            }
+            notified.await;
+        }
+    };
+    let _ = tokio::time::timeout(CATCH_UP, wait).await;
+}
+
+/// Reads from the shared history store what the local logs cannot replay.
+async fn fetch(
+    router: &ConnectionRouter,
+    request: &ResumeRequest,
+    record: &SessionRecord,
+) -> Fetched {
+    let hub = router.hub();
+    let mut fetched = HashMap::new();
+    let Some(store) = hub.history_store() else {
+        return fetched;
+    };
+    for room in &record.rooms {
+        let Some(from) = start_of(request, room) else {
+            continue;
+        };
+        let Some(log) = hub.log(&room.room) else {
+            continue;
+        };
+        catch_up(hub, &log, &from).await;
+        let local = log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .since(&from, &record.id)
+            .is_ok();
+        if !local {
+            let read = store
+                .read(&room.room, &from, &record.id)
+                .await
+                .unwrap_or_else(|err| {
+                    tracing::warn!(%err, room = %room.room, "history store unavailable");
+                    None
+                });
+            fetched.insert(room.room.clone(), read);
+        }
+    }
+    fetched
 }
 
 /// `None` for a connection that did not ask for recovery (plain v1).
@@ -42,11 +127,13 @@ pub(crate) async fn prepare(register: &EventRegister, handshake: &Handshake) -> 
             Ok(Lookup::Found(record)) => {
                 hub.wake(token);
                 let session = Arc::new(SessionState::from_record(&record, store));
+                let fetched = fetch(register.router(), &request, &record).await;
                 return Some(Attach {
                     session,
                     request,
                     record: Some(*record),
                     reason,
+                    fetched,
                 });
             }
             Ok(Lookup::Expired) => reason = NewReason::Expired,
@@ -65,6 +152,7 @@ pub(crate) async fn prepare(register: &EventRegister, handshake: &Handshake) -> 
         request,
         record: None,
         reason,
+        fetched: HashMap::new(),
     })
 }
 
@@ -79,7 +167,7 @@ async fn take_over(router: &ConnectionRouter, token: &str) {
         return;
     };
     session.take_over();
-    old.close_with(
+    old.abort(
         close_code::GOING_AWAY,
         "session resumed by a new connection",
     );
@@ -134,20 +222,19 @@ impl Attach {
         let mut gaps = Vec::new();
         if let Some(record) = &self.record {
             for room in &record.rooms {
-                let client = self.request.rooms.get(&room.room);
-                if !rejoin(
-                    router,
-                    connection,
-                    session,
-                    &room.room,
-                    room.meta.clone(),
-                    client,
-                ) {
+                let from = start_of(&self.request, room);
+                let back = Rejoin {
+                    room: &room.room,
+                    from: from.as_ref(),
+                    fetched: self.fetched.get(&room.room),
+                };
+                if !back.run(router, connection, session, room.meta.clone()) {
                     gaps.push(room.room.clone());
                 }
             }
             hub.load_state(connection.extensions(), &record.state);
         }
+        super::checkpoint(router, connection);
         let status = match &self.record {
             None => RecoveryStatus::New(self.reason),
             Some(_) if gaps.is_empty() && !direct_gap => RecoveryStatus::Recovered,
@@ -169,41 +256,65 @@ impl Attach {
     }
 }
 
-/// Puts `connection` back in `room`, queuing the events it missed there
-/// (while the room's log is held, so nothing falls between the replay and
-/// live delivery). `false` when events were lost.
-fn rejoin(
-    router: &ConnectionRouter,
-    connection: &Connection,
-    session: &SessionState,
-    room: &str,
-    meta: Option<crate::MetaTag>,
-    client: Option<&Position>,
-) -> bool {
-    let Some(log) = router.hub().log(room) else {
+/// One room of a resumed session.
+struct Rejoin<'a> {
+    room: &'a str,
+    from: Option<&'a Position>,
+    fetched: Option<&'a Option<Vec<(u64, Frame)>>>,
+}
+
+impl Rejoin<'_> {
+    /// Puts `connection` back in the room, queuing the events it missed
+    /// there (while the room's log is held, so nothing falls between the
+    /// replay and live delivery). `false` when events were lost.
+    fn run(
+        &self,
+        router: &ConnectionRouter,
+        connection: &Connection,
+        session: &SessionState,
+        meta: Option<crate::MetaTag>,
+    ) -> bool {
+        let room = self.room;
+        let Some(log) = router.hub().log(room) else {
+            router.join_quiet(room, connection, meta);
+            return true;
+        };
+        let mut log = log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let current = log.position();
+        let replay = match (self.from, self.fetched) {
+            (None, _) => None,
+            (Some(from), None) => log.since(from, connection.id()).ok(),
+            (Some(from), Some(fetched)) => fetched.as_ref().and_then(|fetched| {
+                // What the store had, then what this instance saw since.
+                let last = fetched.last().map_or(from.offset, |(offset, _)| *offset);
+                let after = Position {
+                    epoch: from.epoch.clone(),
+                    offset: last,
+                };
+                let newer = match log.is_fresh() {
+                    true => Vec::new(),
+                    false => log.since(&after, connection.id()).ok()?,
+                };
+                let mut frames: Vec<Frame> = fetched.iter().map(|(_, f)| f.clone()).collect();
+                frames.extend(newer);
+                Some(frames)
+            }),
+        };
+        let recovered = match replay {
+            Some(frames) => {
+                frames
+                    .into_iter()
+                    .for_each(|frame| connection.queue_replay(frame));
+                true
+            }
+            None => {
+                session.note_join(room, current);
+                false
+            }
+        };
         router.join_quiet(room, connection, meta);
-        return true;
-    };
-    let mut log = log
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let current = log.position();
-    // The client's own position, or where the session joined the room when
-    // the client received nothing there.
-    let from = client.cloned().or_else(|| session.joined(room));
-    let replay = from.as_ref().map(|from| log.since(from, connection.id()));
-    let recovered = match replay {
-        Some(Ok(frames)) => {
-            frames
-                .into_iter()
-                .for_each(|frame| connection.queue_replay(frame));
-            true
-        }
-        Some(Err(_)) | None => {
-            session.note_join(room, current);
-            false
-        }
-    };
-    router.join_quiet(room, connection, meta);
-    recovered
+        recovered
+    }
 }

@@ -98,6 +98,8 @@ struct Entry {
 pub(crate) struct RoomLog {
     epoch: Arc<str>,
     last: u64,
+    fresh: bool,
+    opened_at: Option<Position>,
     entries: VecDeque<Entry>,
     bytes: usize,
     limits: History,
@@ -108,6 +110,8 @@ impl RoomLog {
         RoomLog {
             epoch,
             last: 0,
+            fresh: true,
+            opened_at: None,
             entries: VecDeque::new(),
             bytes: 0,
             limits,
@@ -127,8 +131,52 @@ impl RoomLog {
         (&self.epoch, self.last + 1)
     }
 
+    /// Records an event sequenced elsewhere (a shared history store) at
+    /// `offset` of `epoch`: a jump (another epoch, or offsets this instance
+    /// did not see) restarts the local log there. `false` for an event
+    /// already recorded (not to be delivered again).
+    pub(crate) fn accept(
+        &mut self,
+        epoch: &str,
+        offset: u64,
+        frame: Frame,
+        except: &[ConnectionId],
+    ) -> bool {
+        if *self.epoch == *epoch && offset <= self.last {
+            return false;
+        }
+        if self.fresh {
+            self.opened_at = Some(Position {
+                epoch: Arc::from(epoch),
+                offset: offset.saturating_sub(1),
+            });
+        }
+        if *self.epoch != *epoch || offset != self.last + 1 {
+            self.epoch = Arc::from(epoch);
+            self.entries.clear();
+            self.bytes = 0;
+            self.last = offset.saturating_sub(1);
+        }
+        self.fresh = false;
+        self.push(frame, except);
+        true
+    }
+
+    /// For a log fed by a shared store: the position just before the first
+    /// event it recorded (where members that joined while it was fresh
+    /// start).
+    pub(crate) fn opened_at(&self) -> Option<&Position> {
+        self.opened_at.as_ref()
+    }
+
+    /// Whether no event was ever recorded here.
+    pub(crate) fn is_fresh(&self) -> bool {
+        self.fresh
+    }
+
     /// Records the next event, not for `except`, and trims.
     pub(crate) fn push(&mut self, frame: Frame, except: &[ConnectionId]) {
+        self.fresh = false;
         self.last += 1;
         self.bytes += frame.len();
         self.entries.push_back(Entry {

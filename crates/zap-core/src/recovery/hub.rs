@@ -14,6 +14,7 @@ use tokio::sync::Notify;
 
 use super::RecoveryConfig;
 use super::history::{History, RoomLog};
+use super::sequenced::HistoryStore;
 use super::store::{InMemorySessions, SessionStore};
 use crate::{Connection, Extensions};
 
@@ -69,9 +70,12 @@ pub(crate) struct Hub {
     logs: Mutex<HashMap<Arc<str>, SharedLog>>,
     config: RwLock<RecoveryConfig>,
     store: RwLock<Arc<dyn SessionStore>>,
+    history_store: RwLock<Option<Arc<dyn HistoryStore>>>,
     live: Mutex<HashMap<String, Connection>>,
     waiters: Mutex<HashMap<String, Arc<Notify>>>,
     codecs: RwLock<Vec<StateCodec>>,
+    /// Notified whenever a log records an event from a shared store.
+    pub(crate) accepted: Notify,
 }
 
 impl Default for Hub {
@@ -82,9 +86,11 @@ impl Default for Hub {
             logs: Mutex::default(),
             config: RwLock::default(),
             store: RwLock::new(Arc::new(InMemorySessions::default())),
+            history_store: RwLock::default(),
             live: Mutex::default(),
             waiters: Mutex::default(),
             codecs: RwLock::default(),
+            accepted: Notify::new(),
         }
     }
 }
@@ -137,6 +143,17 @@ impl Hub {
 
     pub(crate) fn store(&self) -> Arc<dyn SessionStore> {
         read(&self.store)
+    }
+
+    pub(crate) fn set_history_store(&self, store: Arc<dyn HistoryStore>) {
+        *self
+            .history_store
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some(store);
+    }
+
+    pub(crate) fn history_store(&self) -> Option<Arc<dyn HistoryStore>> {
+        read(&self.history_store)
     }
 
     pub(crate) fn keep<T>(&self, key: &str)

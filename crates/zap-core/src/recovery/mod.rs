@@ -12,6 +12,7 @@ mod history;
 mod hub;
 mod park;
 mod request;
+mod sequenced;
 mod stamp;
 mod state;
 mod status;
@@ -23,6 +24,8 @@ pub use config::RecoveryConfig;
 pub use history::{History, Position};
 pub(crate) use hub::Hub;
 pub(crate) use park::{Parking, park_and_wait, should_park};
+pub(crate) use sequenced::deliver as deliver_sequenced;
+pub use sequenced::{HistoryStore, stamp_room};
 pub use stamp::{
     ACK_EVENT, EPOCH_HEADER, ID_HEADER, OFFSET_HEADER, ROOM_HEADER, SEQ_HEADER, SESSION_EVENT,
 };
@@ -47,6 +50,51 @@ pub(crate) fn admit(connection: &Connection, event: &EventData) -> bool {
         Some(id) => session.admit(id),
         None => true,
     }
+}
+
+/// Records a live recoverable session in a shared store (after it opened,
+/// joined or left a room), so it can resume elsewhere if this process dies.
+pub(crate) fn checkpoint(router: &crate::ConnectionRouter, connection: &Connection) {
+    let Some(session) = connection.session() else {
+        return;
+    };
+    let hub = router.hub();
+    let store = hub.store();
+    if !store.is_shared() {
+        return;
+    }
+    settle_joins(hub, session);
+    let rooms = router.rooms_of(connection);
+    let state = hub.save_state(connection.extensions());
+    store.checkpoint(session.snapshot(rooms, state), hub.config().window);
+}
+
+/// Where a connection joining a room with history (whose log is `log`)
+/// starts. A log fed by a shared store that has seen no event yet does not
+/// know the store's position: the join point is settled when the session is
+/// parked or checkpointed ([`settle_joins`]).
+pub(crate) fn join_point(hub: &Hub, log: &history::RoomLog) -> Position {
+    match log.is_fresh() && hub.history_store().is_some() {
+        true => Position {
+            epoch: UNSETTLED.into(),
+            offset: 0,
+        },
+        false => log.position(),
+    }
+}
+
+/// The epoch of a join point not settled yet.
+const UNSETTLED: &str = "";
+
+/// Settles the join points of `session` noted while the room's log was fresh.
+pub(crate) fn settle_joins(hub: &Hub, session: &SessionState) {
+    session.settle_joins(UNSETTLED, |room| {
+        let log = hub.log(room)?;
+        let log = log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        log.opened_at().cloned()
+    });
 }
 
 /// Queues `zap.ack` when the handled id moved since the last one.

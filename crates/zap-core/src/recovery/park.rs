@@ -51,20 +51,38 @@ pub(crate) async fn park_and_wait(
     let hub = router.hub();
     let store = hub.store();
     let window = hub.config().window;
+    super::settle_joins(hub, session);
     let rooms = router.leave_quiet(connection);
     let state = hub.save_state(connection.extensions());
-    let record = session.park(rooms, state);
-    router.remove(connection);
+    let record = session.detach(rooms, state);
+    let seq = record.seq;
     let waiter = hub.waiter(&session.token);
     let parked = store.park(record, window).await;
+    if let Ok(true) = parked {
+        // Direct events sent while the record was on its way follow it.
+        for frame in session.mark_parked(seq) {
+            store.push_direct(connection.id(), &frame);
+        }
+    }
+    // Kept in the router until now, so that `send_to` reached the session.
+    router.remove(connection);
     // Only now may a resume look for it (a takeover waits for this).
     session.mark_stored();
     hub.unset_live(&session.token, connection);
-    if let Err(err) = parked {
-        tracing::warn!(id = %connection.id(), %err, "session store unavailable: session ends");
-        hub.forget_waiter(&session.token);
-        session.end();
-        return Parking::Ended;
+    match parked {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::debug!(id = %connection.id(), "session already resumed elsewhere");
+            session.end();
+            hub.forget_waiter(&session.token);
+            return Parking::Resumed;
+        }
+        Err(err) => {
+            tracing::warn!(id = %connection.id(), %err, "session store unavailable: session ends");
+            hub.forget_waiter(&session.token);
+            session.end();
+            return Parking::Ended;
+        }
     }
     tracing::debug!(id = %connection.id(), ?window, "session parked");
     let resumed_here = tokio::select! {
@@ -77,7 +95,7 @@ pub(crate) async fn park_and_wait(
     if resumed_here {
         return Parking::Resumed;
     }
-    match store.expire(&session.token).await {
+    match store.expire(&session.token, session.generation).await {
         Ok(Some(record)) => {
             session.end();
             for room in &record.rooms {

@@ -20,6 +20,7 @@ use crate::{Connection, ConnectionId, MetaTag, SendError};
 pub(crate) struct SessionState {
     pub(crate) token: String,
     pub(crate) id: ConnectionId,
+    pub(crate) generation: u64,
     store: Arc<dyn SessionStore>,
     inner: Mutex<Inner>,
     /// Notified when the session is parked (a takeover waits for it).
@@ -53,6 +54,7 @@ impl SessionState {
         SessionState {
             token,
             id,
+            generation: 0,
             store,
             inner: Mutex::new(Inner {
                 seq: 0,
@@ -74,12 +76,13 @@ impl SessionState {
 
     /// The session of a record taken from the store.
     pub(crate) fn from_record(record: &SessionRecord, store: Arc<dyn SessionStore>) -> Self {
-        let state = SessionState::new(
+        let mut state = SessionState::new(
             record.token.clone(),
             record.id.clone(),
             store,
             record.direct_capacity,
         );
+        state.generation = record.generation;
         {
             let mut inner = state.lock();
             inner.seq = record.seq;
@@ -163,14 +166,46 @@ impl SessionState {
     }
 
     /// Detaches the connection and describes the session for the store.
-    pub(crate) fn park(
+    /// Direct events sent until [`Self::mark_parked`] are kept here.
+    pub(crate) fn detach(
         &self,
         rooms: Vec<(String, Option<MetaTag>)>,
         state: serde_json::Map<String, serde_json::Value>,
     ) -> SessionRecord {
         let mut inner = self.lock();
         inner.connection = None;
+        self.record(&inner, rooms, state)
+    }
+
+    /// The session is in the store: direct events go there from now on.
+    /// Returns those sent after `seq` (since [`Self::detach`]), for the store.
+    pub(crate) fn mark_parked(&self, seq: u64) -> Vec<Frame> {
+        let mut inner = self.lock();
         inner.parked = true;
+        inner
+            .direct
+            .iter()
+            .filter(|(s, _)| *s > seq)
+            .map(|(_, frame)| frame.clone())
+            .collect()
+    }
+
+    /// Describes the live session (a checkpoint for a shared store).
+    pub(crate) fn snapshot(
+        &self,
+        rooms: Vec<(String, Option<MetaTag>)>,
+        state: serde_json::Map<String, serde_json::Value>,
+    ) -> SessionRecord {
+        let inner = self.lock();
+        self.record(&inner, rooms, state)
+    }
+
+    fn record(
+        &self,
+        inner: &Inner,
+        rooms: Vec<(String, Option<MetaTag>)>,
+        state: serde_json::Map<String, serde_json::Value>,
+    ) -> SessionRecord {
         let rooms = rooms
             .into_iter()
             .map(|(room, meta)| {
@@ -197,6 +232,7 @@ impl SessionState {
                 })
                 .collect(),
             direct_capacity: inner.capacity,
+            generation: self.generation,
         }
     }
 
@@ -232,14 +268,21 @@ impl SessionState {
         self.lock().handled
     }
 
+    /// Replaces the join points of epoch `unsettled` by what `settle` says.
+    pub(crate) fn settle_joins(&self, unsettled: &str, settle: impl Fn(&str) -> Option<Position>) {
+        let mut inner = self.lock();
+        for (room, position) in inner.joined.iter_mut() {
+            if *position.epoch == *unsettled
+                && let Some(settled) = settle(room)
+            {
+                *position = settled;
+            }
+        }
+    }
+
     /// Records where the session joined a room with history.
     pub(crate) fn note_join(&self, room: &str, position: Position) {
         self.lock().joined.insert(room.to_owned(), position);
-    }
-
-    /// Where the session joined `room`, if it has history.
-    pub(crate) fn joined(&self, room: &str) -> Option<Position> {
-        self.lock().joined.get(room).cloned()
     }
 
     pub(crate) fn set_status(&self, status: RecoveryStatus) {

@@ -35,6 +35,10 @@ pub struct SessionRecord {
     pub direct: VecDeque<DirectEvent>,
     /// How many direct events the session keeps.
     pub direct_capacity: usize,
+    /// Bumped by every resume: a shared store refuses to park or expire a
+    /// session for a holder of an older generation (it was taken over).
+    #[serde(default)]
+    pub generation: u64,
 }
 
 /// One room membership of a dropped session.
@@ -104,20 +108,29 @@ pub enum Lookup {
 /// resume them. Every method must be cheap and must not block; the async
 /// ones may talk to a server.
 pub trait SessionStore: Send + Sync + fmt::Debug + 'static {
-    /// Keeps a dropped session for `window`.
-    fn park(&self, record: SessionRecord, window: Duration) -> BackendFuture<()>;
+    /// Keeps a dropped session for `window`. `false` when a newer holder
+    /// took the session over meanwhile (the caller then lets it go).
+    fn park(&self, record: SessionRecord, window: Duration) -> BackendFuture<bool>;
 
-    /// Takes the session of `token` (removing it: a session resumes once).
+    /// Takes the session of `token` (removing it: a session resumes once);
+    /// the record comes back with its generation bumped.
     fn take(&self, token: &str) -> BackendFuture<Lookup>;
+
+    /// Records the state of a live session, so that it can resume elsewhere
+    /// if this process dies. Must not wait. The default does nothing (a
+    /// store that dies with the process has no use for it).
+    fn checkpoint(&self, record: SessionRecord, window: Duration) {
+        let _ = (record, window);
+    }
 
     /// Adds a direct event for the parked session of connection `id`;
     /// `false` when no session of that id is parked here.
     fn push_direct(&self, id: &ConnectionId, frame: &Frame) -> bool;
 
-    /// Ends the parked session of `token` if it is still parked (its window
-    /// is over): returns it so that `disconnected` can run, or `None` when
-    /// it was resumed meanwhile.
-    fn expire(&self, token: &str) -> BackendFuture<Option<SessionRecord>>;
+    /// Ends the parked session of `token` if it is still parked by this
+    /// `generation` (its window is over): returns it so that `disconnected`
+    /// can run, or `None` when it was resumed meanwhile.
+    fn expire(&self, token: &str, generation: u64) -> BackendFuture<Option<SessionRecord>>;
 
     /// Whether sessions outlive this process (then a shutdown parks them
     /// instead of ending them).
@@ -175,20 +188,21 @@ impl Parked {
 }
 
 impl SessionStore for InMemorySessions {
-    fn park(&self, record: SessionRecord, window: Duration) -> BackendFuture<()> {
+    fn park(&self, record: SessionRecord, window: Duration) -> BackendFuture<bool> {
         let mut parked = self.lock();
         parked.by_id.insert(record.id.clone(), record.token.clone());
         let token = record.token.clone();
         parked
             .sessions
             .insert(token, (record, Instant::now() + window));
-        Box::pin(async { Ok(()) })
+        Box::pin(async { Ok(true) })
     }
 
     fn take(&self, token: &str) -> BackendFuture<Lookup> {
         let mut parked = self.lock();
         let lookup = match parked.remove(token) {
-            Some((record, deadline)) if Instant::now() < deadline => {
+            Some((mut record, deadline)) if Instant::now() < deadline => {
+                record.generation += 1;
                 Lookup::Found(Box::new(record))
             }
             Some(_) => {
@@ -215,7 +229,7 @@ impl SessionStore for InMemorySessions {
         }
     }
 
-    fn expire(&self, token: &str) -> BackendFuture<Option<SessionRecord>> {
+    fn expire(&self, token: &str, _generation: u64) -> BackendFuture<Option<SessionRecord>> {
         let mut parked = self.lock();
         let record = parked.remove(token).map(|(record, _)| record);
         if record.is_some() {

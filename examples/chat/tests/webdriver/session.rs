@@ -148,6 +148,17 @@ impl Session {
         Ok(())
     }
 
+    /// The value of the JavaScript expression `expression` in the page.
+    pub async fn eval(&self, expression: &str) -> anyhow::Result<Value> {
+        let script = format!("return ({expression});");
+        self.command(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
+        .await
+    }
+
     /// A PNG screenshot of the window.
     pub async fn screenshot(&self) -> anyhow::Result<Vec<u8>> {
         let encoded = self.command("GET", "/screenshot", None).await?;

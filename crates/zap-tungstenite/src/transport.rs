@@ -1,4 +1,6 @@
-//! [`WsTransport`]: a tokio-tungstenite socket seen as a zap-core [`Transport`](zap_core::Transport).
+//! [`WsTransport`]: a tokio-tungstenite socket seen as a zap-core
+//! [`Transport`](zap_core::Transport), and [`transport_error`], the one
+//! mapping of tungstenite's errors to the session loop's.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -6,18 +8,21 @@ use std::task::{Context, Poll};
 use futures_util::{Sink, Stream};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::error::CapacityError;
+use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame as WsCloseFrame;
 use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message, Utf8Bytes};
-use zap_core::{CloseFrame, Inbound, Outbound, TransportError};
+use zap_core::{CloseFrame, Inbound, Outbound, TransportError, close_code};
 
-/// Maps tungstenite messages to and from the session loop's types.
-pub(crate) struct WsTransport<S> {
+/// A tokio-tungstenite WebSocket as the session loop sees it.
+#[derive(Debug)]
+pub struct WsTransport<S> {
     inner: WebSocketStream<S>,
 }
 
 impl<S> WsTransport<S> {
-    pub(crate) fn new(inner: WebSocketStream<S>) -> Self {
+    /// Wraps an upgraded socket (configured with
+    /// [`websocket_config`](crate::websocket_config)).
+    pub fn new(inner: WebSocketStream<S>) -> Self {
         WsTransport { inner }
     }
 }
@@ -36,7 +41,12 @@ fn inbound(message: Message) -> Option<Inbound> {
     })
 }
 
-fn transport_error(err: WsError) -> TransportError {
+/// What the session loop makes of a tungstenite error: an oversized
+/// message is [`TransportError::TooLarge`] (closed with 1009), a peer's
+/// protocol violation [`TransportError::Protocol`] (closed with 1002, or
+/// 1007 for invalid UTF-8, RFC 6455 section 7.1.7), a finished connection
+/// [`TransportError::Closed`].
+pub fn transport_error(err: WsError) -> TransportError {
     match err {
         WsError::Capacity(CapacityError::MessageTooLong { size, max_size }) => {
             TransportError::TooLarge {
@@ -45,8 +55,37 @@ fn transport_error(err: WsError) -> TransportError {
             }
         }
         WsError::ConnectionClosed | WsError::AlreadyClosed => TransportError::Closed,
+        WsError::Utf8(_) => TransportError::Protocol {
+            code: close_code::INVALID_DATA,
+            source: Box::new(err),
+        },
+        WsError::Protocol(ref violation) if is_peer_violation(violation) => {
+            TransportError::Protocol {
+                code: close_code::PROTOCOL,
+                source: Box::new(err),
+            }
+        }
         other => TransportError::Other(Box::new(other)),
     }
+}
+
+/// The frame-level violations a peer can commit on an open connection (not
+/// handshake errors, not a peer that merely vanished).
+fn is_peer_violation(violation: &ProtocolError) -> bool {
+    matches!(
+        violation,
+        ProtocolError::NonZeroReservedBits
+            | ProtocolError::UnmaskedFrameFromClient
+            | ProtocolError::MaskedFrameFromServer
+            | ProtocolError::FragmentedControlFrame
+            | ProtocolError::ControlFrameTooBig
+            | ProtocolError::UnknownControlFrameType(_)
+            | ProtocolError::UnknownDataFrameType(_)
+            | ProtocolError::UnexpectedContinueFrame
+            | ProtocolError::ExpectedFragment(_)
+            | ProtocolError::InvalidOpcode(_)
+            | ProtocolError::InvalidCloseSequence
+    )
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WsTransport<S> {
@@ -108,5 +147,26 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Outbound> for WsTransport<S> {
         Pin::new(&mut self.inner)
             .poll_close(cx)
             .map_err(transport_error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_utf8_closes_with_1007_and_a_reserved_bit_with_1002() {
+        let utf8 = transport_error(WsError::Utf8("bad".into()));
+        assert!(matches!(utf8, TransportError::Protocol { code: 1007, .. }));
+        let rsv = transport_error(WsError::Protocol(ProtocolError::NonZeroReservedBits));
+        assert!(matches!(rsv, TransportError::Protocol { code: 1002, .. }));
+    }
+
+    #[test]
+    fn a_peer_that_vanished_is_no_protocol_violation() {
+        let reset = transport_error(WsError::Protocol(
+            ProtocolError::ResetWithoutClosingHandshake,
+        ));
+        assert!(matches!(reset, TransportError::Other(_)));
     }
 }

@@ -1,0 +1,162 @@
+//! Room history in Redis Streams: one stream per room, trimmed by length
+//! and age, with an offset counter and an epoch per room. A script gives
+//! each event its offset, appends it and publishes it on the bus, so every
+//! instance delivers the room's events in the same order with the same
+//! offsets; a client resumes on any instance.
+
+use std::time::Duration;
+
+use zap_core::{BackendError, ConnectionId, Frame, History, Position};
+
+use crate::state::State;
+use crate::wire;
+
+/// Keys and streams of idle rooms expire after this long (a new epoch
+/// starts after that).
+const IDLE_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// KEYS: stream, epoch, offset counter, bus.
+/// ARGV: new epoch, max length, max age in ms (0: none), bus header prefix,
+/// frame, ttl in ms, excluded connections (JSON, or empty).
+const APPEND: &str = r#"
+local epoch = redis.call('GET', KEYS[2])
+if not epoch then
+  epoch = ARGV[1]
+  redis.call('SET', KEYS[2], epoch)
+  redis.call('DEL', KEYS[1], KEYS[3])
+end
+local offset = redis.call('INCR', KEYS[3])
+redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], '*', 'o', offset, 'f', ARGV[5], 'x', ARGV[7])
+if ARGV[3] ~= '0' then
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  redis.call('XTRIM', KEYS[1], 'MINID', tostring(now - tonumber(ARGV[3])))
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+redis.call('PEXPIRE', KEYS[2], ARGV[6])
+redis.call('PEXPIRE', KEYS[3], ARGV[6])
+redis.call('PUBLISH', KEYS[4], ARGV[4] .. '["' .. epoch .. '",' .. offset .. ']}\n' .. ARGV[5])
+return offset
+"#;
+
+/// One event for a room with history, queued for the writer.
+pub(crate) struct Append {
+    room: String,
+    prefix: String,
+    frame: String,
+    except: String,
+    max_len: usize,
+    max_age_ms: u128,
+}
+
+impl Append {
+    pub(crate) fn new(
+        state: &State,
+        room: &str,
+        except: &[ConnectionId],
+        frame: &Frame,
+        history: &History,
+    ) -> Self {
+        Append {
+            room: room.to_owned(),
+            prefix: wire::sequenced_prefix(&state.instance, room, except),
+            frame: frame.as_str().to_owned(),
+            except: match except {
+                [] => String::new(),
+                except => serde_json::to_string(except).unwrap_or_default(),
+            },
+            max_len: history.events(),
+            max_age_ms: history.age().map_or(0, |age| age.as_millis().max(1)),
+        }
+    }
+
+    /// Adds the script call to the writer's pipeline.
+    pub(crate) fn add_to(self, state: &State, pipe: &mut redis::Pipeline) {
+        let keys = &state.keys;
+        let epoch = uuid::Uuid::new_v4().simple().to_string();
+        pipe.cmd("EVAL")
+            .arg(APPEND)
+            .arg(4)
+            .arg(keys.history(&self.room))
+            .arg(keys.history_epoch(&self.room))
+            .arg(keys.history_offset(&self.room))
+            .arg(keys.bus())
+            .arg(&epoch[..16])
+            .arg(self.max_len)
+            .arg(self.max_age_ms.to_string())
+            .arg(self.prefix)
+            .arg(self.frame)
+            .arg(IDLE_TTL.as_millis().to_string())
+            .arg(self.except)
+            .ignore();
+    }
+}
+
+/// The events of `room` after `after`, stamped; `None` when they are not
+/// all there any more.
+pub(crate) async fn read(
+    state: &State,
+    room: &str,
+    after: &Position,
+    reader: &ConnectionId,
+) -> Result<Option<Vec<(u64, Frame)>>, BackendError> {
+    let keys = &state.keys;
+    let mut conn = state.commands.clone();
+    let mut pipe = redis::pipe();
+    pipe.atomic()
+        .cmd("GET")
+        .arg(keys.history_epoch(room))
+        .cmd("GET")
+        .arg(keys.history_offset(room))
+        .cmd("XRANGE")
+        .arg(keys.history(room))
+        .arg("-")
+        .arg("+");
+    type Reply = (Option<String>, Option<u64>, Vec<(String, Vec<String>)>);
+    let query = pipe.query_async::<Reply>(&mut conn);
+    let (epoch, last, entries) = match tokio::time::timeout(state.config.query_timeout, query).await
+    {
+        Ok(Ok(reply)) => reply,
+        Ok(Err(err)) => return Err(BackendError::Unavailable(err.to_string())),
+        Err(_) => return Err(BackendError::Timeout),
+    };
+    let (Some(epoch), Some(last)) = (epoch, last) else {
+        return Ok(None); // the room's history is gone: a new epoch
+    };
+    if *after.epoch != *epoch || after.offset > last {
+        return Ok(None);
+    }
+    let mut events = Vec::with_capacity(entries.len());
+    for (_, fields) in entries {
+        let (mut offset, mut frame, mut excluded) = (None, None, false);
+        for pair in fields.chunks(2) {
+            match (pair[0].as_str(), pair.get(1)) {
+                ("o", Some(value)) => offset = value.parse::<u64>().ok(),
+                ("f", Some(value)) => frame = Some(value),
+                ("x", Some(value)) if !value.is_empty() => {
+                    let except: Vec<ConnectionId> = serde_json::from_str(value).unwrap_or_default();
+                    excluded = except.contains(reader);
+                }
+                _ => {}
+            }
+        }
+        let (Some(offset), Some(frame)) = (offset, frame) else {
+            return Err(BackendError::Protocol("malformed history entry".into()));
+        };
+        events.push((offset, frame.clone(), excluded));
+    }
+    let first = events.first().map_or(last + 1, |(offset, _, _)| *offset);
+    if first > after.offset + 1 {
+        return Ok(None);
+    }
+    Ok(Some(
+        events
+            .into_iter()
+            .filter(|(offset, _, excluded)| *offset > after.offset && !excluded)
+            .filter_map(|(offset, text, _)| {
+                let stamped = zap_core::stamp_room(&Frame::from_text(text), room, &epoch, offset)?;
+                Some((offset, stamped))
+            })
+            .collect(),
+    ))
+}
