@@ -33,8 +33,21 @@ async fn dial(request: &http::Request<()>) -> Result<Link, WsError> {
     Ok(Link::Tcp(MaybeTlsStream::Plain(tcp)))
 }
 
+/// A raw byte stream to the server at `addr` (a pipe when it is served in
+/// memory, TCP otherwise), for checks that write bytes by hand.
+pub async fn connect_raw(addr: std::net::SocketAddr) -> Link {
+    match memory::dial(addr) {
+        Some(pipe) => Link::Memory(pipe),
+        None => Link::Tcp(MaybeTlsStream::Plain(
+            TcpStream::connect(addr).await.unwrap(),
+        )),
+    }
+}
+
 /// `connect_async`, through [`dial`].
-async fn connect_async(request: impl IntoClientRequest + Unpin) -> Result<(Ws, Response), WsError> {
+pub(crate) async fn connect_async(
+    request: impl IntoClientRequest + Unpin,
+) -> Result<(Ws, Response), WsError> {
     let request = request.into_client_request()?;
     let link = dial(&request).await?;
     client_async(request, link).await

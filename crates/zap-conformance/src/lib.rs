@@ -29,9 +29,10 @@
 //! ```
 //!
 //! [`serve_in_memory`] is a fifth integration with no socket at all:
-//! zap-core's `Endpoint` over `tokio::io::duplex` pipes, which the suite's
+//! zap-core's `Endpoint` over `tokio::io::duplex` pipes (hyper and
+//! zap-tungstenite's upgrade, as axum and warp), which the suite's
 //! [`Client`] dials by address (`tests/in_memory.rs` runs every check on it
-//! in about a second and a half).
+//! in about two seconds).
 //!
 //! Every check builds its register from [`conformance_register`] (plus the
 //! hook or id strategy it tests), watches the handlers through its
@@ -49,9 +50,8 @@ mod memory;
 mod probe;
 mod register;
 mod suite;
-mod ws_transport;
 
-pub use client::{Client, Ws, http_request, refused_status};
+pub use client::{Client, Ws, connect_raw, http_request, refused_status};
 pub use endpoint::{Endpoint, Integration, Running};
 pub use link::Link;
 pub use memory::serve_in_memory;

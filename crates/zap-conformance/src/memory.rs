@@ -1,7 +1,7 @@
 //! [`serve_in_memory`]: the fifth integration. zap-core's [`Endpoint`](zap_core::Endpoint)
-//! served over in-memory pipes (`tokio::io::duplex`), with tungstenite
-//! speaking WebSocket on both ends: the suite's checks run unchanged, with
-//! no socket and no port.
+//! served over in-memory pipes (`tokio::io::duplex`): hyper and
+//! zap-tungstenite's upgrade on the server end, tungstenite on the client
+//! end, so the suite's checks run unchanged, with no socket and no port.
 //!
 //! A served endpoint gets an address in 192.0.2.0/24 (TEST-NET-1, reserved
 //! for documentation: never routed), and the suite's client dials such an
@@ -11,21 +11,19 @@ use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
+use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
-use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio::io::DuplexStream;
 
-use crate::ws_transport::WsTransport;
 use crate::{Endpoint, Running};
 
-/// Largest request head read before the upgrade.
-const MAX_HEAD: usize = 16 * 1024;
+/// An endpoint served in memory, with its header read timeout.
+type Served = (zap_core::Endpoint, Duration);
 
-/// Endpoints served in memory, by the address their URL names.
-fn servers() -> &'static Mutex<HashMap<SocketAddr, zap_core::Endpoint>> {
-    static SERVERS: OnceLock<Mutex<HashMap<SocketAddr, zap_core::Endpoint>>> = OnceLock::new();
+/// Endpoints served in memory (with their header read timeout), by the
+/// address their URL names.
+fn servers() -> &'static Mutex<HashMap<SocketAddr, Served>> {
+    static SERVERS: OnceLock<Mutex<HashMap<SocketAddr, Served>>> = OnceLock::new();
     SERVERS.get_or_init(Mutex::default)
 }
 
@@ -46,11 +44,12 @@ pub async fn serve_in_memory(endpoint: Endpoint) -> Running {
     let addr = SocketAddr::from((Ipv4Addr::new(192, 0, 2, 1), port));
     let served = zap_core::Endpoint::new(endpoint.register)
         .config(endpoint.config)
+        .max_connections(endpoint.max_connections)
         .shutdown_token(endpoint.shutdown);
     servers()
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
-        .insert(addr, served);
+        .insert(addr, (served, endpoint.handshake_timeout));
     Running::new(format!("ws://{addr}/ws"), Unserve(addr))
 }
 
@@ -69,102 +68,38 @@ impl Drop for Unserve {
 /// A pipe to the in-memory endpoint at `addr`, or `None` when nothing is
 /// served in memory there.
 pub(crate) fn dial(addr: SocketAddr) -> Option<DuplexStream> {
-    let endpoint = servers()
+    let (endpoint, header_timeout) = servers()
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .get(&addr)?
         .clone();
     let (client, server) = tokio::io::duplex(64 * 1024);
-    tokio::spawn(accept(endpoint, server));
+    tokio::spawn(accept(endpoint, header_timeout, server));
     Some(client)
 }
 
-/// One connection: the HTTP upgrade (with the authorization hook), then the
-/// session loop over the WebSocket.
-async fn accept(endpoint: zap_core::Endpoint, mut pipe: DuplexStream) {
-    let Some(head) = read_head(&mut pipe).await else {
-        return;
-    };
-    let mut headers = [httparse::EMPTY_HEADER; 64];
-    let mut request = httparse::Request::new(&mut headers);
-    if !matches!(request.parse(&head), Ok(httparse::Status::Complete(_))) {
-        let _ = respond(&mut pipe, 400, "Bad Request", "").await;
-        return;
-    }
-    let target = request.path.unwrap_or("/");
-    let (path, query) = match target.split_once('?') {
-        Some((path, query)) => (path, Some(query.to_owned())),
-        None => (target, None),
-    };
-    let mut map = http::HeaderMap::new();
-    for header in request.headers.iter() {
-        if let (Ok(name), Ok(value)) = (
-            http::HeaderName::try_from(header.name),
-            http::HeaderValue::from_bytes(header.value),
-        ) {
-            map.append(name, value);
-        }
-    }
-    let upgrade = map
-        .get("upgrade")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
-    let key = map.get("sec-websocket-key").map(|k| k.as_bytes().to_vec());
-    let (true, Some(key)) = (upgrade, key) else {
-        let _ = respond(&mut pipe, 426, "Upgrade Required", "a WebSocket endpoint").await;
-        return;
-    };
-    // A pipe has no peer address; it stands for a local client, as in the
-    // other integrations' tests.
+/// One connection: HTTP/1 by hyper, upgraded by zap-tungstenite exactly
+/// as axum and warp upgrade (admission, authorization hook, subprotocols),
+/// then the endpoint's session over the pipe.
+async fn accept(endpoint: zap_core::Endpoint, header_timeout: Duration, pipe: DuplexStream) {
+    // A pipe has no peer address; it stands for a local client.
     let peer = SocketAddr::from((Ipv4Addr::LOCALHOST, 40000));
-    let handshake = zap_core::Handshake::new(path, query, map, Some(peer));
-    if let Err(rejection) = endpoint.authorize(&handshake).await {
-        let status = rejection.status_code();
-        let reason = status.canonical_reason().unwrap_or("Refused");
-        let _ = respond(&mut pipe, status.as_u16(), reason, rejection.reason()).await;
-        return;
-    }
-    let switching = format!(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
-        derive_accept_key(&key)
-    );
-    if pipe.write_all(switching.as_bytes()).await.is_err() {
-        return;
-    }
-    let max = endpoint.connection_config().max_message_size;
-    let config = WebSocketConfig::default()
-        .max_message_size(Some(max))
-        .max_frame_size(Some(max));
-    let ws = WebSocketStream::from_raw_socket(pipe, Role::Server, Some(config)).await;
-    endpoint.serve(handshake, WsTransport::new(ws)).await;
-}
-
-/// Reads up to the end of the request head (the client sends nothing more
-/// before the 101).
-async fn read_head(pipe: &mut DuplexStream) -> Option<Vec<u8>> {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        if head.len() >= MAX_HEAD || pipe.read(&mut byte).await.ok()? == 0 {
-            return None;
+    let service = hyper::service::service_fn(move |request: http::Request<_>| {
+        let endpoint = endpoint.clone();
+        async move {
+            let uri = request.uri().clone();
+            let (parts, _body) = request.into_parts();
+            let response = zap_tungstenite::upgrade(endpoint, parts, &uri, Some(peer)).await;
+            Ok::<_, std::convert::Infallible>(response)
         }
-        head.push(byte[0]);
+    });
+    let served = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .serve_connection(hyper_util::rt::TokioIo::new(pipe), service)
+        .with_upgrades()
+        .await;
+    if let Err(err) = served {
+        tracing::debug!(%err, "in-memory HTTP connection ended");
     }
-    Some(head)
-}
-
-/// A plain-text answer (one line, as zap-server writes it) and the end.
-async fn respond(
-    pipe: &mut DuplexStream,
-    status: u16,
-    reason: &str,
-    body: &str,
-) -> std::io::Result<()> {
-    let body = format!("{body}\n");
-    let response = format!(
-        "HTTP/1.1 {status} {reason}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    pipe.write_all(response.as_bytes()).await?;
-    pipe.shutdown().await
 }
