@@ -15,7 +15,13 @@ fn recorder() -> (EventRegister, mpsc::UnboundedReceiver<String>) {
     let register = EventRegister::new().fallback(move |ctx| {
         let tx = tx.clone();
         async move {
-            let _ = tx.send(ctx.event().encode().as_str().to_owned());
+            // zap-client asks for recovery by default: its `zap-id` header
+            // (reserved for the extension) is not part of what was sent.
+            let mut event: Value = serde_json::from_str(ctx.event().encode().as_str()).unwrap();
+            if let Some(headers) = event["headers"].as_object_mut() {
+                headers.retain(|name, _| !name.starts_with("zap-"));
+            }
+            let _ = tx.send(event.to_string());
             ctx.connection().send("ack", ())?;
             zap_core::HandlerResult::Ok(())
         }
