@@ -1,7 +1,11 @@
 //! `cargo xtask bench [scenario] [options]`: builds the benchmark binary in
 //! release mode and runs it pinned to core 1 (it starts each server under
-//! test pinned to core 0); every table compares against a baseline measured
-//! in the same run. Without arguments it runs every scenario (`all`).
+//! test pinned to core 0); every table compares against the hand-written
+//! baseline measured in the same run. Without arguments it runs every
+//! scenario (`all`): instruction counts under callgrind (when valgrind is
+//! installed), the rounds of the suite with their medians, 19,000
+//! connections in one process, and room fan-out through Redis. It prints the
+//! whole table of `BENCHMARKS.md` (about 15 minutes on a 2-core machine).
 
 use std::process::Command;
 

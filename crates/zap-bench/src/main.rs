@@ -2,8 +2,10 @@
 //! is reported beside a baseline measured in the same run, as a ratio.
 //!
 //! - `zap-bench suite`: each server kind in its own process pinned to core 0,
-//!   the load generator (this process) on core 1: echo msg/s, latency, server
-//!   CPU per message, fan-out deliveries/s, RSS per idle connection.
+//!   the load generator (this process) on core 1, in repeated rounds
+//!   (medians): echo msg/s, latency, server CPU per event, fan-out
+//!   deliveries/s, RSS per idle connection; then 19,000 connections in one
+//!   process (RSS per connection, CPU of a broadcast to all).
 //! - `zap-bench redis-fanout`: room fan-out, 2 instances through Redis vs 1
 //!   in-process instance.
 //! - `zap-bench serve KIND`: one server under test (used by `suite`).
@@ -11,10 +13,16 @@
 
 mod baseline;
 mod loadgen;
+mod many;
+mod naive;
 mod procstat;
+mod profile;
 mod redis_fanout;
 mod redis_server;
+mod report;
+mod server_process;
 mod servers;
+mod stats;
 mod suite;
 
 use std::time::Duration;
@@ -23,17 +31,27 @@ use anyhow::{Context, bail};
 
 use crate::loadgen::echo::Echo;
 use crate::loadgen::fanout::Fanout;
+use crate::many::Many;
 
 const USAGE: &str = "usage: zap-bench <command> [options]
 
-  suite [--kinds baseline,zap-server] [--quick]
-      compare servers: echo msg/s, latency, CPU/msg, fan-out, RSS per idle connection
+  suite [--kinds baseline,zap-server,...] [--rounds N] [--connections N] [--quick]
+      compare servers in rounds (medians): echo msg/s, latency, CPU/event,
+      fan-out, RSS per idle connection; then N connections in one process
+      (RSS per connection, CPU of a broadcast to all) for baseline and zap-server
   redis-fanout [--receivers N] [--messages M] [--payload BYTES]
       room fan-out: 2 instances through Redis vs 1 in-process instance
-  all [--quick]
-      suite, then redis-fanout
+  profile [--kinds baseline,zap-server,...] [--out DIR]
+      instructions and malloc calls per echoed event and per fan-out delivery,
+      each server under valgrind's callgrind (stable on a busy machine)
+  all [suite options]
+      profile (baseline, zap-server), suite, then redis-fanout
   serve KIND
-      run one server under test (prints `PORT n`)";
+      run one server under test (prints `PORT n`)
+
+Server kinds: baseline (hand-written, the reference), naive (the first,
+naive hand-written server), zap-server, history (zap-server with the
+benchmark room keeping its last 1,000 events), axum, actix, warp.";
 
 fn option(args: &[String], name: &str, default: usize) -> anyhow::Result<usize> {
     match args.iter().position(|arg| arg == name) {
@@ -46,9 +64,9 @@ fn option(args: &[String], name: &str, default: usize) -> anyhow::Result<usize> 
     }
 }
 
-fn plan(args: &[String]) -> suite::Plan {
+fn plan(args: &[String]) -> anyhow::Result<suite::Plan> {
     let quick = args.iter().any(|arg| arg == "--quick");
-    let kinds = args
+    let kinds: Vec<String> = args
         .iter()
         .position(|arg| arg == "--kinds")
         .and_then(|i| args.get(i + 1))
@@ -56,12 +74,18 @@ fn plan(args: &[String]) -> suite::Plan {
             || servers::KINDS.iter().map(|k| (*k).to_owned()).collect(),
             |list| list.split(',').map(str::to_owned).collect(),
         );
-    suite::Plan {
+    let many_kinds = kinds
+        .iter()
+        .filter(|kind| matches!(kind.as_str(), "baseline" | "zap-server"))
+        .cloned()
+        .collect();
+    Ok(suite::Plan {
         kinds,
+        rounds: option(args, "--rounds", if quick { 1 } else { 5 })?,
         echo: Echo {
             connections: 50,
             window: 8,
-            duration: Duration::from_secs(if quick { 1 } else { 5 }),
+            duration: Duration::from_secs(if quick { 1 } else { 3 }),
             payload: 64,
         },
         fanout: Fanout {
@@ -69,12 +93,41 @@ fn plan(args: &[String]) -> suite::Plan {
             messages: if quick { 50 } else { 200 },
             payload: 64,
         },
-        idle: if quick {
-            vec![500]
-        } else {
-            vec![5_000, 19_900]
+        idle: if quick { 500 } else { 5_000 },
+        many: Many {
+            connections: option(args, "--connections", if quick { 1_000 } else { 19_000 })?,
+            broadcasts: 10,
         },
+        many_kinds,
+    })
+}
+
+/// Echo load under callgrind (about 50 times slower than native).
+fn profile_echo() -> Echo {
+    Echo {
+        connections: 50,
+        window: 8,
+        duration: Duration::from_secs(5),
+        payload: 64,
     }
+}
+
+fn profile_fanout() -> Fanout {
+    Fanout {
+        receivers: 1000,
+        messages: 50,
+        payload: 64,
+    }
+}
+
+async fn profile(args: &[String]) -> anyhow::Result<()> {
+    let kinds = plan(args)?.kinds;
+    let keep = args
+        .iter()
+        .position(|arg| arg == "--out")
+        .and_then(|i| args.get(i + 1))
+        .map(std::path::PathBuf::from);
+    profile::run(&kinds, profile_echo(), profile_fanout(), keep.as_deref()).await
 }
 
 fn fanout_shape(args: &[String]) -> anyhow::Result<Fanout> {
@@ -107,10 +160,14 @@ fn main() -> anyhow::Result<()> {
     };
     match command {
         Some("serve") => runtime.block_on(servers::serve(args.get(1).map_or("", String::as_str))),
-        Some("suite") => runtime.block_on(suite::run(plan(&args))),
+        Some("suite") => runtime.block_on(suite::run(plan(&args)?)),
         Some("redis-fanout") => runtime.block_on(redis_fanout::compare(fanout_shape(&args)?)),
+        Some("profile") => runtime.block_on(profile(&args)),
         Some("all") => runtime.block_on(async {
-            suite::run(plan(&args)).await?;
+            let plan = plan(&args)?;
+            let kinds = ["baseline".to_owned(), "zap-server".to_owned()];
+            profile::run(&kinds, profile_echo(), profile_fanout(), None).await?;
+            suite::run(plan).await?;
             let quick = args.iter().any(|arg| arg == "--quick");
             let shape = Fanout {
                 receivers: if quick { 100 } else { 1000 },

@@ -37,3 +37,17 @@ fn clock_ticks() -> f64 {
         .and_then(|text| text.trim().parse().ok())
         .unwrap_or(100.0)
 }
+
+/// The RSS of `pid` once it stops growing (bounded wait).
+pub(crate) async fn settled_rss(pid: u32) -> anyhow::Result<u64> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let mut last = rss_bytes(pid)?;
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let now = rss_bytes(pid)?;
+        if now.abs_diff(last) * 200 < last || std::time::Instant::now() > deadline {
+            return Ok(now);
+        }
+        last = now;
+    }
+}

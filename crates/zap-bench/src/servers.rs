@@ -3,11 +3,19 @@
 
 use anyhow::bail;
 use tokio::net::TcpListener;
-use zap_core::{ConnectionConfig, Endpoint, EventRegister};
+use zap_core::{ConnectionConfig, Endpoint, EventRegister, History};
 use zap_server::ZapServer;
 
 /// Every server kind `serve` knows.
-pub(crate) const KINDS: &[&str] = &["baseline", "zap-server", "axum", "actix", "warp"];
+pub(crate) const KINDS: &[&str] = &[
+    "baseline",
+    "naive",
+    "zap-server",
+    "history",
+    "axum",
+    "actix",
+    "warp",
+];
 
 /// The zaptools handlers equivalent to the baseline's.
 pub(crate) fn register() -> EventRegister {
@@ -31,9 +39,12 @@ pub(crate) fn register() -> EventRegister {
 }
 
 /// Limits for benchmarks: no connection cap, a queue deep enough for the
-/// fan-out windows.
+/// fan-out windows, no inbound rate limit (the echo load sends thousands of
+/// events per second per connection, past the default flood limit).
 pub(crate) fn config() -> ConnectionConfig {
-    ConnectionConfig::default().outbound_queue(1024)
+    ConnectionConfig::default()
+        .outbound_queue(1024)
+        .rate_limit(zap_core::RateLimit::unlimited())
 }
 
 /// What the adapters serve: the register and config, with no connection cap
@@ -52,12 +63,23 @@ pub(crate) async fn serve(kind: &str) -> anyhow::Result<()> {
             println!("PORT {}", listener.local_addr()?.port());
             crate::baseline::serve(listener).await;
         }
-        "zap-server" => {
+        "naive" => {
+            let listener = TcpListener::bind("127.0.0.1:0").await?;
+            println!("PORT {}", listener.local_addr()?.port());
+            crate::naive::serve(listener).await;
+        }
+        "zap-server" | "history" => {
+            let register = if kind == "history" {
+                // The benchmark room keeps its last 1,000 events.
+                register().history("bench", History::last(1_000))
+            } else {
+                register()
+            };
             let server = ZapServer::builder()
                 .port(0)
                 .max_connections(1_000_000)
                 .config(config())
-                .register(register())
+                .register(register)
                 .start()
                 .await?;
             println!("PORT {}", server.local_addr().port());

@@ -1,198 +1,104 @@
 //! The comparison suite: each server kind in a process of its own pinned to
-//! core 0 (the load generator runs on core 1), measured for echo throughput,
-//! latency and CPU per message, fan-out, and memory per idle connection;
-//! every figure also as a ratio to the hand-written baseline.
+//! core 0 (the load generator runs on core 1), measured in rounds that take
+//! every kind in turn (so drift of the shared machine hits all alike): echo
+//! throughput, latency and server CPU per event, fan-out deliveries/s, and
+//! memory per idle connection. The table gives the median of the rounds and
+//! every figure as a ratio to the baseline and to zap-server.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::collections::BTreeMap;
+use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 
 use crate::loadgen::echo::{self, Echo};
 use crate::loadgen::fanout::{self, Fanout};
 use crate::loadgen::idle;
-use crate::procstat::{cpu_seconds, rss_bytes};
+use crate::many::{self, Many};
+use crate::procstat::{cpu_seconds, settled_rss};
+use crate::report::{self, Figures, Round};
+use crate::server_process::ServerProcess;
 
 /// Sizes of one suite run.
 #[derive(Debug, Clone)]
 pub(crate) struct Plan {
     pub(crate) kinds: Vec<String>,
+    pub(crate) rounds: usize,
     pub(crate) echo: Echo,
     pub(crate) fanout: Fanout,
-    pub(crate) idle: Vec<usize>,
+    pub(crate) idle: usize,
+    pub(crate) many: Many,
+    /// The kinds measured with `many` connections (the largest runs).
+    pub(crate) many_kinds: Vec<String>,
 }
 
-/// A server process under test.
-struct ServerProcess {
-    child: Child,
-    url: String,
+/// One round of echo and fan-out for one server kind, in a fresh process.
+async fn round(kind: &str, plan: &Plan) -> anyhow::Result<Round> {
+    let server = ServerProcess::spawn(kind)?;
+    let warmup = Echo {
+        duration: Duration::from_secs(1),
+        ..plan.echo
+    };
+    echo::run(server.url(), warmup).await?;
+    let before = cpu_seconds(server.pid())?;
+    let result = echo::run(server.url(), plan.echo).await?;
+    let cpu = cpu_seconds(server.pid())? - before;
+    let echo_per_second = result.per_second();
+    let p50_us = result.latency.value_at_quantile(0.50) as f64;
+    let p99_us = result.latency.value_at_quantile(0.99) as f64;
+    let cpu_us_per_echo = cpu * 1e6 / result.messages as f64;
+
+    let prepared = fanout::prepare(&[server.url().to_owned()], plan.fanout).await?;
+    let before = cpu_seconds(server.pid())?;
+    let result = prepared.send_all().await?;
+    let cpu = cpu_seconds(server.pid())? - before;
+    Ok(Round {
+        echo_per_second,
+        p50_us,
+        p99_us,
+        cpu_us_per_echo,
+        fanout_per_second: result.per_second(),
+        cpu_us_per_delivery: cpu * 1e6 / result.deliveries as f64,
+    })
 }
 
-impl ServerProcess {
-    fn spawn(kind: &str) -> anyhow::Result<ServerProcess> {
-        let exe = std::env::current_exe()?;
-        let pinned = Command::new("taskset").arg("--version").output().is_ok();
-        let mut command = if pinned {
-            let mut command = Command::new("taskset");
-            command.args(["-c", "0"]).arg(exe);
-            command
-        } else {
-            Command::new(exe)
-        };
-        let mut child = command
-            .args(["serve", kind])
-            .stdout(Stdio::piped())
-            .spawn()
-            .context("cannot start the server process")?;
-        let stdout = child.stdout.take().context("no stdout")?;
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line)?;
-        let port = line
-            .trim()
-            .strip_prefix("PORT ")
-            .with_context(|| format!("server `{kind}` said {line:?}"))?;
-        Ok(ServerProcess {
-            child,
-            url: format!("ws://127.0.0.1:{port}/"),
-        })
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
+/// Resident memory per idle connection, in a fresh process.
+async fn idle_bytes(kind: &str, count: usize) -> anyhow::Result<f64> {
+    let server = ServerProcess::spawn(kind)?;
+    let before = settled_rss(server.pid()).await?;
+    let sockets = idle::open(server.url(), count).await?;
+    let after = settled_rss(server.pid()).await?;
+    drop(sockets);
+    Ok(after.saturating_sub(before) as f64 / count as f64)
 }
 
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// One server's figures.
-#[derive(Debug, Default, Clone)]
-struct Figures {
-    echo_per_second: f64,
-    p50_us: u64,
-    p99_us: u64,
-    cpu_us_per_echo: f64,
-    fanout_per_second: f64,
-    cpu_us_per_delivery: f64,
-    bytes_per_idle: Vec<f64>,
-}
-
-async fn measure(kind: &str, plan: &Plan) -> anyhow::Result<Figures> {
-    let mut figures = Figures::default();
-    {
-        let server = ServerProcess::spawn(kind)?;
-        let warmup = Echo {
-            duration: Duration::from_secs(1),
-            ..plan.echo
-        };
-        echo::run(&server.url, warmup).await?;
-        let before = cpu_seconds(server.pid())?;
-        let result = echo::run(&server.url, plan.echo).await?;
-        let cpu = cpu_seconds(server.pid())? - before;
-        figures.echo_per_second = result.per_second();
-        figures.p50_us = result.latency.value_at_quantile(0.50);
-        figures.p99_us = result.latency.value_at_quantile(0.99);
-        figures.cpu_us_per_echo = cpu * 1e6 / result.messages as f64;
-
-        let before = cpu_seconds(server.pid())?;
-        let result = fanout::run(std::slice::from_ref(&server.url), plan.fanout).await?;
-        let cpu = cpu_seconds(server.pid())? - before;
-        figures.fanout_per_second = result.per_second();
-        figures.cpu_us_per_delivery = cpu * 1e6 / result.deliveries as f64;
-    }
-    for &count in &plan.idle {
-        let server = ServerProcess::spawn(kind)?;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let before = rss_bytes(server.pid())?;
-        let sockets = idle::open(&server.url, count).await?;
-        let after = settled_rss(server.pid()).await?;
-        figures
-            .bytes_per_idle
-            .push(after.saturating_sub(before) as f64 / count as f64);
-        drop(sockets);
-    }
-    Ok(figures)
-}
-
-/// The RSS once it stops growing (bounded wait).
-async fn settled_rss(pid: u32) -> anyhow::Result<u64> {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let mut last = rss_bytes(pid)?;
-    loop {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let now = rss_bytes(pid)?;
-        if now.abs_diff(last) * 200 < last || Instant::now() > deadline {
-            return Ok(now);
-        }
-        last = now;
-    }
-}
-
-fn ratio(value: f64, baseline: f64) -> String {
-    if baseline > 0.0 {
-        format!("{:.2}×", value / baseline)
-    } else {
-        "n/a".to_owned()
-    }
-}
-
-#[allow(clippy::print_stdout, clippy::print_stderr)]
+#[allow(clippy::print_stderr)]
 pub(crate) async fn run(plan: Plan) -> anyhow::Result<()> {
     if plan.kinds.first().map(String::as_str) != Some("baseline") {
         bail!("the first server kind must be `baseline`: every figure is a ratio to it");
     }
-    let mut all = Vec::new();
-    for kind in &plan.kinds {
-        eprintln!("measuring {kind}…");
-        all.push((kind.clone(), measure(kind, &plan).await?));
-    }
-    let base = all[0].1.clone();
-    println!(
-        "echo: {} connections × {} in flight, {:?}, {}-byte payload; fan-out: {} receivers × {} messages",
-        plan.echo.connections,
-        plan.echo.window,
-        plan.echo.duration,
-        plan.echo.payload,
-        plan.fanout.receivers,
-        plan.fanout.messages
-    );
-    print!(
-        "| server | echo msg/s | p50 µs | p99 µs | server CPU µs/echo | CPU ratio | fan-out deliveries/s | ratio | CPU µs/delivery |"
-    );
-    for count in &plan.idle {
-        print!(" RSS/idle conn ({count}) | ratio |");
-    }
-    println!();
-    print!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
-    for _ in &plan.idle {
-        print!(" --- | --- |");
-    }
-    println!();
-    for (kind, f) in &all {
-        print!(
-            "| {kind} | {:.0} | {} | {} | {:.2} | {} | {:.0} | {} | {:.3} |",
-            f.echo_per_second,
-            f.p50_us,
-            f.p99_us,
-            f.cpu_us_per_echo,
-            ratio(f.cpu_us_per_echo, base.cpu_us_per_echo),
-            f.fanout_per_second,
-            ratio(f.fanout_per_second, base.fanout_per_second),
-            f.cpu_us_per_delivery,
-        );
-        for (i, bytes) in f.bytes_per_idle.iter().enumerate() {
-            print!(
-                " {:.0} B | {} |",
-                bytes,
-                ratio(*bytes, base.bytes_per_idle[i])
-            );
+    let mut figures: BTreeMap<&str, Figures> = BTreeMap::new();
+    for number in 1..=plan.rounds {
+        for kind in &plan.kinds {
+            let measured = round(kind, &plan).await?;
+            eprintln!("round {number}/{} {kind}: {measured}", plan.rounds);
+            figures.entry(kind).or_default().rounds.push(measured);
         }
-        println!();
     }
+    for kind in &plan.kinds {
+        let bytes = idle_bytes(kind, plan.idle).await?;
+        eprintln!("idle {kind}: {bytes:.0} B per connection ({})", plan.idle);
+        figures.entry(kind).or_default().bytes_per_idle = bytes;
+    }
+    for kind in &plan.many_kinds {
+        let measured = many::run(kind, plan.many).await?;
+        eprintln!("{} connections {kind}: {measured:?}", plan.many.connections);
+        figures.entry(kind).or_default().many = Some(measured);
+    }
+    let ordered: Vec<(&str, &Figures)> = plan
+        .kinds
+        .iter()
+        .filter_map(|kind| Some((kind.as_str(), figures.get(kind.as_str())?)))
+        .collect();
+    report::print(&plan, &ordered);
     Ok(())
 }

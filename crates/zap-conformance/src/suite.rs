@@ -74,6 +74,9 @@ macro_rules! conformance_tests {
             shutdown: [
                 cancelling_the_shutdown_token_closes_every_session_with_1001,
             ];
+            flood: [a_flooder_is_throttled_and_others_are_not_slowed,];
+            grace: [a_handler_that_never_finishes_is_aborted_after_the_shutdown_grace,];
+            slow_reader: [a_slow_reader_of_1mb_broadcasts_holds_bounded_memory, an_overflowing_slow_reader_reads_a_1008_close_frame,];
             settings: [
                 a_small_read_buffer_reads_large_messages_whole,
                 an_offered_subprotocol_is_negotiated,

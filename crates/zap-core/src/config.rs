@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::RateLimit;
+
 /// What happens when a connection's outbound queue is full, i.e. when its
 /// peer reads slower than events are sent to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -41,6 +43,12 @@ pub struct ConnectionConfig {
     pub max_message_size: usize,
     /// Capacity of each connection's outbound queue, in events. Default: 1024.
     pub outbound_queue: usize,
+    /// Capacity of each connection's outbound queue, in bytes of encoded
+    /// events, counted for direct sends and broadcasts alike (a broadcast
+    /// frame is shared, but each queue holding it counts its full length).
+    /// A single event larger than this still fits an empty queue. Reaching
+    /// either bound is a full queue (see [`OverflowPolicy`]). Default: 4 MiB.
+    pub outbound_bytes: usize,
     /// What a full outbound queue does. Default: [`OverflowPolicy::Close`].
     pub overflow_policy: OverflowPolicy,
     /// How often the server pings an otherwise quiet peer. `None` disables
@@ -53,6 +61,12 @@ pub struct ConnectionConfig {
     pub idle_timeout: Option<Duration>,
     /// Most outbound events written to the socket before one flush. Default: 64.
     pub write_batch: usize,
+    /// At shutdown, how long a handler still running may take to finish
+    /// before it is aborted (dropped at its next `.await`); `disconnected`
+    /// then still runs, bounded by the same grace. Default: 10 s.
+    pub shutdown_grace: Duration,
+    /// Inbound flood control (see [`RateLimit`] for the defaults).
+    pub rate_limit: RateLimit,
     /// Size of each connection's read buffer, in bytes (at least 256). Small
     /// buffers keep idle connections cheap; large ones suit a few very busy
     /// connections. Default: 4 KiB.
@@ -69,10 +83,13 @@ impl Default for ConnectionConfig {
         ConnectionConfig {
             max_message_size: 1 << 20,
             outbound_queue: 1024,
+            outbound_bytes: 4 << 20,
             overflow_policy: OverflowPolicy::Close,
             ping_interval: Some(Duration::from_secs(25)),
             idle_timeout: Some(Duration::from_secs(60)),
             write_batch: 64,
+            shutdown_grace: Duration::from_secs(10),
+            rate_limit: RateLimit::default(),
             read_buffer_size: 4 * 1024,
             subprotocols: Vec::new(),
         }
@@ -92,6 +109,12 @@ impl ConnectionConfig {
         self
     }
 
+    /// Sets [`Self::outbound_bytes`] (at least 1).
+    pub fn outbound_bytes(mut self, bytes: usize) -> Self {
+        self.outbound_bytes = bytes.max(1);
+        self
+    }
+
     /// Sets [`Self::overflow_policy`].
     pub fn overflow_policy(mut self, policy: OverflowPolicy) -> Self {
         self.overflow_policy = policy;
@@ -107,6 +130,18 @@ impl ConnectionConfig {
     /// Sets [`Self::idle_timeout`].
     pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.idle_timeout = timeout;
+        self
+    }
+
+    /// Sets [`Self::rate_limit`].
+    pub fn rate_limit(mut self, limits: RateLimit) -> Self {
+        self.rate_limit = limits;
+        self
+    }
+
+    /// Sets [`Self::shutdown_grace`].
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.shutdown_grace = grace;
         self
     }
 

@@ -50,7 +50,8 @@ struct Inner {
 }
 
 /// A close asked of the session loop. An abortive close (a reader too slow
-/// to keep up) skips writing what is queued: that peer is not reading.
+/// to keep up) drops what is queued, so its close frame (1008) is written
+/// next, without waiting behind the queue: that peer is not reading.
 #[derive(Debug, Clone)]
 pub(crate) struct CloseRequest {
     pub(crate) frame: CloseFrame,
@@ -75,6 +76,11 @@ impl ConnectionReceiver {
     pub(crate) fn is_empty(&self) -> bool {
         self.connection.0.outbox.len() == 0
     }
+
+    /// Drops every queued frame: what a peer too slow to read is not sent.
+    pub(crate) fn discard(&self) {
+        self.connection.0.outbox.discard();
+    }
 }
 
 impl Drop for ConnectionReceiver {
@@ -93,7 +99,7 @@ impl Connection {
         let connection = Connection(Arc::new(Inner {
             id,
             handshake,
-            outbox: Outbox::new(config.outbound_queue),
+            outbox: Outbox::new(config.outbound_queue, config.outbound_bytes),
             overflow: config.overflow_policy,
             closing: AtomicBool::new(false),
             close_request: Mutex::new(None),
@@ -161,13 +167,17 @@ impl Connection {
         headers: Option<&Headers>,
     ) -> Result<(), SendError> {
         if let Some(session) = &self.0.session {
-            return session.send_direct(event_name, &payload, headers);
+            session.send_direct(event_name, &payload, headers)?;
+            crate::telemetry::events_out(event_name, 1);
+            return Ok(());
         }
         if self.is_closed() {
             return Err(SendError::Closed);
         }
         let frame = zap_protocol::encode(event_name, payload, headers)?;
-        self.send_frame(frame)
+        self.send_frame(frame)?;
+        crate::telemetry::events_out(event_name, 1);
+        Ok(())
     }
 
     /// Queues an already encoded frame (what broadcasts use to share one
@@ -180,14 +190,19 @@ impl Connection {
             Ok(()) => Ok(()),
             Err(PushError::Closed) => Err(SendError::Closed),
             Err(PushError::Full) => {
+                crate::telemetry::queue_full();
                 let capacity = self.0.outbox.capacity();
+                let max_bytes = self.0.outbox.max_bytes();
                 if self.0.overflow == OverflowPolicy::Close {
-                    tracing::warn!(id = %self.0.id, capacity,
+                    tracing::warn!(id = %self.0.id, capacity, max_bytes,
                         "outbound queue full: closing slow connection");
                     let frame = CloseFrame::new(close_code::POLICY, "outbound queue full");
                     self.request_close(CloseRequest { frame, abort: true });
                 }
-                Err(SendError::Full { capacity })
+                Err(SendError::Full {
+                    capacity,
+                    max_bytes,
+                })
             }
         }
     }
@@ -243,6 +258,11 @@ impl Connection {
     /// Number of events queued and not yet written.
     pub fn queued(&self) -> usize {
         self.0.outbox.len()
+    }
+
+    /// Bytes of the events queued and not yet written.
+    pub fn queued_bytes(&self) -> usize {
+        self.0.outbox.bytes()
     }
 
     /// Whether the client asked for recovery: its direct events carry

@@ -25,10 +25,12 @@ pub enum SendError {
     /// events are sent. The event was not queued. Under the default
     /// [`OverflowPolicy::Close`](crate::OverflowPolicy::Close) the connection
     /// is also being closed with code 1008.
-    #[error("outbound queue of connection is full ({capacity} frames)")]
+    #[error("outbound queue of connection is full ({capacity} frames or {max_bytes} bytes)")]
     Full {
-        /// The queue's capacity.
+        /// The queue's capacity in frames.
         capacity: usize,
+        /// The queue's capacity in bytes.
+        max_bytes: usize,
     },
     /// No connection with this id is connected to this router.
     #[error("no connection with id `{0}`")]
@@ -116,6 +118,9 @@ pub enum ErrorKind {
     TooLarge,
     /// The connection's outbound queue overflowed.
     SlowConsumer,
+    /// An inbound event exceeded the connection's rate limit (see
+    /// [`RateLimit`](crate::RateLimit)); it was dropped.
+    RateLimited,
     /// The peer broke the WebSocket protocol; the connection is closed with
     /// code 1002 (1007 for invalid UTF-8).
     Protocol,

@@ -46,13 +46,15 @@
 //! - **Lifecycle.** `connected` runs once before any other handler of the
 //!   connection; `disconnected` runs exactly once when it ends, for any
 //!   reason (peer close, network loss, server close, shutdown), after any
-//!   handler still in flight.
+//!   handler still in flight (at shutdown, one still running after
+//!   [`ConnectionConfig::shutdown_grace`] is aborted).
 //! - **Failures stay local.** A handler's `Err` or panic, an invalid frame, a
 //!   binary frame or an oversized one raise `error` (see
 //!   [`EventContext::error`]); the connection keeps working (an oversized
 //!   frame closes it with 1009). A failure of the `error` handler is logged.
 //! - **Bounded memory.** Each connection's outbound queue is bounded
-//!   ([`ConnectionConfig::outbound_queue`]); a send never waits, and a full
+//!   in events and in bytes ([`ConnectionConfig::outbound_queue`],
+//!   [`ConnectionConfig::outbound_bytes`]); a send never waits, and a full
 //!   queue is a typed [`SendError::Full`] handled by [`OverflowPolicy`].
 //!
 //! - **Recovery (opt-in).** Clients that ask for it resume after a drop:
@@ -83,16 +85,20 @@ mod endpoint;
 mod error;
 mod extensions;
 pub mod extract;
+mod grace;
 mod handler;
 mod handshake;
+mod heartbeat;
 mod id;
 mod meta;
 mod outbox;
+mod rate;
 mod recovery;
 mod register;
 mod register_typed;
 mod router;
 mod session;
+pub mod telemetry;
 mod transport;
 mod typed;
 
@@ -110,6 +116,7 @@ pub use handler::{BoxFuture, HandlerReturn, IntoHandlerResult};
 pub use handshake::{Handshake, Rejection};
 pub use id::ConnectionId;
 pub use meta::MetaTag;
+pub use rate::{FloodPolicy, Limit, RateLimit};
 pub use recovery::{
     ACK_EVENT, DirectEvent, EPOCH_HEADER, History, HistoryStore, ID_HEADER, InMemorySessions,
     Lookup, NewReason, OFFSET_HEADER, Position, ROOM_HEADER, RecoveryConfig, RecoveryStatus,

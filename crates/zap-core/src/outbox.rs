@@ -1,4 +1,9 @@
-//! [`Outbox`]: a connection's bounded queue of outbound frames.
+//! [`Outbox`]: a connection's bounded queue of outbound frames, bounded in
+//! frames and in bytes.
+//!
+//! A broadcast frame is one shared buffer: every queue holding it counts its
+//! full length (that is what it keeps alive), and the buffer is freed when
+//! the last queue lets go of it.
 //!
 //! Written here rather than taken from a channel crate for a measured
 //! reason: tokio's bounded `mpsc` allocates its first 32-slot block per
@@ -14,6 +19,8 @@ use std::task::{Context, Poll};
 use futures_util::task::AtomicWaker;
 use zap_protocol::Frame;
 
+use crate::telemetry;
+
 /// Why a frame was not queued.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum PushError {
@@ -25,37 +32,70 @@ pub(crate) enum PushError {
 const SHRINK_ABOVE: usize = 64;
 
 pub(crate) struct Outbox {
-    queue: Mutex<VecDeque<Frame>>,
+    queue: Mutex<Queue>,
     waker: AtomicWaker,
     capacity: usize,
+    max_bytes: usize,
     closed: AtomicBool,
 }
 
+/// The frames and the sum of their lengths.
+#[derive(Default)]
+struct Queue {
+    frames: VecDeque<Frame>,
+    bytes: usize,
+}
+
+impl Queue {
+    /// Queues `frame` at the back (or the front), counting its bytes.
+    fn push(&mut self, frame: Frame, front: bool) {
+        self.bytes += frame.len();
+        telemetry::queued_bytes(frame.len() as f64);
+        if front {
+            self.frames.push_front(frame);
+        } else {
+            self.frames.push_back(frame);
+        }
+    }
+
+    fn clear(&mut self) {
+        // Gives the buffer back too: a closed queue holds no memory.
+        self.frames = VecDeque::new();
+        telemetry::queued_bytes(-(self.bytes as f64));
+        self.bytes = 0;
+    }
+}
+
 impl Outbox {
-    pub(crate) fn new(capacity: usize) -> Self {
+    /// A queue of at most `capacity` frames and `max_bytes` bytes (a single
+    /// frame larger than `max_bytes` is accepted into an empty queue, so
+    /// that every frame the connection may send can be sent).
+    pub(crate) fn new(capacity: usize, max_bytes: usize) -> Self {
         Outbox {
-            queue: Mutex::new(VecDeque::new()),
+            queue: Mutex::new(Queue::default()),
             waker: AtomicWaker::new(),
             capacity: capacity.max(1),
+            max_bytes: max_bytes.max(1),
             closed: AtomicBool::new(false),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, VecDeque<Frame>> {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
         self.queue.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Queues a frame unless the queue is full or closed.
+    /// Queues a frame unless the queue is full (in frames or bytes) or closed.
     pub(crate) fn push(&self, frame: Frame) -> Result<(), PushError> {
         if self.is_closed() {
             return Err(PushError::Closed);
         }
         {
             let mut queue = self.lock();
-            if queue.len() >= self.capacity {
+            let over_bytes = !queue.frames.is_empty() && queue.bytes + frame.len() > self.max_bytes;
+            if queue.frames.len() >= self.capacity || over_bytes {
                 return Err(PushError::Full);
             }
-            queue.push_back(frame);
+            queue.push(frame, false);
         }
         self.waker.wake();
         Ok(())
@@ -67,7 +107,7 @@ impl Outbox {
         if self.is_closed() {
             return;
         }
-        self.lock().push_back(frame);
+        self.lock().push(frame, false);
         self.waker.wake();
     }
 
@@ -76,16 +116,20 @@ impl Outbox {
         if self.is_closed() {
             return;
         }
-        self.lock().push_front(frame);
+        self.lock().push(frame, true);
         self.waker.wake();
     }
 
     /// The oldest frame, if any.
     pub(crate) fn try_pop(&self) -> Option<Frame> {
         let mut queue = self.lock();
-        let frame = queue.pop_front();
-        if queue.is_empty() && queue.capacity() > SHRINK_ABOVE {
-            queue.shrink_to(SHRINK_ABOVE / 4);
+        let frame = queue.frames.pop_front();
+        if let Some(frame) = &frame {
+            queue.bytes -= frame.len();
+            telemetry::queued_bytes(-(frame.len() as f64));
+        }
+        if queue.frames.is_empty() && queue.frames.capacity() > SHRINK_ABOVE {
+            queue.frames.shrink_to(SHRINK_ABOVE / 4);
         }
         frame
     }
@@ -103,11 +147,25 @@ impl Outbox {
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().frames.len()
+    }
+
+    /// The bytes held by queued frames.
+    pub(crate) fn bytes(&self) -> usize {
+        self.lock().bytes
     }
 
     pub(crate) fn capacity(&self) -> usize {
         self.capacity
+    }
+
+    pub(crate) fn max_bytes(&self) -> usize {
+        self.max_bytes
+    }
+
+    /// Drops the queued frames (and the queue's buffer), keeping the queue open.
+    pub(crate) fn discard(&self) {
+        self.lock().clear();
     }
 
     /// Refuses further frames and drops the queued ones.
@@ -131,7 +189,7 @@ mod tests {
 
     #[test]
     fn frames_come_out_in_order_up_to_the_capacity() {
-        let outbox = Outbox::new(2);
+        let outbox = Outbox::new(2, 1 << 20);
         assert_eq!(outbox.push(frame(1)), Ok(()));
         assert_eq!(outbox.push(frame(2)), Ok(()));
         assert_eq!(outbox.push(frame(3)), Err(PushError::Full));
@@ -144,7 +202,7 @@ mod tests {
 
     #[test]
     fn a_closed_outbox_refuses_and_forgets() {
-        let outbox = Outbox::new(4);
+        let outbox = Outbox::new(4, 1 << 20);
         assert_eq!(outbox.push(frame(1)), Ok(()));
         outbox.close();
         assert_eq!(outbox.push(frame(2)), Err(PushError::Closed));
@@ -153,17 +211,57 @@ mod tests {
 
     #[test]
     fn a_drained_outbox_gives_memory_back() {
-        let outbox = Outbox::new(1000);
+        let outbox = Outbox::new(1000, 1 << 20);
         for n in 0..500 {
             assert_eq!(outbox.push(frame(n)), Ok(()));
         }
         while outbox.try_pop().is_some() {}
-        assert!(outbox.lock().capacity() <= SHRINK_ABOVE);
+        assert!(outbox.lock().frames.capacity() <= SHRINK_ABOVE);
+    }
+
+    fn sized(len: usize) -> Frame {
+        Frame::from_text("x".repeat(len))
+    }
+
+    #[test]
+    fn the_queue_is_bounded_in_bytes_as_well_as_in_frames() {
+        let outbox = Outbox::new(100, 1000);
+        assert_eq!(outbox.push(sized(600)), Ok(()));
+        assert_eq!(outbox.push(sized(400)), Ok(()));
+        assert_eq!(outbox.push(sized(1)), Err(PushError::Full));
+        assert_eq!(outbox.bytes(), 1000);
+        assert_eq!(outbox.try_pop().map(|f| f.len()), Some(600));
+        assert_eq!(outbox.bytes(), 400);
+        assert_eq!(outbox.push(sized(600)), Ok(()));
+    }
+
+    #[test]
+    fn a_frame_larger_than_the_byte_bound_fits_an_empty_queue_only() {
+        let outbox = Outbox::new(100, 1000);
+        assert_eq!(outbox.push(sized(5000)), Ok(()));
+        assert_eq!(outbox.push(sized(1)), Err(PushError::Full));
+        assert!(outbox.try_pop().is_some());
+        assert_eq!(outbox.bytes(), 0);
+    }
+
+    #[test]
+    fn a_shared_frame_is_freed_when_the_last_queue_drops_it() {
+        let frame = sized(4096);
+        let bytes = frame.clone().into_bytes();
+        let (a, b) = (Outbox::new(8, 1 << 20), Outbox::new(8, 1 << 20));
+        assert_eq!(a.push(frame.clone()), Ok(()));
+        assert_eq!(b.push(frame), Ok(()));
+        assert_eq!((a.bytes(), b.bytes()), (4096, 4096));
+        a.close();
+        b.discard();
+        // Only our own handle is left: the buffer is uniquely owned again.
+        assert!(bytes.is_unique());
+        assert_eq!(b.push(sized(1)), Ok(()));
     }
 
     #[tokio::test]
     async fn a_waiting_receiver_is_woken_by_a_push() {
-        let outbox = std::sync::Arc::new(Outbox::new(4));
+        let outbox = std::sync::Arc::new(Outbox::new(4, 1 << 20));
         let waiting = {
             let outbox = outbox.clone();
             tokio::spawn(async move { std::future::poll_fn(|cx| outbox.poll_pop(cx)).await })

@@ -51,7 +51,9 @@ pub struct EventRegister(Arc<Inner>);
 
 #[derive(Clone, Default)]
 struct Inner {
-    events: HashMap<Box<str>, BoxedHandler>,
+    /// Looked up once per event: foldhash, not SipHash (the names are the
+    /// server's own; a peer can only look them up).
+    events: HashMap<Box<str>, BoxedHandler, foldhash::fast::RandomState>,
     connected: Option<BoxedHandler>,
     disconnected: Option<BoxedHandler>,
     error: Option<BoxedHandler>,

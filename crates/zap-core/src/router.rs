@@ -309,7 +309,10 @@ impl ConnectionRouter {
             }
             let name: Arc<str> = match rooms.get_key_value(room) {
                 Some((name, _)) => name.clone(),
-                None => Arc::from(room),
+                None => {
+                    crate::telemetry::room_created();
+                    Arc::from(room)
+                }
             };
             let members = rooms.entry(name.clone()).or_default();
             match members.entry(connection.id().clone()) {
@@ -351,6 +354,7 @@ impl ConnectionRouter {
             let removed = members.remove(connection.id());
             if members.is_empty() {
                 rooms.remove(room);
+                crate::telemetry::room_removed();
             }
             removed
         };
@@ -385,6 +389,7 @@ impl ConnectionRouter {
                     }
                     if members.is_empty() {
                         rooms.remove(&name);
+                        crate::telemetry::room_removed();
                     }
                 }
             }
@@ -672,7 +677,7 @@ impl Broadcast<'_> {
             && let Some(delivery) =
                 self.to_history_store(room, || zap_protocol::encode(event_name, payload, headers))
         {
-            return delivery;
+            return delivery.inspect(|d| crate::telemetry::events_out(event_name, d.delivered));
         }
         if let Target::Room(room) = &self.target
             && let Some(log) = self.router.0.hub.log(room)
@@ -689,10 +694,13 @@ impl Broadcast<'_> {
                     Err(err) => Remote::Dropped(err),
                 };
             }
+            crate::telemetry::events_out(event_name, delivery.delivered);
             return Ok(delivery);
         }
         let frame = zap_protocol::encode(event_name, payload, headers)?;
-        Ok(self.send_frame(&frame))
+        let delivery = self.send_frame(&frame);
+        crate::telemetry::events_out(event_name, delivery.delivered);
+        Ok(delivery)
     }
 
     /// A room with history in a shared store: the store sequences the event

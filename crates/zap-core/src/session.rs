@@ -9,17 +9,21 @@ use std::time::Duration;
 
 use futures_util::future::CatchUnwind;
 use futures_util::{FutureExt, SinkExt, StreamExt};
-use tokio::time::{Instant, Interval, MissedTickBehavior};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use zap_protocol::{EventData, Frame, Payload, lifecycle};
 
 use crate::connection::{CloseRequest, ConnectionReceiver};
+use crate::grace;
 use crate::handler::{BoxFuture, BoxedHandler, panic_message};
+use crate::heartbeat::{Beat, Heartbeat};
+use crate::rate::{Exceeded, Limiter};
 use crate::recovery;
+use crate::telemetry;
 use crate::transport::close_code;
 use crate::{
     CloseFrame, Connection, ConnectionConfig, ErrorInfo, ErrorKind, EventContext, EventRegister,
-    HandlerResult, Handshake, Inbound, Outbound, Transport, TransportError,
+    FloodPolicy, HandlerResult, Handshake, Inbound, Outbound, Transport, TransportError,
 };
 
 /// How long a closing handshake may take before the socket is dropped.
@@ -95,6 +99,7 @@ struct Running {
     stage: Stage,
     event: String,
     future: CatchUnwind<AssertUnwindSafe<BoxFuture<HandlerResult>>>,
+    started: Instant,
 }
 
 type Outcome = Result<HandlerResult, Box<dyn Any + Send>>;
@@ -104,6 +109,11 @@ struct LoopState {
     running: Option<Running>,
     closing: Option<(CloseFrame, EndReason)>,
     last_seen: Instant,
+    /// When handlers still running at shutdown are aborted.
+    grace: Option<grace::Timer>,
+    /// The inbound rate limiter, made on the first event (`None` inside
+    /// when nothing is limited).
+    limiter: Option<Option<Box<Limiter>>>,
 }
 
 enum Action {
@@ -112,6 +122,7 @@ enum Action {
     Write(Frame),
     Read(Option<Result<Inbound, TransportError>>),
     Tick,
+    GraceOver,
 }
 
 impl Session {
@@ -161,6 +172,7 @@ impl Session {
             attach.attach(&router, &connection);
         }
         tracing::debug!(id = %connection.id(), path = self.handshake.path(), "connected");
+        telemetry::connection_opened();
         let driver = Driver {
             register: &self.register,
             connection,
@@ -178,7 +190,7 @@ impl Session {
         // The end: no more sends, let an in-flight handler finish, then
         // `disconnected` exactly once, then out of the router and its rooms.
         driver.connection.mark_closed();
-        driver.run_to_end(running).await;
+        driver.run_to_end_or_grace(running, &self.shutdown).await;
         if let Some(session) = driver.connection.session().cloned() {
             let shared = router.hub().store().is_shared();
             if recovery::should_park(&end, &driver.connection, &session, shared) {
@@ -187,16 +199,21 @@ impl Session {
                 drop(transport);
                 let (register, config) = (self.register.clone(), self.config.clone());
                 let (connection, shutdown) = (driver.connection.clone(), self.shutdown.clone());
+                let ended = end.clone();
                 tokio::spawn(async move {
                     let parking =
                         recovery::park_and_wait(&router, &connection, &session, &shutdown);
-                    if let recovery::Parking::Ended = parking.await {
-                        let driver = Driver {
-                            register: &register,
-                            connection,
-                            config: &config,
-                        };
-                        driver.disconnected(&router).await;
+                    match parking.await {
+                        recovery::Parking::Ended => {
+                            let driver = Driver {
+                                register: &register,
+                                connection,
+                                config: &config,
+                            };
+                            driver.disconnected(&router, &shutdown, &ended).await;
+                        }
+                        // The resumed connection counts as a new one.
+                        recovery::Parking::Resumed => telemetry::connection_closed(&ended),
                     }
                 });
                 return end;
@@ -204,7 +221,7 @@ impl Session {
             session.end();
             router.hub().unset_live(&session.token, &driver.connection);
         }
-        driver.disconnected(&router).await;
+        driver.disconnected(&router, &self.shutdown, &end).await;
         tracing::debug!(id = %driver.connection.id(), reason = ?end, "disconnected");
         end
     }
@@ -218,12 +235,20 @@ struct Driver<'a> {
 
 impl Driver<'_> {
     /// The session is over for good: `disconnected`, then out of the router.
-    async fn disconnected(&self, router: &crate::ConnectionRouter) {
+    /// `disconnected` (bounded by the shutdown grace), then out of the
+    /// router and its rooms.
+    async fn disconnected(
+        &self,
+        router: &crate::ConnectionRouter,
+        shutdown: &CancellationToken,
+        end: &EndReason,
+    ) {
         let disconnected = self.lifecycle(
             lifecycle::DISCONNECTED,
             self.register.disconnected_handler(),
         );
-        self.run_to_end(disconnected).await;
+        self.run_to_end_or_grace(disconnected, shutdown).await;
+        telemetry::connection_closed(end);
         router.remove(&self.connection);
     }
 }
@@ -244,6 +269,7 @@ impl Driver<'_> {
             stage,
             event,
             future: AssertUnwindSafe(handler(ctx)).catch_unwind(),
+            started: Instant::now(),
         }
     }
 
@@ -257,6 +283,7 @@ impl Driver<'_> {
         match self.register.handler_for(event.event_name()) {
             Some(handler) => {
                 let name = event.event_name().to_owned();
+                telemetry::event_in(&name);
                 Some(self.start(Stage::Event, name, handler, self.context(event)))
             }
             None => {
@@ -268,8 +295,13 @@ impl Driver<'_> {
 
     /// Starts the `error` handler for `info` (logging it either way).
     fn report(&self, info: ErrorInfo) -> Option<Running> {
-        tracing::warn!(id = %self.connection.id(), event = ?info.event, kind = ?info.kind,
-            message = %info.message, "error on connection");
+        if info.kind == ErrorKind::RateLimited {
+            // A flood would flood the log too.
+            tracing::debug!(id = %self.connection.id(), event = ?info.event, "rate limited");
+        } else {
+            tracing::warn!(id = %self.connection.id(), event = ?info.event, kind = ?info.kind,
+                message = %info.message, "error on connection");
+        }
         let handler = self.register.error_handler()?;
         let ctx = EventContext::for_error(info, self.connection.clone(), self.register);
         Some(self.start(Stage::Error, lifecycle::ERROR.to_owned(), handler, ctx))
@@ -277,11 +309,19 @@ impl Driver<'_> {
 
     /// What follows a finished handler: nothing, or the `error` handler.
     fn finished(&self, running: Running, outcome: Outcome) -> Option<Running> {
+        if running.stage == Stage::Event {
+            telemetry::handler_duration(&running.event, running.started.elapsed());
+        }
         let (kind, message) = match outcome {
             Ok(Ok(())) => return None,
             Ok(Err(err)) => (ErrorKind::Handler, err.to_string()),
             Err(panic) => (ErrorKind::Panic, panic_message(&*panic)),
         };
+        telemetry::handler_failed(if kind == ErrorKind::Panic {
+            "panic"
+        } else {
+            "handler"
+        });
         if running.stage == Stage::Error {
             tracing::error!(id = %self.connection.id(), ?kind, %message, "the error handler itself failed");
             return None;
@@ -297,6 +337,22 @@ impl Driver<'_> {
         }
     }
 
+    /// [`Self::run_to_end`], aborted once `shutdown` was cancelled for
+    /// longer than the shutdown grace.
+    async fn run_to_end_or_grace(&self, running: Option<Running>, shutdown: &CancellationToken) {
+        if running.is_none() {
+            return;
+        }
+        // Boxed: only a connection ending with a handler to run pays for
+        // them, and every session's future stays small.
+        let grace = Box::pin(grace::after_shutdown(shutdown, self.config.shutdown_grace));
+        let work = Box::pin(self.run_to_end(running));
+        tokio::select! {
+            () = work => {}
+            () = grace => grace::aborted(self.connection.id()),
+        }
+    }
+
     async fn event_loop<T: Transport>(
         &self,
         transport: &mut T,
@@ -308,8 +364,14 @@ impl Driver<'_> {
             running: None,
             closing: None,
             last_seen: Instant::now(),
+            grace: None,
+            limiter: None,
         };
-        let mut ticker = self.ticker();
+        let mut heartbeat = Heartbeat::new(
+            self.config.ping_interval,
+            self.config.idle_timeout,
+            state.last_seen,
+        );
         // Long-lived signals, pinned once: re-creating them on every turn
         // would register and drop a waiter under a lock each time.
         let close_signal = self.connection.close_requested();
@@ -318,6 +380,9 @@ impl Driver<'_> {
         tokio::pin!(shutdown_signal);
 
         loop {
+            if state.grace.is_none() && shutdown.is_cancelled() {
+                state.grace = Some(grace::Timer::start(self.config.shutdown_grace));
+            }
             if state.running.is_none()
                 && let Some((frame, reason)) = state.closing.take()
             {
@@ -340,6 +405,9 @@ impl Driver<'_> {
                 self.poll_now(&mut state.running);
             }
             recovery::queue_ack(&self.connection);
+            if state.closing.is_some() && state.running.is_none() {
+                continue; // a frame asked to close (too large, rate limit): do it now
+            }
             if !rx.is_empty() {
                 let signals = (close_signal.as_mut(), shutdown_signal.as_mut());
                 let written = self.write_queued(transport, rx, None, signals, &mut state.closing);
@@ -350,18 +418,26 @@ impl Driver<'_> {
                     continue; // a close arrived during the write: carry it out
                 }
             }
+            if budget == 0 {
+                // More frames are waiting (a flood?): let every other task
+                // of this thread run first. Tokio's own budget would yield
+                // only after about 128 socket reads, thousands of small frames.
+                tokio::task::yield_now().await;
+            }
             let watch = state.closing.is_none();
 
             let action = tokio::select! {
                 request = &mut close_signal, if watch => {
                     let reason = EndReason::Closed(request.frame.clone());
                     if request.abort {
-                        // A peer too slow to read gets no closing handshake.
+                        // Boxed: a rare path, kept out of every session's future.
+                        Box::pin(overflow_close(transport, rx, request.frame)).await;
                         return (reason, state.running);
                     }
                     Action::Close(request.frame, reason)
                 }
-                () = &mut shutdown_signal, if watch => {
+                () = &mut shutdown_signal, if watch || state.grace.is_none() => {
+                    // Seen once: the grace starts (at the top of the loop).
                     let (frame, reason) = shutdown_close();
                     Action::Close(frame, reason)
                 }
@@ -370,10 +446,15 @@ impl Driver<'_> {
                 }
                 frame = rx.recv() => Action::Write(frame),
                 inbound = transport.next(), if state.running.is_none() && watch => Action::Read(inbound),
-                () = tick(&mut ticker), if ticker.is_some() => Action::Tick,
+                () = heartbeat.fired(), if heartbeat.is_armed() => Action::Tick,
+                () = grace::Timer::over(&mut state.grace),
+                    if state.running.is_some() && state.grace.is_some() => Action::GraceOver,
             };
             match action {
-                Action::Close(frame, reason) => state.closing = Some((frame, reason)),
+                Action::Close(frame, reason) => {
+                    // A shutdown seen after a normal close keeps that close.
+                    state.closing.get_or_insert((frame, reason));
+                }
                 Action::Finished(outcome) => {
                     if let Some(done) = state.running.take() {
                         state.running = self.finished(done, outcome);
@@ -396,9 +477,13 @@ impl Driver<'_> {
                     }
                     self.poll_now(&mut state.running);
                 }
+                Action::GraceOver => {
+                    grace::aborted(self.connection.id());
+                    state.running = None;
+                }
                 Action::Tick => {
-                    let busy = state.running.is_some();
-                    if let Some(end) = self.on_tick(transport, state.last_seen, busy).await {
+                    let beat = heartbeat.on_fired(state.last_seen, state.running.is_some());
+                    if let Some(end) = self.on_tick(transport, beat).await {
                         return (end, state.running);
                     }
                 }
@@ -438,8 +523,14 @@ impl Driver<'_> {
             }
             Inbound::Text(bytes) => {
                 state.running = match zap_protocol::decode_slice(&bytes) {
-                    Ok(event) if !recovery::admit(&self.connection, &event) => None,
-                    Ok(event) => self.dispatch(event),
+                    Ok(event) => match recovery::admit(&self.connection, event) {
+                        // A resend of an event already handled.
+                        None => None,
+                        Some(event) => match self.admit(state, event.event_name(), bytes.len()) {
+                            Ok(()) => self.dispatch(event),
+                            Err(exceeded) => self.rate_limited(state, event.event_name(), exceeded),
+                        },
+                    },
                     Err(err) => self.report(ErrorInfo::new(
                         None,
                         ErrorKind::InvalidFrame,
@@ -481,7 +572,8 @@ impl Driver<'_> {
     /// Writes queued frames (starting with `first`) in one batch and flush.
     ///
     /// A write can stall when the peer stops reading. Meanwhile an abortive
-    /// close request (its queue overflowed) ends the connection at once; a
+    /// close request (its queue overflowed) abandons the write and sends the
+    /// close frame in place of the queue (bounded by [`CLOSE_TIMEOUT`]); a
     /// normal close request is recorded in `closing` and the write goes on,
     /// so everything queued before `close()` is written before the close
     /// frame; a shutdown gives the write [`CLOSE_TIMEOUT`] more.
@@ -499,30 +591,40 @@ impl Driver<'_> {
         S: Future<Output = ()>,
     {
         let batch = self.config.write_batch;
-        let write = within(
-            self.config.idle_timeout,
-            write_batch(transport, rx, first, batch),
-        );
-        tokio::pin!(write);
-        let written = loop {
-            let watch = closing.is_none();
-            tokio::select! {
-                biased;
-                written = &mut write => break written,
-                request = close_signal.as_mut(), if watch => {
-                    let reason = EndReason::Closed(request.frame.clone());
-                    if request.abort {
-                        return Some(reason);
+        let outcome = {
+            let write = within(
+                self.config.idle_timeout,
+                write_batch(transport, rx, first, batch),
+            );
+            tokio::pin!(write);
+            loop {
+                let watch = closing.is_none();
+                tokio::select! {
+                    biased;
+                    written = &mut write => break Ok(written),
+                    request = close_signal.as_mut(), if watch => {
+                        let reason = EndReason::Closed(request.frame.clone());
+                        if request.abort {
+                            break Err(request.frame);
+                        }
+                        *closing = Some((request.frame, reason));
                     }
-                    *closing = Some((request.frame, reason));
-                }
-                () = shutdown_signal.as_mut(), if watch => {
-                    *closing = Some(shutdown_close());
-                    match tokio::time::timeout(CLOSE_TIMEOUT, &mut write).await {
-                        Ok(written) => break written,
-                        Err(_) => return Some(EndReason::Shutdown),
+                    () = shutdown_signal.as_mut(), if watch => {
+                        *closing = Some(shutdown_close());
+                        match tokio::time::timeout(CLOSE_TIMEOUT, &mut write).await {
+                            Ok(written) => break Ok(written),
+                            Err(_) => return Some(EndReason::Shutdown),
+                        }
                     }
                 }
+            }
+        };
+        let written = match outcome {
+            Ok(written) => written,
+            Err(frame) => {
+                // The stalled write is abandoned: the close frame goes next.
+                Box::pin(overflow_close(transport, rx, frame.clone())).await;
+                return Some(EndReason::Closed(frame));
             }
         };
         match written {
@@ -533,17 +635,8 @@ impl Driver<'_> {
     }
 
     /// Pings a quiet peer, and drops one silent past the idle timeout.
-    async fn on_tick<T: Transport>(
-        &self,
-        transport: &mut T,
-        last_seen: Instant,
-        busy: bool,
-    ) -> Option<EndReason> {
-        let quiet = last_seen.elapsed();
-        if let Some(idle) = self.config.idle_timeout
-            && !busy
-            && quiet >= idle
-        {
+    async fn on_tick<T: Transport>(&self, transport: &mut T, beat: Beat) -> Option<EndReason> {
+        if beat == Beat::Idle {
             let frame = CloseFrame::new(close_code::GOING_AWAY, "idle timeout");
             let _ = tokio::time::timeout(
                 Duration::from_secs(1),
@@ -552,9 +645,7 @@ impl Driver<'_> {
             .await;
             return Some(EndReason::IdleTimeout);
         }
-        if let Some(interval) = self.config.ping_interval
-            && quiet >= interval
-        {
+        if beat == Beat::Ping {
             return match within(self.config.idle_timeout, transport.send(Outbound::Ping)).await {
                 Some(Ok(())) => None,
                 Some(Err(err)) => Some(EndReason::Transport(err.to_string())),
@@ -564,25 +655,38 @@ impl Driver<'_> {
         None
     }
 
+    /// Takes the rate limiter's tokens for one inbound event.
+    fn admit(&self, state: &mut LoopState, name: &str, len: usize) -> Result<(), Exceeded> {
+        let limits = &self.config.rate_limit;
+        match state.limiter.get_or_insert_with(|| Limiter::new(limits)) {
+            Some(limiter) => limiter.admit(limits, name, len),
+            None => Ok(()),
+        }
+    }
+
+    /// An event over the rate limit: dropped, `error` raised, and the
+    /// connection closed with 1008 under [`FloodPolicy::Close`].
+    fn rate_limited(
+        &self,
+        state: &mut LoopState,
+        name: &str,
+        exceeded: Exceeded,
+    ) -> Option<Running> {
+        if self.config.rate_limit.policy == FloodPolicy::Close {
+            let frame = CloseFrame::new(close_code::POLICY, "rate limit exceeded");
+            state.closing = Some((frame.clone(), EndReason::Closed(frame)));
+        }
+        telemetry::rate_limited(name);
+        let message = exceeded.describe(name);
+        self.report(ErrorInfo::new(Some(name), ErrorKind::RateLimited, message))
+    }
+
     fn too_large(&self, size: usize, max: usize) -> Option<Running> {
         self.report(ErrorInfo::new(
             None,
             ErrorKind::TooLarge,
             format!("message of {size} bytes exceeds the limit of {max} bytes"),
         ))
-    }
-
-    fn ticker(&self) -> Option<Interval> {
-        let period = match (self.config.ping_interval, self.config.idle_timeout) {
-            (Some(ping), Some(idle)) => ping.min(idle / 2),
-            (Some(ping), None) => ping,
-            (None, Some(idle)) => idle / 2,
-            (None, None) => return None,
-        };
-        let period = period.max(Duration::from_millis(10));
-        let mut ticker = tokio::time::interval_at(Instant::now() + period, period);
-        ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        Some(ticker)
     }
 }
 
@@ -599,15 +703,6 @@ fn too_large_close() -> (CloseFrame, EndReason) {
 async fn poll_running(running: &mut Option<Running>) -> Outcome {
     match running {
         Some(current) => (&mut current.future).await,
-        None => std::future::pending().await,
-    }
-}
-
-async fn tick(ticker: &mut Option<Interval>) {
-    match ticker {
-        Some(ticker) => {
-            ticker.tick().await;
-        }
         None => std::future::pending().await,
     }
 }
@@ -640,6 +735,19 @@ async fn write_batch<T: Transport>(
         written += 1;
     }
     transport.flush().await
+}
+
+/// Closes the connection of a peer too slow to read (code 1008): what is
+/// queued for it is dropped, so the close frame does not wait behind it
+/// (only behind what the transport already buffered), all within
+/// [`CLOSE_TIMEOUT`].
+async fn overflow_close<T: Transport>(
+    transport: &mut T,
+    rx: &ConnectionReceiver,
+    frame: CloseFrame,
+) {
+    rx.discard();
+    close_transport(transport, rx, frame).await;
 }
 
 /// Writes what is still queued, sends `frame`, and waits (bounded) for the

@@ -22,8 +22,8 @@ impl Connection {
     /// # Ok(()) }
     /// ```
     pub fn emit<E: Event>(&self, event: &E) -> Result<(), SendError> {
-        let frame = zap_protocol::encode(E::NAME, event, None)?;
-        self.send_frame(frame)
+        // The same path as `send`: recovery stamping, metrics.
+        self.send(E::NAME, event)
     }
 }
 
@@ -31,8 +31,8 @@ impl Broadcast<'_> {
     /// Encodes the typed event once and queues it for every recipient,
     /// under its [`Event::NAME`].
     pub fn emit<E: Event>(self, event: &E) -> Result<Delivery, EncodeError> {
-        let frame = zap_protocol::encode(E::NAME, event, None)?;
-        Ok(self.send_frame(&frame))
+        // The same path as `send`: room history, metrics.
+        self.send(E::NAME, event)
     }
 }
 

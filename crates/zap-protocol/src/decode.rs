@@ -84,7 +84,15 @@ pub enum DecodeError {
 /// # Ok::<(), DecodeError>(())
 /// ```
 pub fn decode(text: &str) -> Result<EventData, DecodeError> {
-    decode_slice(text.as_bytes())
+    // Text is UTF-8 already: serde_json's `StrRead` does not check it again.
+    let mut de = serde_json::Deserializer::from_str(text);
+    match de
+        .deserialize_map(EnvelopeVisitor)
+        .and_then(|outcome| de.end().map(|()| outcome))
+    {
+        Ok(outcome) => outcome,
+        Err(err) => Err(classify(text.as_bytes(), err)),
+    }
 }
 
 /// Decodes one frame, refusing anything longer than `max` bytes before parsing.
@@ -104,14 +112,18 @@ pub fn decode_with_limit(text: &str, max: usize) -> Result<EventData, DecodeErro
 }
 
 /// Decodes one frame given as bytes (invalid UTF-8 is [`DecodeError::NotJson`]).
+///
+/// The bytes are checked for UTF-8 once, in one pass, then parsed as text
+/// (cheaper than serde_json checking every string of the frame on its own).
 pub fn decode_slice(bytes: &[u8]) -> Result<EventData, DecodeError> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    match de
-        .deserialize_map(EnvelopeVisitor)
-        .and_then(|outcome| de.end().map(|()| outcome))
-    {
-        Ok(outcome) => outcome,
-        Err(err) => Err(classify(bytes, err)),
+    match std::str::from_utf8(bytes) {
+        Ok(text) => decode(text),
+        // serde_json says where the invalid UTF-8 (or an earlier syntax
+        // error) is.
+        Err(_) => Err(match serde_json::from_slice::<IgnoredAny>(bytes) {
+            Err(err) => classify(bytes, err),
+            Ok(_) => DecodeError::NotJson(serde::de::Error::custom("frame is not valid UTF-8")),
+        }),
     }
 }
 

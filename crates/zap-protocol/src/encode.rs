@@ -1,5 +1,7 @@
 //! Encoding an event into a [`Frame`] (the sending rules of `docs/protocol.md`).
 
+use std::cell::RefCell;
+
 use serde::Serialize;
 
 use crate::{Frame, Headers, PayloadError};
@@ -23,20 +25,14 @@ pub enum EncodeError {
     Payload(#[from] PayloadError),
 }
 
-#[derive(Serialize)]
-struct Envelope<'a, P: ?Sized> {
-    #[serde(rename = "eventName")]
-    event_name: &'a str,
-    payload: &'a P,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    headers: Option<&'a Headers>,
-}
-
 /// Encodes one event into the text of one WebSocket frame.
 ///
 /// `payload` is written as JSON (`()` and `None` become `null`); `headers`
 /// is omitted from the frame when `None` and written, even empty, when `Some`.
-/// The frame is built in a single pass with no intermediate JSON tree.
+/// The frame is built in a single pass with no intermediate JSON tree: the
+/// envelope's keys are written as they are, only the name, the payload and
+/// the headers go through serde_json, into a per-thread scratch buffer, and
+/// the frame takes one allocation of exactly its length.
 ///
 /// ```
 /// use serde_json::json;
@@ -51,15 +47,68 @@ pub fn encode<P: Serialize + ?Sized>(
     payload: &P,
     headers: Option<&Headers>,
 ) -> Result<Frame, EncodeError> {
-    let envelope = Envelope {
-        event_name,
-        payload,
-        headers,
-    };
-    serde_json::to_string(&envelope)
-        .map(Frame::from)
-        .map_err(|source| EncodeError::Serialize {
-            event_name: event_name.to_owned(),
-            source,
-        })
+    let written = SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut buffer) => {
+            buffer.clear();
+            let frame = write_envelope(&mut buffer, event_name, payload, headers)
+                .map(|()| frame_of(&buffer));
+            if buffer.capacity() > KEEP_SCRATCH {
+                *buffer = Vec::new();
+            }
+            frame
+        }
+        // A payload whose `Serialize` encodes another event: a buffer of its own.
+        Err(_) => {
+            let mut buffer = Vec::new();
+            write_envelope(&mut buffer, event_name, payload, headers).map(|()| frame_of(&buffer))
+        }
+    });
+    written.map_err(|source| EncodeError::Serialize {
+        event_name: event_name.to_owned(),
+        source,
+    })
+}
+
+/// Largest scratch buffer kept for the next frame (bigger ones are freed).
+const KEEP_SCRATCH: usize = 64 * 1024;
+
+thread_local! {
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+fn write_envelope<P: Serialize + ?Sized>(
+    out: &mut Vec<u8>,
+    event_name: &str,
+    payload: &P,
+    headers: Option<&Headers>,
+) -> Result<(), serde_json::Error> {
+    out.extend_from_slice(br#"{"eventName":"#);
+    if event_name
+        .bytes()
+        .all(|b| b >= 0x20 && b != b'"' && b != b'\\')
+    {
+        out.push(b'"');
+        out.extend_from_slice(event_name.as_bytes());
+        out.push(b'"');
+    } else {
+        serde_json::to_writer(&mut *out, event_name)?;
+    }
+    out.extend_from_slice(br#","payload":"#);
+    serde_json::to_writer(&mut *out, payload)?;
+    if let Some(headers) = headers {
+        out.extend_from_slice(br#","headers":"#);
+        serde_json::to_writer(&mut *out, headers)?;
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+/// The frame holding a copy of `text` (one allocation of its exact length).
+/// serde_json writes UTF-8, so the lossy branch is never taken; the check is
+/// `from_utf8` because `from_utf8_lossy` walks the text byte by byte.
+fn frame_of(text: &[u8]) -> Frame {
+    match std::str::from_utf8(text) {
+        Ok(text) => Frame::from(text.to_owned()),
+        Err(_) => Frame::from(String::from_utf8_lossy(text).into_owned()),
+    }
 }

@@ -1,5 +1,10 @@
 //! The heartbeat task: says this instance is alive, and reaps instances that
 //! stopped saying so (their members leave every room, cluster-wide).
+//!
+//! An instance that stalls longer than the TTL (a long GC-like pause, a
+//! stopped process) is reaped by the others while it lives on. Its next
+//! heartbeat sees it: the `ZADD` adds it afresh instead of updating it. It
+//! then rewrites its membership and announces its members again.
 
 use std::sync::Arc;
 
@@ -11,11 +16,21 @@ use crate::state::{State, now_ms};
 pub(crate) async fn run(state: Arc<State>) {
     let mut ticker = tokio::time::interval(state.config.heartbeat);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut registered = false;
     loop {
         ticker.tick().await;
         let generation = state.generation();
         match beat(&state).await {
-            Ok(()) => state.mark_available(generation),
+            Ok(added) => {
+                // Added afresh while Redis stayed reachable: we were reaped.
+                // (After an outage the resync that follows rewrites us anyway.)
+                let was_available = state.is_available();
+                state.mark_available(generation);
+                if added && registered && was_available {
+                    state.reregister();
+                }
+                registered = true;
+            }
             Err(err) => {
                 state.mark_unavailable(&err);
                 continue;
@@ -27,14 +42,16 @@ pub(crate) async fn run(state: Arc<State>) {
     }
 }
 
-async fn beat(state: &State) -> RedisResult<()> {
+/// Refreshes our heartbeat; `true` when it was missing (added afresh).
+async fn beat(state: &State) -> RedisResult<bool> {
     let mut conn = state.commands.clone();
-    redis::cmd("ZADD")
+    let added: i64 = redis::cmd("ZADD")
         .arg(state.keys.alive())
         .arg(now_ms())
         .arg(&state.instance)
-        .query_async::<()>(&mut conn)
-        .await
+        .query_async(&mut conn)
+        .await?;
+    Ok(added == 1)
 }
 
 /// Removes every instance whose heartbeat is older than the TTL. Only the

@@ -1,5 +1,7 @@
 //! [`State`]: what the backend's tasks share: identity, keys, availability,
-//! the router to deliver into, and counters.
+//! the router to deliver into, and counters (also reported through the
+//! `metrics` facade: `zap_redis_available` (1 or 0) and
+//! `zap_redis_dropped_publishes_total`).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -23,6 +25,9 @@ pub(crate) struct State {
     /// cannot mark Redis available again.
     failures: AtomicU64,
     needs_resync: AtomicBool,
+    /// Set when our registration vanished: the resync that follows also
+    /// announces our members to their rooms again.
+    needs_announce: AtomicBool,
     pub(crate) resync: Notify,
     pub(crate) published: AtomicU64,
     pub(crate) dropped: AtomicU64,
@@ -40,6 +45,7 @@ impl State {
             available: AtomicBool::new(true),
             failures: AtomicU64::new(0),
             needs_resync: AtomicBool::new(false),
+            needs_announce: AtomicBool::new(false),
             resync: Notify::new(),
             published: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
@@ -75,6 +81,7 @@ impl State {
         if self.generation() != generation {
             return;
         }
+        metrics::gauge!("zap_redis_available").set(1.0);
         if !self.available.swap(true, Ordering::AcqRel) {
             tracing::info!(instance = %self.instance, "redis reachable again: resynchronising");
             self.request_resync();
@@ -86,6 +93,7 @@ impl State {
     pub(crate) fn mark_unavailable(&self, why: &dyn std::fmt::Display) {
         self.failures.fetch_add(1, Ordering::AcqRel);
         self.needs_resync.store(true, Ordering::Release);
+        metrics::gauge!("zap_redis_available").set(0.0);
         if self.available.swap(false, Ordering::AcqRel) {
             tracing::warn!(instance = %self.instance, %why, "redis unreachable: local delivery only");
         }
@@ -96,13 +104,34 @@ impl State {
         self.resync.notify_one();
     }
 
+    /// Our registration vanished (other instances reaped us while we were
+    /// stalled): rewrite our membership and announce our members again.
+    pub(crate) fn reregister(&self) {
+        tracing::warn!(instance = %self.instance,
+            "this instance was reaped while stalled: registering again");
+        self.needs_announce.store(true, Ordering::Release);
+        self.request_resync();
+    }
+
+    /// Takes the re-announce request, if any.
+    pub(crate) fn take_announce(&self) -> bool {
+        self.needs_announce.swap(false, Ordering::AcqRel)
+    }
+
     /// Takes the resync request, if any.
     pub(crate) fn take_resync(&self) -> bool {
         self.needs_resync.swap(false, Ordering::AcqRel)
     }
 
     pub(crate) fn count_dropped(&self) {
-        self.dropped.fetch_add(1, Ordering::Relaxed);
+        self.count_dropped_many(1);
+    }
+
+    /// Counts `n` cross-instance publishes dropped (also as the
+    /// `zap_redis_dropped_publishes_total` metric).
+    pub(crate) fn count_dropped_many(&self, n: u64) {
+        self.dropped.fetch_add(n, Ordering::Relaxed);
+        metrics::counter!("zap_redis_dropped_publishes_total").increment(n);
     }
 }
 

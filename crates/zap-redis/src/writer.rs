@@ -40,11 +40,15 @@ pub(crate) async fn run(state: Arc<State>, mut commands: mpsc::Receiver<Command>
                 apply(&state, std::mem::take(&mut batch)).await;
             }
         }
-        if state.is_available()
-            && state.take_resync()
-            && let Err(err) = resync(&state).await
-        {
-            state.mark_unavailable(&err);
+        if state.is_available() && state.take_resync() {
+            match resync(&state).await {
+                Ok(()) => {
+                    if state.take_announce() {
+                        announce_members(&state);
+                    }
+                }
+                Err(err) => state.mark_unavailable(&err),
+            }
         }
     }
 }
@@ -89,10 +93,28 @@ async fn apply(state: &State, commands: Vec<Command>) {
             state.published.fetch_add(publishes, Ordering::Relaxed);
         }
         Err(err) => {
-            state.dropped.fetch_add(publishes, Ordering::Relaxed);
+            state.count_dropped_many(publishes);
             state.mark_unavailable(&err);
         }
     }
+}
+
+/// Decrements a count field, never below zero.
+const DECREMENT_TO_ZERO: &str = "local n = redis.call('HINCRBY', KEYS[1], ARGV[1], -1) \
+    if n < 0 then redis.call('HSET', KEYS[1], ARGV[1], 0) end return 0";
+
+/// Tells every room we are in that our members are back (after other
+/// instances reaped us and announced them gone).
+fn announce_members(state: &State) {
+    let Some(router) = state.router() else {
+        return;
+    };
+    let memberships = router.memberships();
+    for (room, id, meta) in &memberships {
+        router.announce(room, id, "join", meta.as_ref());
+    }
+    tracing::info!(instance = %state.instance, memberships = memberships.len(),
+        "members announced again after re-registering");
 }
 
 /// The `[room, id]` member of an instance's membership set.
@@ -131,10 +153,12 @@ fn record(state: &State, pipe: &mut redis::Pipeline, change: Membership) {
                 .arg(keys.connections())
                 .arg(id.as_str())
                 .ignore();
-            pipe.cmd("HINCRBY")
+            // Never below zero (our count may have been reaped meanwhile).
+            pipe.cmd("EVAL")
+                .arg(DECREMENT_TO_ZERO)
+                .arg(1)
                 .arg(keys.counts())
                 .arg(me)
-                .arg(-1)
                 .ignore();
             pipe.cmd("SREM")
                 .arg(keys.instance_connections(me))

@@ -1,7 +1,8 @@
 //! Faults: Redis stopped mid-test and restarted (local delivery never stops,
 //! cross-instance sends are dropped and counted, then everything recovers,
 //! membership included), and a crashed instance (a killed process) whose
-//! members leave cluster membership within the heartbeat TTL.
+//! members leave cluster membership within the heartbeat TTL, and a stalled
+//! instance (a stopped process) that registers again when it resumes.
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
 mod common;
@@ -82,10 +83,10 @@ async fn redis_going_away_and_coming_back_is_survived() {
     assert!(b.backend.stats().received >= 2);
 }
 
-/// Runs as a separate process in `a_crashed_instance_leaves_the_cluster`:
-/// an instance with the Redis backend, killed with SIGKILL by the parent.
+/// Runs as a separate process in the crash and stall tests:
+/// an instance with the Redis backend, killed (SIGKILL) or stopped (SIGSTOP) by the parent.
 #[tokio::test]
-#[ignore = "helper process for a_crashed_instance_leaves_the_cluster"]
+#[ignore = "helper process for the crash and stall tests"]
 async fn child_instance() {
     let (Ok(url), Ok(prefix)) = (
         std::env::var("ZAP_TEST_REDIS"),
@@ -111,16 +112,8 @@ async fn child_instance() {
     std::future::pending::<()>().await;
 }
 
-#[tokio::test]
-async fn a_crashed_instance_leaves_the_cluster() {
-    let Some(redis) = Redis::start().await else {
-        return;
-    };
-    let prefix = prefix("crash");
-    let a = instance_with(&redis, &prefix, register().presence_event("presence")).await;
-    let a1 = client(a.server.url()).await;
-    ask(&a1, "join", json!("r")).await;
-
+/// Starts `child_instance` as a separate process; returns it and its URL.
+async fn spawn_child(redis: &Redis, prefix: &str) -> (tokio::process::Child, String) {
     let mut child = tokio::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--ignored",
@@ -130,7 +123,7 @@ async fn a_crashed_instance_leaves_the_cluster() {
             "--test-threads=1",
         ])
         .env("ZAP_TEST_REDIS", redis.url())
-        .env("ZAP_TEST_PREFIX", &prefix)
+        .env("ZAP_TEST_PREFIX", prefix)
         .stdout(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
@@ -149,6 +142,41 @@ async fn a_crashed_instance_leaves_the_cluster() {
         }
     })
     .await;
+    (child, url)
+}
+
+/// Sends `signal` (`STOP`, `CONT`) to a child process.
+async fn signal(child: &tokio::process::Child, signal: &str) {
+    let pid = child.id().expect("the child runs").to_string();
+    let status = tokio::process::Command::new("kill")
+        .args([&format!("-{signal}"), &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(status.success(), "kill -{signal} {pid}");
+}
+
+/// Reads presence events until one with `action` about `id`.
+async fn until_presence(events: &mut zap_client::Subscription, action: &str, id: &str) {
+    loop {
+        let event = next(events).await.payload().to_value().unwrap();
+        if event["action"] == action && event["id"] == id {
+            return;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_crashed_instance_leaves_the_cluster() {
+    let Some(redis) = Redis::start().await else {
+        return;
+    };
+    let prefix = prefix("crash");
+    let a = instance_with(&redis, &prefix, register().presence_event("presence")).await;
+    let a1 = client(a.server.url()).await;
+    ask(&a1, "join", json!("r")).await;
+
+    let (mut child, url) = spawn_child(&redis, &prefix).await;
     let (c1, c2) = (client(&url).await, client(&url).await);
     ask(&c1, "join", json!("r")).await;
     ask(&c2, "join", json!("r")).await;
@@ -170,4 +198,63 @@ async fn a_crashed_instance_leaves_the_cluster() {
     left.sort();
     left.dedup();
     assert_eq!(left.len(), 2);
+}
+
+/// An instance stopped (SIGSTOP) for longer than the TTL is reaped by the
+/// others; resumed (SIGCONT), it registers again: its members come back to
+/// `cluster_members` and `cluster_count`, every room-mate is told they joined
+/// again, and its connection counter in Redis never goes negative.
+#[tokio::test]
+async fn a_stalled_instance_registers_again_when_it_resumes() {
+    let Some(redis) = Redis::start().await else {
+        return;
+    };
+    let prefix = prefix("stall");
+    let a = instance_with(&redis, &prefix, register().presence_event("presence")).await;
+    let a1 = client(a.server.url()).await;
+    ask(&a1, "join", json!("r")).await;
+    let (child, url) = spawn_child(&redis, &prefix).await;
+    let (c1, c2) = (client(&url).await, client(&url).await);
+    let c2_id = ask(&c2, "whoami", json!(null)).await;
+    let c2_id = c2_id.as_str().unwrap();
+    ask(&c1, "join", json!("r")).await;
+    ask(&c2, "join", json!("r")).await;
+    let mut a1_presence = a1.subscribe_to_event("presence");
+    let mut c1_presence = c1.subscribe_to_event("presence");
+    until_members("3 members", &a1, "r", 3).await;
+
+    signal(&child, "STOP").await;
+    until_members("the stalled instance to be reaped", &a1, "r", 1).await;
+    assert_eq!(ask(&a1, "count", json!(null)).await, json!(1));
+    until_presence(&mut a1_presence, "leave", c2_id).await;
+
+    signal(&child, "CONT").await;
+    until_members("the resumed instance's members to return", &a1, "r", 3).await;
+    eventually("the cluster count to include them again", || async {
+        ask(&a1, "count", json!(null)).await == json!(3)
+    })
+    .await;
+    // Both the other instance's client and the resumed instance's own
+    // client (told by the reaper that its room-mate left) hear it is back.
+    until_presence(&mut a1_presence, "join", c2_id).await;
+    until_presence(&mut c1_presence, "leave", c2_id).await;
+    until_presence(&mut c1_presence, "join", c2_id).await;
+
+    c1.disconnect().await;
+    c2.disconnect().await;
+    eventually("the count to drop to 1", || async {
+        ask(&a1, "count", json!(null)).await == json!(1)
+    })
+    .await;
+    let counts: std::collections::HashMap<String, i64> = {
+        let client = redis::Client::open(redis.url()).unwrap();
+        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+        redis::cmd("HGETALL")
+            .arg(format!("{prefix}:count"))
+            .query_async(&mut conn)
+            .await
+            .unwrap()
+    };
+    assert!(counts.values().all(|n| *n >= 0), "{counts:?}");
+    assert_eq!(counts.values().sum::<i64>(), 1, "{counts:?}");
 }

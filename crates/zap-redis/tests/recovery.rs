@@ -268,3 +268,66 @@ async fn a_restart_with_in_process_history_reports_an_epoch_gap() {
     assert_eq!(session["status"], "gaps", "{session}");
     assert_eq!(session["gaps"], json!(["feed"]));
 }
+
+#[tokio::test]
+async fn direct_events_to_a_session_parked_in_redis_are_replayed_on_another_instance() {
+    let Some(redis) = Redis::start().await else {
+        return;
+    };
+    let prefix = prefix("recovery-direct");
+    let (a, _ba) = instance(&redis.url(), &prefix).await;
+    let (b, _bb) = instance(&redis.url(), &prefix).await;
+    let proxy = Proxy::start(a.local_addr()).await;
+    let mut client = RawClient::new(proxy.url());
+    let session = client.connect().await.unwrap();
+    let id = session["id"].as_str().unwrap().to_owned();
+    let token = client.token.clone().unwrap();
+    proxy.cut();
+    client.drain_until_lost().await;
+
+    let conn = redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let key = |kind: &str| format!("{prefix}:{kind}:{token}");
+    let count = |kind: &'static str, n: usize| {
+        let (conn, key) = (conn.clone(), key(kind));
+        move || {
+            let (mut conn, key) = (conn.clone(), key.clone());
+            async move {
+                let exists: usize = redis::cmd("EXISTS")
+                    .arg(&key)
+                    .query_async(&mut conn)
+                    .await
+                    .unwrap();
+                let len: usize = match kind {
+                    "sd" => redis::cmd("LLEN")
+                        .arg(&key)
+                        .query_async(&mut conn)
+                        .await
+                        .unwrap(),
+                    _ => exists,
+                };
+                len >= n
+            }
+        }
+    };
+    common::eventually("the session parked in redis", count("sp", 1)).await;
+    for n in 1..=3 {
+        b.router().send_to(&id, "direct", n).unwrap();
+    }
+    common::eventually("the direct events kept in redis", count("sd", 3)).await;
+
+    proxy.set_upstream(b.local_addr());
+    proxy.restore();
+    let session = client.connect().await.unwrap();
+    assert_eq!(session["status"], "recovered", "{session}");
+    assert_eq!(session["id"], id.as_str());
+    let mut got = Vec::new();
+    while got.len() < 3 {
+        got.push(client.next().await.unwrap().payload().as_json().to_owned());
+    }
+    assert_eq!(got, ["1", "2", "3"]);
+    assert_eq!(client.seq, 3);
+}

@@ -53,6 +53,7 @@ mod accept;
 mod builder;
 mod error;
 mod http;
+mod ready;
 mod server;
 mod shared;
 #[cfg(feature = "tls")]

@@ -31,7 +31,7 @@ pub use accept::{NotAnUpgrade, accept_response, application_headers};
 pub use config::websocket_config;
 #[cfg(feature = "hyper")]
 pub use serve::{DEFAULT_HEADER_READ_TIMEOUT, PeerAddr, serve};
-pub use transport::{WsTransport, transport_error};
+pub use transport::{ReadGate, WsTransport, transport_error};
 #[cfg(feature = "hyper")]
 pub use upgrade::upgrade;
 

@@ -187,6 +187,8 @@ pub fn register() -> EventRegister {
         })
 }
 
+mod metrics;
+
 /// The page and its module, by path.
 fn asset(path: &str) -> Option<(&'static str, &'static str)> {
     match path {
@@ -196,14 +198,19 @@ fn asset(path: &str) -> Option<(&'static str, &'static str)> {
     }
 }
 
-/// Starts the chat on `address:port`: WebSocket at `/ws`, page at `/`.
+/// Starts the chat on `address:port`: WebSocket at `/ws`, page at `/`,
+/// Prometheus metrics at `/metrics`.
 pub async fn start(address: &str, port: u16) -> Result<ZapServer, ServerError> {
+    metrics::install();
     ZapServer::builder()
         .address(address)
         .port(port)
         .path("/ws")
         .register(register())
         .http_fallback(|request| {
+            if request.uri().path() == "/metrics" {
+                return metrics::response();
+            }
             asset(request.uri().path()).map(|(body, kind)| {
                 let mut page = http::Response::new(body.to_owned());
                 page.headers_mut().insert(

@@ -35,14 +35,27 @@ impl FanoutResult {
 
 /// Receivers spread round-robin over `urls`; the sender on the first.
 pub(crate) async fn run(urls: &[String], shape: Fanout) -> anyhow::Result<FanoutResult> {
+    prepare(urls, shape).await?.send_all().await
+}
+
+/// Receivers joined and reading, a sender connected: ready to send.
+pub(crate) struct Prepared {
+    shape: Fanout,
+    sender: super::Ws,
+    received: Arc<AtomicU64>,
+    tasks: Vec<tokio::task::JoinHandle<u64>>,
+}
+
+/// Connects and joins the receivers (round-robin over `urls`) and the sender.
+pub(crate) async fn prepare(urls: &[String], shape: Fanout) -> anyhow::Result<Prepared> {
     let received = Arc::new(AtomicU64::new(0));
     let mut receivers = Vec::with_capacity(shape.receivers);
     for i in 0..shape.receivers {
         receivers.push(super::join(&urls[i % urls.len()]).await?);
     }
-    let mut sender = super::connect(&urls[0]).await?;
+    let sender = super::connect(&urls[0]).await?;
     let expected = u64::try_from(shape.messages)?;
-    let tasks: Vec<_> = receivers
+    let tasks = receivers
         .into_iter()
         .map(|mut ws| {
             let received = received.clone();
@@ -62,30 +75,45 @@ pub(crate) async fn run(urls: &[String], shape: Fanout) -> anyhow::Result<Fanout
             })
         })
         .collect();
-    let frame = super::event("fanout", shape.payload);
-    let receivers = u64::try_from(shape.receivers)?;
-    let started = Instant::now();
-    for sent in 1..=shape.messages {
-        sender.send(Message::text(frame.as_str())).await?;
-        if sent % WINDOW == 0 || sent == shape.messages {
-            let target = u64::try_from(sent)? * receivers;
-            tokio::time::timeout(Duration::from_secs(60), async {
-                while received.load(Ordering::Relaxed) < target {
-                    tokio::time::sleep(Duration::from_micros(200)).await;
-                }
-            })
-            .await
-            .context("receivers stopped receiving")?;
-        }
-    }
-    let elapsed = started.elapsed();
-    for task in tasks {
-        if task.await? != expected {
-            bail!("a receiver missed messages");
-        }
-    }
-    Ok(FanoutResult {
-        deliveries: received.load(Ordering::Relaxed),
-        elapsed,
+    Ok(Prepared {
+        shape,
+        sender,
+        received,
+        tasks,
     })
+}
+
+impl Prepared {
+    /// Sends every message in windows and waits for every delivery.
+    pub(crate) async fn send_all(mut self) -> anyhow::Result<FanoutResult> {
+        let shape = self.shape;
+        let frame = super::event("fanout", shape.payload);
+        let receivers = u64::try_from(shape.receivers)?;
+        let received = self.received;
+        let started = Instant::now();
+        for sent in 1..=shape.messages {
+            self.sender.send(Message::text(frame.as_str())).await?;
+            if sent % WINDOW == 0 || sent == shape.messages {
+                let target = u64::try_from(sent)? * receivers;
+                tokio::time::timeout(Duration::from_secs(60), async {
+                    while received.load(Ordering::Relaxed) < target {
+                        tokio::time::sleep(Duration::from_micros(200)).await;
+                    }
+                })
+                .await
+                .context("receivers stopped receiving")?;
+            }
+        }
+        let elapsed = started.elapsed();
+        let expected = u64::try_from(shape.messages)?;
+        for task in self.tasks {
+            if task.await? != expected {
+                bail!("a receiver missed messages");
+            }
+        }
+        Ok(FanoutResult {
+            deliveries: received.load(Ordering::Relaxed),
+            elapsed,
+        })
+    }
 }

@@ -8,17 +8,29 @@ pub(crate) mod idle;
 use anyhow::bail;
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 pub(crate) type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
+/// Connects with a 4 KiB read buffer: tungstenite's 128 KiB default would be
+/// zero-filled in each of thousands of receivers of the load generator.
 pub(crate) async fn connect(url: &str) -> anyhow::Result<Ws> {
-    Ok(tokio_tungstenite::connect_async(url).await?.0)
+    let config = WebSocketConfig::default().read_buffer_size(4 * 1024);
+    Ok(
+        tokio_tungstenite::connect_async_with_config(url, Some(config), true)
+            .await?
+            .0,
+    )
 }
 
-/// Connects and joins the benchmark room (both servers answer `join`).
+/// Connects and joins the benchmark room (every server answers `join`).
 pub(crate) async fn join(url: &str) -> anyhow::Result<Ws> {
-    let mut ws = connect(url).await?;
+    join_open(connect(url).await?).await
+}
+
+/// Joins an open connection to the benchmark room and waits for the answer.
+pub(crate) async fn join_open(mut ws: Ws) -> anyhow::Result<Ws> {
     ws.send(Message::text(r#"{"eventName":"join","payload":null}"#))
         .await?;
     loop {

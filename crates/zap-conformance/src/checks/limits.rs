@@ -170,7 +170,7 @@ pub async fn a_slow_reader_is_disconnected_when_its_outbound_queue_overflows(
     for _ in 0..4000 {
         match connection.send_frame(frame.clone()) {
             Ok(()) => {}
-            Err(SendError::Full { capacity }) => {
+            Err(SendError::Full { capacity, .. }) => {
                 assert_eq!(capacity, QUEUE);
                 full = true;
                 break;

@@ -6,13 +6,17 @@
 use crate::{Endpoint, Integration, Probe, Running, conformance_register};
 
 pub mod failures;
+pub mod flood;
+pub mod grace;
 pub mod handshake;
+mod heavy;
 pub mod lifecycle;
 pub mod limits;
 pub mod protocol;
 pub mod rooms;
 pub mod settings;
 pub mod shutdown;
+pub mod slow_reader;
 pub mod violations;
 
 /// Serves the standard register with the default limits.

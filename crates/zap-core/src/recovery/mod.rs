@@ -36,20 +36,30 @@ pub use store::{DirectEvent, InMemorySessions, Lookup, RoomRecord, SessionRecord
 use crate::Connection;
 use zap_protocol::EventData;
 
-/// Whether a client event should be handled: `false` for a resend (its
-/// `zap-id` was already handled in this session).
-pub(crate) fn admit(connection: &Connection, event: &EventData) -> bool {
+/// The client event to handle: `None` for a resend (its `zap-id` was
+/// already handled in this session). The `zap-id` is consumed here:
+/// handlers see the event as the client's application sent it.
+pub(crate) fn admit(connection: &Connection, event: EventData) -> Option<EventData> {
     let Some(session) = connection.session() else {
-        return true;
+        return Some(event);
     };
-    match event
-        .headers()
-        .get(ID_HEADER)
+    let Some(id) = event
+        .headers_opt()
+        .and_then(|headers| headers.get(ID_HEADER))
         .and_then(serde_json::Value::as_u64)
-    {
-        Some(id) => session.admit(id),
-        None => true,
+    else {
+        return Some(event);
+    };
+    if !session.admit(id) {
+        return None;
     }
+    let (name, payload, headers) = event.into_parts();
+    let headers = headers.map(|mut headers| {
+        headers.remove(ID_HEADER);
+        headers
+    });
+    let headers = headers.filter(|headers| !headers.is_empty());
+    Some(EventData::new(name, payload, headers))
 }
 
 /// Records a live recoverable session in a shared store (after it opened,

@@ -36,7 +36,7 @@ pub struct RawClient {
     pub duplicates: u64,
     /// Every `zap.session` payload received, in order.
     pub sessions: Vec<Value>,
-    /// Whether frames other than `zap.*` carried no extension header.
+    /// `zap.ack` events received.
     pub acks: u64,
 }
 
