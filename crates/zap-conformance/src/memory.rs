@@ -17,8 +17,9 @@ use tokio::io::DuplexStream;
 
 use crate::{Endpoint, Running};
 
-/// An endpoint served in memory, with its header read timeout.
-type Served = (zap_core::Endpoint, Duration);
+/// An endpoint served in memory, with its header read timeout and the
+/// runtime it is served on.
+type Served = (zap_core::Endpoint, Duration, tokio::runtime::Handle);
 
 /// Endpoints served in memory (with their header read timeout), by the
 /// address their URL names.
@@ -49,7 +50,14 @@ pub async fn serve_in_memory(endpoint: Endpoint) -> Running {
     servers()
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
-        .insert(addr, (served, endpoint.handshake_timeout));
+        .insert(
+            addr,
+            (
+                served,
+                endpoint.handshake_timeout,
+                tokio::runtime::Handle::current(),
+            ),
+        );
     Running::new(format!("ws://{addr}/ws"), Unserve(addr))
 }
 
@@ -68,13 +76,14 @@ impl Drop for Unserve {
 /// A pipe to the in-memory endpoint at `addr`, or `None` when nothing is
 /// served in memory there.
 pub(crate) fn dial(addr: SocketAddr) -> Option<DuplexStream> {
-    let (endpoint, header_timeout) = servers()
+    let (endpoint, header_timeout, runtime) = servers()
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .get(&addr)?
         .clone();
     let (client, server) = tokio::io::duplex(64 * 1024);
-    tokio::spawn(accept(endpoint, header_timeout, server));
+    // The server side runs on the server's runtime, whoever dials.
+    runtime.spawn(accept(endpoint, header_timeout, server));
     Some(client)
 }
 
