@@ -54,9 +54,16 @@ pub(crate) struct Watch {
 
 impl Watch {
     /// Starts watching; make it before `connect` to report every state.
+    ///
+    /// Without `--reconnect`, nothing is reported before the connection is
+    /// online: a failed first attempt is `connect`'s error, which `main`
+    /// prints once (no "connecting" after it, no second copy).
     pub(crate) fn new(client: &ZapSubscriber, reconnect: bool) -> Self {
         let (tx, ended) = oneshot::channel();
         let url = client.url().to_owned();
+        if !reconnect {
+            eprintln!("zap: connecting {url}");
+        }
         let states = client.connection_state();
         let errors = client.errors();
         let task = tokio::spawn(async move {
@@ -86,10 +93,17 @@ async fn report(
     mut errors: ErrorStream,
     reconnect: bool,
 ) -> Failure {
+    // With --reconnect every attempt is news; without, only what follows
+    // the first successful connection.
+    let mut reporting = reconnect;
     loop {
         tokio::select! {
             state = states.next() => match state {
-                Some(ConnectionState::Online) => eprintln!("zap: online {url}"),
+                Some(ConnectionState::Online) => {
+                    reporting = true;
+                    eprintln!("zap: online {url}");
+                }
+                Some(_) if !reporting => {}
                 Some(state) => {
                     eprintln!("zap: {state}");
                     if !reconnect {
@@ -106,7 +120,11 @@ async fn report(
                 }
                 None => return anyhow!("the client stopped").into(),
             },
-            Some(error) = errors.next() => eprintln!("zap: {error}"),
+            Some(error) = errors.next() => {
+                if reporting {
+                    eprintln!("zap: {error}");
+                }
+            }
         }
     }
 }

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 pub(crate) const EXIT_CODES: &str = "\
 Exit codes:
   0  success (listen and repl: stopped by Ctrl-C, end of input or --count)
-  1  the connection was lost or closed by the server, or another failure
+  1  the connection was lost or closed by the server; bench: nothing came back;
+     or another failure
   2  usage: bad arguments, bad JSON, bad header, bad URL
   3  could not connect (refused, unreachable, handshake refused, timeout)
   4  --wait or --request: no reply within --timeout";

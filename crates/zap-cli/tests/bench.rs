@@ -84,3 +84,17 @@ async fn the_library_refuses_an_empty_window() {
     let error = bench(&config, |_| {}).await.unwrap_err();
     assert!(matches!(error, BenchError::InvalidConfig(_)), "{error}");
 }
+
+#[tokio::test]
+async fn bench_fanout_against_an_echo_server_says_nothing_came_back_and_fails() {
+    let (_server, url) = zap_serve(&["--echo", "--quiet"]).await;
+    let run = run(&["bench", &url, "--mode", "fanout", "-c", "2", "-d", "300ms"]).await;
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(run.stderr.contains("nothing came back"), "{run:?}");
+    assert!(run.stderr.contains("zap serve --broadcast"), "{run:?}");
+    assert_eq!(
+        run.stderr.matches("zap: error").count(),
+        1,
+        "said once: {run:?}"
+    );
+}

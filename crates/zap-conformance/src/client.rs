@@ -6,16 +6,52 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::handshake::client::Response;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, client_async};
 
-use crate::within;
+use crate::{Link, memory, within};
 
-/// The client's WebSocket.
-pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+/// The client's WebSocket: over TCP, or over a pipe to the in-memory
+/// integration.
+pub type Ws = WebSocketStream<Link>;
+
+/// Opens the byte stream to the server a request names: a pipe when it
+/// is served in memory, TCP otherwise.
+async fn dial(request: &http::Request<()>) -> Result<Link, WsError> {
+    let uri = request.uri();
+    let host = uri.host().unwrap_or("127.0.0.1");
+    let port = uri.port_u16().unwrap_or(80);
+    let in_memory = format!("{host}:{port}").parse().ok().and_then(memory::dial);
+    if let Some(pipe) = in_memory {
+        return Ok(Link::Memory(pipe));
+    }
+    let tcp = TcpStream::connect((host, port)).await?;
+    Ok(Link::Tcp(MaybeTlsStream::Plain(tcp)))
+}
+
+/// A raw byte stream to the server at `addr` (a pipe when it is served in
+/// memory, TCP otherwise), for checks that write bytes by hand.
+pub async fn connect_raw(addr: std::net::SocketAddr) -> Link {
+    match memory::dial(addr) {
+        Some(pipe) => Link::Memory(pipe),
+        None => Link::Tcp(MaybeTlsStream::Plain(
+            TcpStream::connect(addr).await.unwrap(),
+        )),
+    }
+}
+
+/// `connect_async`, through [`dial`].
+pub(crate) async fn connect_async(
+    request: impl IntoClientRequest + Unpin,
+) -> Result<(Ws, Response), WsError> {
+    let request = request.into_client_request()?;
+    let link = dial(&request).await?;
+    client_async(request, link).await
+}
 
 /// One connection to the server under test, past its `connected` greeting.
 #[derive(Debug)]
@@ -135,8 +171,11 @@ impl Client {
 
     /// Aborts the TCP connection: RST, no close frame.
     pub fn reset(self) {
-        let MaybeTlsStream::Plain(tcp) = self.ws.into_inner() else {
-            unreachable!("the suite connects over plain ws://");
+        let tcp = match self.ws.into_inner() {
+            Link::Tcp(MaybeTlsStream::Plain(tcp)) => tcp,
+            // The pipe's end: the server reads no close frame, only the end.
+            Link::Memory(pipe) => return drop(pipe),
+            Link::Tcp(_) => unreachable!("the suite connects over plain ws://"),
         };
         // SO_LINGER 0 makes the drop send RST; it cannot block with a zero linger.
         #[allow(deprecated)]
@@ -177,7 +216,12 @@ pub async fn refused_status(request: impl IntoClientRequest + Unpin) -> u16 {
 /// and as much of the body as the server sent before closing or within the
 /// first read burst.
 pub async fn http_request(addr: std::net::SocketAddr, request: &str) -> String {
-    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    let mut tcp = match memory::dial(addr) {
+        Some(pipe) => Link::Memory(pipe),
+        None => Link::Tcp(MaybeTlsStream::Plain(
+            TcpStream::connect(addr).await.unwrap(),
+        )),
+    };
     tcp.write_all(request.as_bytes()).await.unwrap();
     let mut response = Vec::new();
     within("an HTTP response", async {

@@ -28,6 +28,12 @@
 //! # fn main() {}
 //! ```
 //!
+//! [`serve_in_memory`] is a fifth integration with no socket at all:
+//! zap-core's `Endpoint` over `tokio::io::duplex` pipes (hyper and
+//! zap-tungstenite's upgrade, as axum and warp), which the suite's
+//! [`Client`] dials by address (`tests/in_memory.rs` runs every check on it
+//! in about two seconds).
+//!
 //! Every check builds its register from [`conformance_register`] (plus the
 //! hook or id strategy it tests), watches the handlers through its
 //! [`Probe`], and talks to the server only over the network with a
@@ -39,12 +45,16 @@
 pub mod checks;
 mod client;
 mod endpoint;
+mod link;
+mod memory;
 mod probe;
 mod register;
 mod suite;
 
-pub use client::{Client, Ws, http_request, refused_status};
+pub use client::{Client, Ws, connect_raw, http_request, refused_status};
 pub use endpoint::{Endpoint, Integration, Running};
+pub use link::Link;
+pub use memory::serve_in_memory;
 pub use probe::Probe;
 pub use register::conformance_register;
 

@@ -48,13 +48,15 @@ pub struct CutClient {
     pub(crate) inbox: Arc<Inbox>,
     pub(crate) options: Connect,
     pub(crate) wait: Duration,
-    pub(crate) end: EndReason,
+    pub(crate) end: Option<EndReason>,
 }
 
 impl CutClient {
-    /// Why the server's session ended when the link was cut.
-    pub fn end_reason(&self) -> &EndReason {
-        &self.end
+    /// Why the server's session ended when the link was cut; `None` when
+    /// the server kept the session resumable (recovery), so it has not
+    /// ended.
+    pub fn end_reason(&self) -> Option<&EndReason> {
+        self.end.as_ref()
     }
 }
 
@@ -309,13 +311,22 @@ impl TestClient {
         }
     }
 
-    /// Cuts the link without a close frame (a network drop) and waits until
-    /// the server noticed: its session ended. Resume it with
-    /// [`TestServer::resume`](crate::TestServer::resume).
+    /// Cuts the link without a close frame (a network drop). Without a
+    /// resumable session, waits until the server noticed (its session ended,
+    /// `disconnected` ran); with one (recovery), returns at once: the
+    /// server parks the session for [`TestServer::resume`](crate::TestServer::resume).
     pub async fn cut(mut self) -> CutClient {
-        self.inbox.lock().link = None;
+        let resumable = {
+            let mut state = self.inbox.lock();
+            state.link = None;
+            state.recovery.resumable()
+        };
         self.reader.abort();
-        let end = self.session_end().await;
+        let end = if resumable {
+            None
+        } else {
+            Some(self.session_end().await)
+        };
         CutClient {
             inbox: self.inbox.clone(),
             options: self.options.clone(),

@@ -52,6 +52,11 @@ impl TestCluster {
     /// `nodes` nodes serving `register` with the default limits. Each node
     /// gets its own copy of the register with a [`BusNode`](crate::BusNode)
     /// backend (replacing the register's backend; presence events stay).
+    ///
+    /// The copies share the register's recovery settings, session store
+    /// and room histories (as instances share `zap_redis::RedisSessions`),
+    /// so a client that asked for recovery ([`Connect::recover`](crate::Connect::recover))
+    /// resumes its session on any node.
     pub fn new(nodes: usize, register: EventRegister) -> Self {
         TestCluster::with_config(nodes, register, ConnectionConfig::default())
     }

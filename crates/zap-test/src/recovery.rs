@@ -59,6 +59,11 @@ impl Recovery {
         self.enabled
     }
 
+    /// Whether the server opened a resumable session (sent `zap.session`).
+    pub(crate) fn resumable(&self) -> bool {
+        self.enabled && self.token.is_some()
+    }
+
     /// The query parameters that ask for recovery (and resume the session
     /// when a token is known).
     pub(crate) fn query_pairs(&self) -> Vec<(String, String)> {

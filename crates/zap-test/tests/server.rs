@@ -229,7 +229,7 @@ async fn a_cut_link_is_a_network_drop_for_the_server() {
     let server = TestServer::new(echo());
     let client = server.connect().await;
     let cut = client.cut().await;
-    assert_eq!(cut.end_reason(), &EndReason::PeerGone);
+    assert_eq!(cut.end_reason(), Some(&EndReason::PeerGone));
     assert_eq!(server.router().count(), 0);
 }
 

@@ -42,10 +42,28 @@ pub(crate) async fn run(args: BenchArgs) -> Result<(), Failure> {
     })?;
     if args.json {
         let json = serde_json::to_string(&report).map_err(anyhow::Error::from)?;
-        print_line(&json)
+        print_line(&json)?;
     } else {
-        print_line(&report.to_string())
+        print_line(&report.to_string())?;
     }
+    if report.received == 0 {
+        return Err(Failure::from(anyhow!(nothing_came_back(
+            args.mode,
+            report.sent
+        ))));
+    }
+    Ok(())
+}
+
+/// Why a run that received nothing is a failure, and the likely mistake.
+fn nothing_came_back(mode: BenchMode, sent: u64) -> String {
+    let server = match mode {
+        BenchMode::Echo => "`zap serve --echo`, or any server that sends each event back",
+        BenchMode::Fanout => {
+            "`zap serve --broadcast`, or any server that relays each event to the others"
+        }
+    };
+    format!("sent {sent} event(s) and nothing came back: this mode needs a server like {server}")
 }
 
 fn progress_bar(duration: Duration) -> ProgressBar {

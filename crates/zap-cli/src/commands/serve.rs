@@ -2,7 +2,7 @@
 //! prints every event it receives as `CONNECTION_ID JSON`.
 
 use anyhow::Context;
-use zap_core::{EventContext, EventRegister, HandlerResult};
+use zap_core::{ConnectionConfig, EventContext, EventRegister, HandlerResult, RateLimit};
 use zap_server::ZapServer;
 
 use crate::args::ServeArgs;
@@ -43,6 +43,9 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), Failure> {
         .port(args.port)
         .path(args.path.as_str())
         .register(register)
+        // A throwaway server, and `zap bench`'s target: no flood control,
+        // so a benchmark measures the server, not its rate limit.
+        .config(ConnectionConfig::default().rate_limit(RateLimit::unlimited()))
         .start()
         .await
         .with_context(|| format!("cannot serve on {}:{}", args.address, args.port))?;

@@ -34,7 +34,7 @@ pub async fn an_offered_subprotocol_is_negotiated(it: &impl Integration) {
     request
         .headers_mut()
         .insert("sec-websocket-protocol", offer);
-    let (ws, response) = within("connect", tokio_tungstenite::connect_async(request))
+    let (ws, response) = within("connect", crate::client::connect_async(request))
         .await
         .unwrap();
     assert_eq!(response.headers()["sec-websocket-protocol"], "chat");
@@ -43,7 +43,7 @@ pub async fn an_offered_subprotocol_is_negotiated(it: &impl Integration) {
         .assert_echoes("with a subprotocol")
         .await;
 
-    let (ws, response) = within("connect", tokio_tungstenite::connect_async(server.url()))
+    let (ws, response) = within("connect", crate::client::connect_async(server.url()))
         .await
         .unwrap();
     assert!(!response.headers().contains_key("sec-websocket-protocol"));
@@ -64,7 +64,7 @@ pub async fn upgrades_past_max_connections_are_answered_503(it: &impl Integratio
     let _ = crate::client::recv_close(&mut first.ws).await;
     within("a slot to free up", async {
         loop {
-            if let Ok((ws, _)) = tokio_tungstenite::connect_async(server.url()).await {
+            if let Ok((ws, _)) = crate::client::connect_async(server.url()).await {
                 Client::greeted(ws)
                     .await
                     .assert_echoes("the third got the slot")

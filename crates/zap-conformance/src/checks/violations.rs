@@ -7,8 +7,6 @@ use std::time::Duration;
 
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio_tungstenite::MaybeTlsStream;
 
 use super::standard;
 use crate::{Client, Endpoint, Integration, conformance_register, within};
@@ -36,9 +34,8 @@ async fn violate(it: &impl Integration, bytes: &[u8], reported: bool) -> (Option
     let (server, _probe) = standard(it).await;
     let mut bystander = Client::connect(server.url()).await;
     let mut offender = Client::connect(server.url()).await;
-    let MaybeTlsStream::Plain(tcp) = offender.ws.get_mut() else {
-        unreachable!("the suite connects over plain ws://");
-    };
+    // The raw byte stream under the WebSocket (TCP, or the in-memory pipe).
+    let tcp = offender.ws.get_mut();
     tcp.write_all(bytes).await.unwrap();
     let kind = if reported {
         let info = offender.expect("error-seen").await;
@@ -117,7 +114,7 @@ pub async fn half_sent_upgrade_requests_are_dropped_after_the_handshake_timeout(
     );
     let mut stalled = Vec::with_capacity(STALLED);
     for _ in 0..STALLED {
-        let mut tcp = TcpStream::connect(server.addr()).await.unwrap();
+        let mut tcp = crate::connect_raw(server.addr()).await;
         tcp.write_all(half.as_bytes()).await.unwrap();
         stalled.push(tcp);
     }
