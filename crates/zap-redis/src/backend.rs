@@ -78,7 +78,8 @@ impl RedisBackend {
     }
 
     /// Connects, registers this instance and starts the background tasks
-    /// (writer, subscriber, heartbeat). Fails if Redis cannot be reached now.
+    /// (writer, subscriber, heartbeat), and returns once this instance
+    /// listens on the bus channel. Fails if Redis cannot be reached now.
     pub async fn connect_with_config(config: RedisConfig) -> Result<Self, ConnectError> {
         let client = redis::Client::open(config.url.as_str()).map_err(ConnectError::InvalidUrl)?;
         let manager_config = ConnectionManagerConfig::new()
@@ -93,17 +94,31 @@ impl RedisBackend {
             Err(_) => return Err(ConnectError::Unreachable("connect timeout".into())),
         };
         let (writes, queue) = mpsc::channel(config.queue);
+        let connect_timeout = config.connect_timeout;
         let state = Arc::new(State::new(config, commands));
-        let tasks = vec![
+        let (subscribed, on_bus) = tokio::sync::oneshot::channel();
+        let tasks = Tasks(vec![
             tokio::spawn(writer::run(state.clone(), queue)),
-            tokio::spawn(subscriber::run(state.clone(), client)),
+            tokio::spawn(subscriber::run(state.clone(), client, subscribed)),
             tokio::spawn(heartbeat::run(state.clone())),
-        ];
+        ]);
+        // Pub/sub keeps nothing for a subscriber that is not there yet: a
+        // backend that returned before listening would miss what the other
+        // instances publish meanwhile (a `send_to` one of its clients is
+        // waiting for, say). Dropping `tasks` on failure stops them.
+        match tokio::time::timeout(connect_timeout, on_bus).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) | Err(_) => {
+                return Err(ConnectError::Unreachable(
+                    "no subscription to the bus channel within the connect timeout".into(),
+                ));
+            }
+        }
         tracing::info!(instance = %state.instance, prefix = %state.config.prefix, "redis backend started");
         Ok(RedisBackend {
             state,
             writes,
-            _tasks: Arc::new(Tasks(tasks)),
+            _tasks: Arc::new(tasks),
         })
     }
 

@@ -12,7 +12,14 @@ use crate::wire;
 
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
-pub(crate) async fn run(state: Arc<State>, client: redis::Client) {
+/// Listens until aborted; `subscribed` is told once the first subscription
+/// to the bus channel is in place.
+pub(crate) async fn run(
+    state: Arc<State>,
+    client: redis::Client,
+    subscribed: tokio::sync::oneshot::Sender<()>,
+) {
+    let mut subscribed = Some(subscribed);
     let mut backoff = Duration::from_millis(50);
     loop {
         let generation = state.generation();
@@ -20,6 +27,9 @@ pub(crate) async fn run(state: Arc<State>, client: redis::Client) {
             Ok(mut pubsub) => {
                 backoff = Duration::from_millis(50);
                 state.mark_available(generation);
+                if let Some(subscribed) = subscribed.take() {
+                    let _ = subscribed.send(());
+                }
                 let mut messages = pubsub.on_message();
                 while let Some(message) = messages.next().await {
                     deliver(&state, message.get_payload_bytes());
