@@ -19,11 +19,11 @@
 //! seen by the process; later names are counted under `_other`, so a client
 //! inventing names cannot grow the exporter without bound.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::{OnceLock, RwLock};
 use std::time::Duration;
 
-use metrics::SharedString;
+use metrics::{Counter, Key, Label, Level, Metadata};
 
 use crate::EndReason;
 
@@ -33,34 +33,53 @@ pub const EVENT_LABELS: usize = 64;
 /// The label value of names past [`EVENT_LABELS`].
 pub const OTHER_EVENTS: &str = "_other";
 
-fn known() -> &'static RwLock<HashSet<&'static str>> {
-    static KNOWN: OnceLock<RwLock<HashSet<&'static str>>> = OnceLock::new();
-    KNOWN.get_or_init(|| RwLock::new(HashSet::new()))
+/// The event names that became labels, each with its label list leaked
+/// once: a labelled call then builds its key from static parts, with no
+/// allocation per event.
+fn known() -> &'static RwLock<HashMap<&'static str, &'static [Label]>> {
+    static KNOWN: OnceLock<RwLock<HashMap<&'static str, &'static [Label]>>> = OnceLock::new();
+    KNOWN.get_or_init(|| RwLock::new(HashMap::new()))
 }
 
-/// The label value for `name`: itself while the set of names is small.
-fn event_label(name: &str) -> SharedString {
+/// The `event` label list of `name` (or of [`OTHER_EVENTS`] past the bound).
+fn event_labels(name: &str) -> &'static [Label] {
+    static OTHER: [Label; 1] = [Label::from_static_parts("event", OTHER_EVENTS)];
     let known = known();
-    if let Some(name) = known
+    if let Some(labels) = known
         .read()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .get(name)
     {
-        return SharedString::const_str(name);
+        return labels;
     }
     let mut names = known
         .write()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some(name) = names.get(name) {
-        return SharedString::const_str(name);
+    if let Some(labels) = names.get(name) {
+        return labels;
     }
     if names.len() >= EVENT_LABELS {
-        return SharedString::const_str(OTHER_EVENTS);
+        return &OTHER;
     }
-    // Leaked once per distinct name, at most EVENT_LABELS times.
     let name: &'static str = Box::leak(name.to_owned().into_boxed_str());
-    names.insert(name);
-    SharedString::const_str(name)
+    let labels: &'static [Label] = Box::leak(Box::new([Label::from_static_parts("event", name)]));
+    names.insert(name, labels);
+    labels
+}
+
+/// The label value `event_labels` gave `name`.
+#[cfg(test)]
+fn event_label(name: &str) -> String {
+    event_labels(name)[0].value().to_owned()
+}
+
+static METADATA: Metadata<'static> =
+    Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
+
+/// The counter `name` for the event `event`, keyed without allocating.
+fn event_counter(name: &'static str, event: &str) -> Counter {
+    let key = Key::from_static_parts(name, event_labels(event));
+    metrics::with_recorder(|recorder| recorder.register_counter(&key, &METADATA))
 }
 
 pub(crate) fn connection_opened() {
@@ -95,13 +114,12 @@ pub(crate) fn room_removed() {
 }
 
 pub(crate) fn event_in(name: &str) {
-    metrics::counter!("zap_events_in_total", "event" => event_label(name)).increment(1);
+    event_counter("zap_events_in_total", name).increment(1);
 }
 
 pub(crate) fn events_out(name: &str, count: usize) {
     if count > 0 {
-        metrics::counter!("zap_events_out_total", "event" => event_label(name))
-            .increment(count as u64);
+        event_counter("zap_events_out_total", name).increment(count as u64);
     }
 }
 
@@ -115,7 +133,7 @@ pub(crate) fn queue_full() {
 
 pub(crate) fn rate_limited(name: &str) {
     metrics::counter!("zap_dropped_total", "reason" => "rate_limited").increment(1);
-    metrics::counter!("zap_rate_limited_total", "event" => event_label(name)).increment(1);
+    event_counter("zap_rate_limited_total", name).increment(1);
 }
 
 pub(crate) fn handler_failed(kind: &'static str) {
@@ -123,7 +141,8 @@ pub(crate) fn handler_failed(kind: &'static str) {
 }
 
 pub(crate) fn handler_duration(name: &str, took: Duration) {
-    metrics::histogram!("zap_handler_duration_seconds", "event" => event_label(name))
+    let key = Key::from_static_parts("zap_handler_duration_seconds", event_labels(name));
+    metrics::with_recorder(|recorder| recorder.register_histogram(&key, &METADATA))
         .record(took.as_secs_f64());
 }
 
@@ -135,9 +154,9 @@ mod tests {
     fn event_labels_are_bounded() {
         for n in 0..EVENT_LABELS * 2 {
             let label = event_label(&format!("telemetry-test-{n}"));
-            assert!(*label == *format!("telemetry-test-{n}") || &*label == OTHER_EVENTS);
+            assert!(label == format!("telemetry-test-{n}") || label == OTHER_EVENTS);
         }
         assert!(known().read().expect("not poisoned").len() <= EVENT_LABELS);
-        assert_eq!(&*event_label("telemetry-test-past-the-bound"), OTHER_EVENTS);
+        assert_eq!(event_label("telemetry-test-past-the-bound"), OTHER_EVENTS);
     }
 }
