@@ -1,0 +1,24 @@
+//! `zap-bench delivery`: what delivery you can trust (issue 10) costs, each
+//! figure beside its baseline from the same run: memory per room of history
+//! (versus the same broadcasts without history) and room fan-out through
+//! Redis with history in Redis Streams (versus plain Redis pub/sub).
+
+pub(crate) mod memory;
+pub(crate) mod streams;
+
+use crate::loadgen::fanout::Fanout;
+
+/// Shape of a `delivery` run.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Plan {
+    /// The memory run: rooms, events kept per room, payload bytes.
+    pub(crate) memory: memory::Rooms,
+    /// The fan-out through Redis.
+    pub(crate) fanout: Fanout,
+}
+
+/// Runs every delivery figure once and prints them as tables.
+pub(crate) async fn run(plan: Plan) -> anyhow::Result<()> {
+    memory::compare(plan.memory).await?;
+    streams::compare(plan.fanout).await
+}
