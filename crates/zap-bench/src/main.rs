@@ -50,10 +50,11 @@ const USAGE: &str = "usage: zap-bench <command> [options]
       (RSS per connection, CPU of a broadcast to all) for baseline and zap-server
   redis-fanout [--receivers N] [--messages M] [--payload BYTES]
       room fan-out: 2 instances through Redis vs 1 in-process instance
-  delivery [--rooms N] [--events N] [--receivers N] [--messages M]
+  delivery [--rooms N] [--events N] [--receivers N] [--messages M] [--clients N]
       memory per room of history (RSS growth, N rooms keeping their last
       N events vs the same broadcasts without history) and room fan-out over
-      Redis with history in Redis Streams vs plain Redis pub/sub
+      Redis with history in Redis Streams vs plain Redis pub/sub; time for
+      N clients to recover after a proxy cuts all their links at once
   profile [--kinds baseline,zap-server,...] [--out DIR]
       instructions and malloc calls per echoed event and per fan-out delivery,
       each server under valgrind's callgrind (stable on a busy machine)
@@ -159,6 +160,7 @@ fn delivery_plan(args: &[String]) -> anyhow::Result<delivery::Plan> {
             payload: 64,
         },
         fanout: fanout_shape(args)?,
+        clients: option(args, "--clients", 1_000)?,
     })
 }
 
@@ -224,6 +226,7 @@ fn main() -> anyhow::Result<()> {
                     payload: 64,
                 },
                 fanout: shape,
+                clients: if quick { 100 } else { 1_000 },
             })
             .await
         }),
