@@ -11,12 +11,16 @@
 //!   when other work shares the machine).
 //! - `zap-bench redis-fanout`: room fan-out, 2 instances through Redis vs 1
 //!   in-process instance.
-//! - `zap-bench all`: profile, suite, redis-fanout (what `cargo xtask bench`
-//!   runs).
+//! - `zap-bench delivery`: memory per room of history (vs the same rooms
+//!   without history) and room fan-out with history in Redis Streams (vs
+//!   plain Redis pub/sub).
+//! - `zap-bench all`: profile, suite, redis-fanout, delivery (what `cargo
+//!   xtask bench` runs).
 //! - `zap-bench serve KIND`: one server under test (used by `suite`).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod baseline;
+mod delivery;
 mod loadgen;
 mod many;
 mod naive;
@@ -46,11 +50,16 @@ const USAGE: &str = "usage: zap-bench <command> [options]
       (RSS per connection, CPU of a broadcast to all) for baseline and zap-server
   redis-fanout [--receivers N] [--messages M] [--payload BYTES]
       room fan-out: 2 instances through Redis vs 1 in-process instance
+  delivery [--rooms N] [--events N] [--receivers N] [--messages M] [--clients N]
+      memory per room of history (RSS growth, N rooms keeping their last
+      N events vs the same broadcasts without history) and room fan-out over
+      Redis with history in Redis Streams vs plain Redis pub/sub; time for
+      N clients to recover after a proxy cuts all their links at once
   profile [--kinds baseline,zap-server,...] [--out DIR]
       instructions and malloc calls per echoed event and per fan-out delivery,
       each server under valgrind's callgrind (stable on a busy machine)
   all [suite options]
-      profile (baseline, zap-server), suite, then redis-fanout
+      profile (baseline, zap-server), suite, redis-fanout, then delivery
   serve KIND
       run one server under test (prints `PORT n`)
 
@@ -143,6 +152,34 @@ fn fanout_shape(args: &[String]) -> anyhow::Result<Fanout> {
     })
 }
 
+fn delivery_plan(args: &[String]) -> anyhow::Result<delivery::Plan> {
+    Ok(delivery::Plan {
+        memory: delivery::memory::Rooms {
+            rooms: option(args, "--rooms", 1_000)?,
+            events: option(args, "--events", 500)?,
+            payload: 64,
+        },
+        fanout: fanout_shape(args)?,
+        clients: option(args, "--clients", 1_000)?,
+    })
+}
+
+/// `rooms-child history|plain ROOMS EVENTS PAYLOAD` (used by `delivery`).
+async fn rooms_child(args: &[String]) -> anyhow::Result<()> {
+    let number = |index: usize| -> anyhow::Result<usize> {
+        Ok(args
+            .get(index)
+            .context("rooms-child history|plain ROOMS EVENTS PAYLOAD")?
+            .parse()?)
+    };
+    let shape = delivery::memory::Rooms {
+        rooms: number(2)?,
+        events: number(3)?,
+        payload: number(4)?,
+    };
+    delivery::memory::child(args.get(1).map(String::as_str) == Some("history"), shape).await
+}
+
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     // Thousands of sockets: lift the soft descriptor limit to the hard one.
@@ -168,6 +205,8 @@ fn main() -> anyhow::Result<()> {
         Some("suite") => runtime.block_on(suite::run(plan(&args)?)),
         Some("redis-fanout") => runtime.block_on(redis_fanout::compare(fanout_shape(&args)?)),
         Some("profile") => runtime.block_on(profile(&args)),
+        Some("delivery") => runtime.block_on(delivery::run(delivery_plan(&args)?)),
+        Some("rooms-child") => runtime.block_on(rooms_child(&args)),
         Some("all") => runtime.block_on(async {
             let plan = plan(&args)?;
             let kinds = ["baseline".to_owned(), "zap-server".to_owned()];
@@ -179,7 +218,17 @@ fn main() -> anyhow::Result<()> {
                 messages: if quick { 50 } else { 200 },
                 payload: 64,
             };
-            redis_fanout::compare(shape).await
+            redis_fanout::compare(shape).await?;
+            delivery::run(delivery::Plan {
+                memory: delivery::memory::Rooms {
+                    rooms: if quick { 100 } else { 1_000 },
+                    events: 500,
+                    payload: 64,
+                },
+                fanout: shape,
+                clients: if quick { 100 } else { 1_000 },
+            })
+            .await
         }),
         _ => bail!("{USAGE}"),
     }

@@ -9,7 +9,7 @@ use crate::loadgen::fanout::{self, Fanout, WINDOW};
 use crate::redis_server::RedisServer;
 use crate::servers;
 
-async fn server(register: EventRegister) -> anyhow::Result<ZapServer> {
+pub(crate) async fn server(register: EventRegister) -> anyhow::Result<ZapServer> {
     Ok(ZapServer::builder()
         .port(0)
         .max_connections(1_000_000)
