@@ -34,6 +34,7 @@
 mod decode;
 mod encode;
 mod event;
+pub mod ext;
 mod frame;
 mod headers;
 mod payload;
