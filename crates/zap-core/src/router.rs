@@ -615,18 +615,26 @@ impl RouterBuilder {
         self
     }
 
-    /// The router, attached to its backend.
+    /// The router, attached to its backend, with the stores the backend
+    /// provides (shared room history, resumable sessions) installed.
     pub fn build(self) -> ConnectionRouter {
         let backend = self
             .backend
             .unwrap_or_else(|| Arc::new(InProcess::default()));
+        let hub = self.hub.unwrap_or_default();
+        if let Some(store) = backend.history_store() {
+            hub.set_history_store(store);
+        }
+        if let Some(store) = backend.session_store() {
+            hub.set_store(store);
+        }
         let router = ConnectionRouter(Arc::new(Inner {
             connections: RwLock::default(),
             rooms: RwLock::default(),
             backend,
             presence: self.presence,
             emptied: tokio::sync::Notify::new(),
-            hub: self.hub.unwrap_or_default(),
+            hub,
         }));
         router.0.backend.attach(router.downgrade());
         router

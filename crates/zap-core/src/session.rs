@@ -12,6 +12,7 @@ use futures_util::future::CatchUnwind;
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use zap_protocol::{
     EventData, Frame, Headers, Payload, REQUEST_ID_HEADER, RESPONSE_TO_HEADER, ext, lifecycle,
 };
@@ -87,6 +88,7 @@ pub struct Session {
     handshake: Handshake,
     config: ConnectionConfig,
     shutdown: CancellationToken,
+    parked: TaskTracker,
 }
 
 /// Which handler a running future belongs to.
@@ -150,6 +152,7 @@ impl Session {
             handshake,
             config: ConnectionConfig::default(),
             shutdown: CancellationToken::new(),
+            parked: TaskTracker::new(),
         }
     }
 
@@ -162,6 +165,15 @@ impl Session {
     /// Ends the session (close code 1001) when `token` is cancelled.
     pub fn shutdown_token(mut self, token: CancellationToken) -> Self {
         self.shutdown = token;
+        self
+    }
+
+    /// Runs a session parked for a resume on `tracker` (an [`Endpoint`]'s,
+    /// so that its shutdown waits for it; default: a tracker of its own).
+    ///
+    /// [`Endpoint`]: crate::Endpoint
+    pub fn parked_tasks(mut self, tracker: TaskTracker) -> Self {
+        self.parked = tracker;
         self
     }
 
@@ -217,7 +229,7 @@ impl Session {
                 let (register, config) = (self.register.clone(), self.config.clone());
                 let (connection, shutdown) = (driver.connection.clone(), self.shutdown.clone());
                 let ended = end.clone();
-                tokio::spawn(async move {
+                self.parked.spawn(async move {
                     let parking =
                         recovery::park_and_wait(&router, &connection, &session, &shutdown);
                     match parking.await {
