@@ -198,7 +198,7 @@ impl Session {
         }
         let resumed = attach.as_ref().is_some_and(recovery::Attach::is_resume);
         if let Some(attach) = attach {
-            attach.attach(&router, &connection);
+            attach.attach(&router, &connection).await;
         }
         tracing::debug!(id = %connection.id(), path = self.handshake.path(), "connected");
         telemetry::connection_opened();
@@ -249,6 +249,11 @@ impl Session {
             }
             session.end();
             router.hub().unset_live(&session.token, &driver.connection);
+            // Over for good on every instance: its token now starts afresh.
+            let ended = router.hub().store().end(&session.token, session.generation);
+            if let Err(err) = ended.await {
+                tracing::warn!(id = %driver.connection.id(), %err, "session store unavailable: the ended session expires with its window");
+            }
         }
         driver.disconnected(&router, &self.shutdown, &end).await;
         tracing::debug!(id = %driver.connection.id(), reason = ?end, "disconnected");

@@ -214,11 +214,24 @@ impl Attach {
     /// Runs once `connection` is registered with the router, before its
     /// loop starts: the session's rooms and missed events, then
     /// `zap.session` at the front of the queue.
-    pub(crate) fn attach(self, router: &ConnectionRouter, connection: &Connection) {
+    pub(crate) async fn attach(self, router: &ConnectionRouter, connection: &Connection) {
         let hub = router.hub();
         let session = &self.session;
         hub.set_live(&session.token, connection);
-        let direct_gap = session.attach(connection, self.request.seq);
+        // Direct events the store kept since the resume claimed the session
+        // (sent on any instance meanwhile): replayed with the rest.
+        let kept = match &self.record {
+            Some(_) => hub
+                .store()
+                .attached(&session.token, session.generation)
+                .await
+                .unwrap_or_else(|err| {
+                    tracing::warn!(id = %connection.id(), %err, "session store unavailable while attaching");
+                    Vec::new()
+                }),
+            None => Vec::new(),
+        };
+        let direct_gap = session.attach(connection, self.request.seq, kept);
         let mut gaps = Vec::new();
         if let Some(record) = &self.record {
             for room in &record.rooms {

@@ -30,7 +30,10 @@ pub use stamp::{
 };
 pub(crate) use state::SessionState;
 pub use status::{NewReason, RecoveryStatus};
-pub use store::{DirectEvent, InMemorySessions, Lookup, RoomRecord, SessionRecord, SessionStore};
+pub use store::{
+    DirectEvent, DirectTemplate, InMemorySessions, Lookup, PushDirect, RoomRecord, SessionRecord,
+    SessionStore,
+};
 
 use crate::Connection;
 use zap_protocol::EventData;
