@@ -198,7 +198,9 @@ impl Session {
         }
         let resumed = attach.as_ref().is_some_and(recovery::Attach::is_resume);
         if let Some(attach) = attach {
-            attach.attach(&router, &connection).await;
+            // Boxed: only a recoverable connection pays for it, and every
+            // session's future stays small.
+            Box::pin(attach.attach(&router, &connection)).await;
         }
         tracing::debug!(id = %connection.id(), path = self.handshake.path(), "connected");
         telemetry::connection_opened();
@@ -247,13 +249,7 @@ impl Session {
                 });
                 return end;
             }
-            session.end();
-            router.hub().unset_live(&session.token, &driver.connection);
-            // Over for good on every instance: its token now starts afresh.
-            let ended = router.hub().store().end(&session.token, session.generation);
-            if let Err(err) = ended.await {
-                tracing::warn!(id = %driver.connection.id(), %err, "session store unavailable: the ended session expires with its window");
-            }
+            let _ = recovery::end(&router, &driver.connection, &session).await;
         }
         driver.disconnected(&router, &self.shutdown, &end).await;
         tracing::debug!(id = %driver.connection.id(), reason = ?end, "disconnected");

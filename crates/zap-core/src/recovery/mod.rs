@@ -127,6 +127,25 @@ pub(crate) fn settle_joins(hub: &Hub, session: &SessionState) {
     });
 }
 
+/// The session of `connection` is over for good (a clean close): on every
+/// instance, its token now starts afresh.
+pub(crate) fn end(
+    router: &crate::ConnectionRouter,
+    connection: &Connection,
+    session: &std::sync::Arc<SessionState>,
+) -> crate::BackendFuture<()> {
+    session.end();
+    router.hub().unset_live(&session.token, connection);
+    let ended = router.hub().store().end(&session.token, session.generation);
+    let id = connection.id().clone();
+    Box::pin(async move {
+        if let Err(err) = ended.await {
+            tracing::warn!(%id, %err, "session store unavailable: the ended session expires with its window");
+        }
+        Ok(())
+    })
+}
+
 /// Queues `zap.ack` when the handled id moved since the last one.
 pub(crate) fn queue_ack(connection: &Connection) {
     if let Some(session) = connection.session()
