@@ -123,6 +123,18 @@ pub(crate) const DELETE_MEMBER_IF_OURS: &str = "local v = redis.call('HGET', KEY
     local ok, member = pcall(cjson.decode, v) \
     if ok and member.i == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end return 0";
 
+/// KEYS: connections hash. ARGV: id, instance. Records the instance as the
+/// id's holder unless another instance holds it.
+const SET_CONNECTION_UNLESS_HELD: &str = "local v = redis.call('HGET', KEYS[1], ARGV[1]) \
+    if v and v ~= ARGV[2] then return 0 end return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])";
+
+/// KEYS: room hash. ARGV: id, member value, instance. Records the
+/// membership unless another instance recorded it.
+const SET_MEMBER_UNLESS_HELD: &str = "local v = redis.call('HGET', KEYS[1], ARGV[1]) \
+    if v then local ok, member = pcall(cjson.decode, v) \
+    if ok and member.i ~= ARGV[3] then return 0 end end \
+    return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])";
+
 /// Decrements a count field, never below zero.
 const DECREMENT_TO_ZERO: &str = "local n = redis.call('HINCRBY', KEYS[1], ARGV[1], -1) \
     if n < 0 then redis.call('HSET', KEYS[1], ARGV[1], 0) end return 0";
@@ -249,22 +261,38 @@ async fn resync(state: &State) -> RedisResult<()> {
     let mut pipe = redis::pipe();
     for stale in old_pairs.iter().filter(|p| !current_pairs.contains(*p)) {
         if let Ok((room, id)) = serde_json::from_str::<(String, String)>(stale) {
-            pipe.cmd("HDEL").arg(keys.room(&room)).arg(id).ignore();
+            pipe.cmd("EVAL")
+                .arg(DELETE_MEMBER_IF_OURS)
+                .arg(1)
+                .arg(keys.room(&room))
+                .arg(id)
+                .arg(me)
+                .ignore();
         }
     }
     for stale in old_conns
         .iter()
         .filter(|c| !current_conns.contains(c.as_str()))
     {
-        pipe.cmd("HDEL").arg(keys.connections()).arg(stale).ignore();
+        pipe.cmd("EVAL")
+            .arg(DELETE_CONNECTION_IF_OURS)
+            .arg(1)
+            .arg(keys.connections())
+            .arg(stale)
+            .arg(me)
+            .ignore();
     }
     pipe.cmd("DEL")
         .arg(keys.instance_memberships(me))
         .arg(keys.instance_connections(me))
         .ignore();
+    // What another instance holds now (a session resumed there while this
+    // one was away) is left to it.
     for connection in &connections {
         let id = connection.id().as_str();
-        pipe.cmd("HSET")
+        pipe.cmd("EVAL")
+            .arg(SET_CONNECTION_UNLESS_HELD)
+            .arg(1)
             .arg(keys.connections())
             .arg(id)
             .arg(me)
@@ -275,10 +303,13 @@ async fn resync(state: &State) -> RedisResult<()> {
             .ignore();
     }
     for (room, id, meta) in &memberships {
-        pipe.cmd("HSET")
+        pipe.cmd("EVAL")
+            .arg(SET_MEMBER_UNLESS_HELD)
+            .arg(1)
             .arg(keys.room(room))
             .arg(id.as_str())
             .arg(member_value(me, meta.as_ref()))
+            .arg(me)
             .ignore();
         pipe.cmd("SADD")
             .arg(keys.instance_memberships(me))
