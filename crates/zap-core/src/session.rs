@@ -179,7 +179,18 @@ impl Session {
 
     /// Runs the connection to its end and says why it ended.
     pub async fn run<T: Transport>(self, mut transport: T) -> EndReason {
-        let attach = recovery::prepare(&self.register, &self.handshake).await;
+        // A first frame read for a resume that turned out to be an ordinary
+        // event: handled first by the loop.
+        let mut first = None;
+        let attach = match recovery::request(&self.register, &self.handshake) {
+            Some(mut request) => {
+                if request.in_frame {
+                    first = Box::pin(read_resume(&mut transport, &mut request)).await;
+                }
+                Some(Box::pin(recovery::prepare(&self.register, &self.handshake, request)).await)
+            }
+            None => None,
+        };
         let (id, session) = match &attach {
             Some(attach) => (attach.id(), Some(attach.session())),
             None => (self.register.connection_id(&self.handshake), None),
@@ -215,7 +226,7 @@ impl Session {
         };
         driver.run_to_end(connected).await;
         let (end, running) = driver
-            .event_loop(&mut transport, receiver, &self.shutdown)
+            .event_loop(&mut transport, receiver, first, &self.shutdown)
             .await;
 
         // The end: no more sends, let an in-flight handler finish, then
@@ -435,6 +446,7 @@ impl Driver<'_> {
         &self,
         transport: &mut T,
         receiver: ConnectionReceiver,
+        first: Option<Option<Result<Inbound, TransportError>>>,
         shutdown: &CancellationToken,
     ) -> (EndReason, Option<Running>) {
         let rx = &receiver;
@@ -445,6 +457,11 @@ impl Driver<'_> {
             grace: None,
             limiter: None,
         };
+        if let Some(inbound) = first
+            && let Some(end) = Box::pin(self.on_read(inbound, transport, &mut state)).await
+        {
+            return (end, state.running);
+        }
         let mut heartbeat = Heartbeat::new(
             self.config.ping_interval,
             self.config.idle_timeout,
@@ -792,6 +809,41 @@ fn failure_kind(err: &crate::HandlerError) -> ErrorKind {
         true => ErrorKind::InvalidPayload,
         false => ErrorKind::Handler,
     }
+}
+
+/// How long a client that asked to resume in its first frame has to send it.
+const RESUME_FRAME_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Reads the client's first frame for a resume (`zap_resume=frame`). A
+/// `zap.resume` fills `request`; anything else (or nothing in time) leaves
+/// it a new session, and what was read is returned to be handled as usual.
+async fn read_resume<T: Transport>(
+    transport: &mut T,
+    request: &mut recovery::ResumeRequest,
+) -> Option<Option<Result<Inbound, TransportError>>> {
+    let first = async {
+        loop {
+            match transport.next().await {
+                Some(Ok(Inbound::Ping | Inbound::Pong)) => continue,
+                other => return other,
+            }
+        }
+    };
+    let Ok(inbound) = tokio::time::timeout(RESUME_FRAME_TIMEOUT, first).await else {
+        tracing::debug!("no resume frame in time: a new session");
+        return None;
+    };
+    if let Some(Ok(Inbound::Text(bytes))) = &inbound
+        && let Ok(event) = zap_protocol::decode_slice(bytes)
+        && event.event_name() == ext::RESUME_EVENT
+    {
+        // A malformed one is a new session: never an application event.
+        if !request.read_frame(&event) {
+            tracing::debug!("malformed resume frame: a new session");
+        }
+        return None;
+    }
+    Some(inbound)
 }
 
 fn shutdown_close() -> (CloseFrame, EndReason) {

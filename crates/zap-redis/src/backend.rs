@@ -258,10 +258,11 @@ impl SessionStore for RedisBackend {
         Box::pin(async move { sessions::park(&state, record, window).await })
     }
 
-    fn take(&self, token: &str) -> BackendFuture<Lookup> {
+    fn take(&self, token: &str, identity: Option<&str>) -> BackendFuture<Lookup> {
         let state = self.state.clone();
         let token = token.to_owned();
-        Box::pin(async move { sessions::take(&state, &token).await })
+        let identity = identity.map(str::to_owned);
+        Box::pin(async move { sessions::take(&state, &token, identity.as_deref()).await })
     }
 
     fn checkpoint(&self, record: SessionRecord, window: Duration) {

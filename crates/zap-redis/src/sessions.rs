@@ -62,7 +62,8 @@ return 1
 "#;
 
 /// KEYS: s, sg, sx, sp, sd, sh, sq. ARGV: ttl ms, force ('1' takes a live
-/// session's checkpoint), the taking instance.
+/// session's checkpoint), the taking instance, the client's identity ('' for
+/// none: a session bound to another identity is unknown to it).
 /// Returns {0} unknown, {2} expired, {3, value, holder} live elsewhere (not
 /// taken), {1, value, deadline or '', generation, holder, seq, direct...}.
 /// The record stays (as the new holder's, until it writes its own), so a
@@ -75,6 +76,8 @@ if not value then
   if redis.call('EXISTS', KEYS[3]) == 1 then return {2} end
   return {0}
 end
+local ok, stored = pcall(cjson.decode, value)
+if not ok or (stored.r and stored.r.identity or '') ~= ARGV[4] then return {0} end
 local deadline = redis.call('GET', KEYS[4]) or ''
 local holder = redis.call('GET', KEYS[6]) or ''
 if deadline == '' and ARGV[2] ~= '1' then return {3, value, holder} end
@@ -384,17 +387,21 @@ const PARK_WAIT: Duration = Duration::from_secs(3);
 
 /// Takes a session: a parked one within its deadline, or the checkpoint of
 /// a live one whose instance died or did not park it in time.
-pub(crate) async fn take(state: &State, token: &str) -> Result<Lookup, BackendError> {
+pub(crate) async fn take(
+    state: &State,
+    token: &str,
+    identity: Option<&str>,
+) -> Result<Lookup, BackendError> {
     let started = tokio::time::Instant::now();
     loop {
         let force = started.elapsed() >= PARK_WAIT;
-        let reply = take_once(state, token, force).await?;
+        let reply = take_once(state, token, identity, force).await?;
         if reply.first().and_then(number) != Some(3) {
             return found(state, reply).await;
         }
         let holder = reply.get(2).and_then(text).unwrap_or_default();
         if instance_dead_since(state, &holder, Duration::ZERO).await? {
-            let reply = take_once(state, token, true).await?;
+            let reply = take_once(state, token, identity, true).await?;
             return found(state, reply).await;
         }
         // Its instance is alive: give it a moment to notice the drop.
@@ -402,7 +409,12 @@ pub(crate) async fn take(state: &State, token: &str) -> Result<Lookup, BackendEr
     }
 }
 
-async fn take_once(state: &State, token: &str, force: bool) -> Result<Vec<Value>, BackendError> {
+async fn take_once(
+    state: &State,
+    token: &str,
+    identity: Option<&str>,
+    force: bool,
+) -> Result<Vec<Value>, BackendError> {
     let keys = &state.keys;
     let mut cmd = redis::cmd("EVAL");
     cmd.arg(TAKE)
@@ -416,7 +428,8 @@ async fn take_once(state: &State, token: &str, force: bool) -> Result<Vec<Value>
         .arg(keys.session("sq", token))
         .arg(millis(LIVE_TTL))
         .arg(if force { "1" } else { "0" })
-        .arg(&state.instance);
+        .arg(&state.instance)
+        .arg(identity.unwrap_or(""));
     bounded(state, &cmd).await
 }
 

@@ -18,11 +18,12 @@ mod state;
 mod status;
 mod store;
 
-pub(crate) use attach::{Attach, prepare};
+pub(crate) use attach::{Attach, prepare, request};
 pub use config::RecoveryConfig;
 pub use history::{History, Position};
-pub(crate) use hub::Hub;
+pub(crate) use hub::{Hub, Identify};
 pub(crate) use park::{Parking, park_and_wait, should_park};
+pub(crate) use request::ResumeRequest;
 pub use sequenced::{HistoryStore, stamp_room};
 pub use stamp::{
     ACK_EVENT, EPOCH_HEADER, ID_HEADER, NACK_EVENT, OFFSET_HEADER, ROOM_HEADER, SEQ_HEADER,

@@ -33,6 +33,8 @@ pub(crate) struct SessionState {
     pub(crate) token: String,
     pub(crate) id: ConnectionId,
     pub(crate) generation: u64,
+    /// Who the session belongs to (see `EventRegister::session_identity`).
+    pub(crate) identity: Option<String>,
     store: Arc<dyn SessionStore>,
     inner: Mutex<Inner>,
     /// Notified when the session is parked (a takeover waits for it).
@@ -76,6 +78,7 @@ impl SessionState {
             token,
             id,
             generation: 0,
+            identity: None,
             store,
             inner: Mutex::new(Inner {
                 seq: 0,
@@ -107,6 +110,7 @@ impl SessionState {
             record.direct_capacity,
         );
         state.generation = record.generation;
+        state.identity = record.identity.clone();
         {
             let mut inner = state.lock();
             inner.seq = record.seq;
@@ -354,6 +358,7 @@ impl SessionState {
                 .collect(),
             direct_capacity: inner.capacity,
             generation: self.generation,
+            identity: self.identity.clone(),
         }
     }
 

@@ -39,6 +39,10 @@ pub struct SessionRecord {
     /// session for a holder of an older generation (it was taken over).
     #[serde(default)]
     pub generation: u64,
+    /// Who the session belongs to (`EventRegister::session_identity`): only
+    /// a resume under the same identity takes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
 }
 
 /// One room membership of a dropped session.
@@ -164,10 +168,12 @@ pub trait SessionStore: Send + Sync + fmt::Debug + 'static {
     /// events recorded before this call are part of the parked session.
     fn park(&self, record: SessionRecord, window: Duration) -> BackendFuture<bool>;
 
-    /// Claims the session of `token` (a session resumes once); the record
-    /// comes back with its generation bumped and every direct event kept.
-    /// Direct events sent from now until [`Self::attached`] are kept too.
-    fn take(&self, token: &str) -> BackendFuture<Lookup>;
+    /// Claims the session of `token` (a session resumes once) for a client
+    /// of `identity`; the record comes back with its generation bumped and
+    /// every direct event kept. Direct events sent from now until
+    /// [`Self::attached`] are kept too. A session bound to another identity
+    /// is [`Lookup::Unknown`] and stays where it is.
+    fn take(&self, token: &str, identity: Option<&str>) -> BackendFuture<Lookup>;
 
     /// The claimed session of `token` (generation `generation`) is live
     /// again: returns the direct events kept since [`Self::take`] (stamped,
@@ -303,8 +309,15 @@ impl SessionStore for InMemorySessions {
         Box::pin(async { Ok(true) })
     }
 
-    fn take(&self, token: &str) -> BackendFuture<Lookup> {
+    fn take(&self, token: &str, identity: Option<&str>) -> BackendFuture<Lookup> {
         let mut parked = self.lock();
+        let foreign = parked
+            .sessions
+            .get(token)
+            .is_some_and(|(record, _, _)| record.identity.as_deref() != identity);
+        if foreign {
+            return Box::pin(async { Ok(Lookup::Unknown) });
+        }
         let now = Instant::now();
         let remembered = parked.expired.contains_key(token);
         let lookup = match parked.sessions.get_mut(token) {
