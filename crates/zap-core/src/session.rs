@@ -177,19 +177,30 @@ impl Session {
         self
     }
 
+    /// Finds the session a recoverable connection resumes (reading it from
+    /// the first frame when the client asked so), or starts a new one.
+    /// Returns it with the first frame when that was an ordinary event (the
+    /// loop handles it first).
+    async fn open_recoverable<T: Transport>(
+        &self,
+        transport: &mut T,
+        mut request: recovery::ResumeRequest,
+    ) -> (Option<Box<recovery::Attach>>, Option<Box<FirstFrame>>) {
+        let first = match request.in_frame {
+            true => read_resume(transport, &mut request).await,
+            false => None,
+        };
+        let attach = recovery::prepare(&self.register, &self.handshake, request).await;
+        (Some(Box::new(attach)), first)
+    }
+
     /// Runs the connection to its end and says why it ended.
     pub async fn run<T: Transport>(self, mut transport: T) -> EndReason {
-        // A first frame read for a resume that turned out to be an ordinary
-        // event: handled first by the loop.
-        let mut first = None;
-        let attach = match recovery::request(&self.register, &self.handshake) {
-            Some(mut request) => {
-                if request.in_frame {
-                    first = Box::pin(read_resume(&mut transport, &mut request)).await;
-                }
-                Some(Box::pin(recovery::prepare(&self.register, &self.handshake, request)).await)
-            }
-            None => None,
+        // Boxed: only a recoverable connection pays for finding its
+        // session, and every session's future stays small.
+        let (attach, first) = match recovery::request(&self.register, &self.handshake) {
+            Some(request) => Box::pin(self.open_recoverable(&mut transport, request)).await,
+            None => (None, None),
         };
         let (id, session) = match &attach {
             Some(attach) => (attach.id(), Some(attach.session())),
@@ -207,7 +218,7 @@ impl Session {
             close_transport(&mut transport, &receiver, frame).await;
             return EndReason::DuplicateId;
         }
-        let resumed = attach.as_ref().is_some_and(recovery::Attach::is_resume);
+        let resumed = attach.as_ref().is_some_and(|attach| attach.is_resume());
         if let Some(attach) = attach {
             // Boxed: only a recoverable connection pays for it, and every
             // session's future stays small.
@@ -446,7 +457,7 @@ impl Driver<'_> {
         &self,
         transport: &mut T,
         receiver: ConnectionReceiver,
-        first: Option<Option<Result<Inbound, TransportError>>>,
+        first: Option<Box<FirstFrame>>,
         shutdown: &CancellationToken,
     ) -> (EndReason, Option<Running>) {
         let rx = &receiver;
@@ -458,7 +469,7 @@ impl Driver<'_> {
             limiter: None,
         };
         if let Some(inbound) = first
-            && let Some(end) = Box::pin(self.on_read(inbound, transport, &mut state)).await
+            && let Some(end) = Box::pin(self.on_read(*inbound, transport, &mut state)).await
         {
             return (end, state.running);
         }
@@ -811,6 +822,9 @@ fn failure_kind(err: &crate::HandlerError) -> ErrorKind {
     }
 }
 
+/// What the transport gave first.
+type FirstFrame = Option<Result<Inbound, TransportError>>;
+
 /// How long a client that asked to resume in its first frame has to send it.
 const RESUME_FRAME_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -820,7 +834,7 @@ const RESUME_FRAME_TIMEOUT: Duration = Duration::from_secs(10);
 async fn read_resume<T: Transport>(
     transport: &mut T,
     request: &mut recovery::ResumeRequest,
-) -> Option<Option<Result<Inbound, TransportError>>> {
+) -> Option<Box<FirstFrame>> {
     let first = async {
         loop {
             match transport.next().await {
@@ -843,7 +857,7 @@ async fn read_resume<T: Transport>(
         }
         return None;
     }
-    Some(inbound)
+    Some(Box::new(inbound))
 }
 
 fn shutdown_close() -> (CloseFrame, EndReason) {
