@@ -102,7 +102,7 @@ impl Default for Hub {
 
 impl Hub {
     /// A new hub with this one's settings (history rules, session settings,
-    /// stores, state codecs) and none of its state: what a register's
+    /// state codecs, identity) and none of its state: what a register's
     /// builder methods start from, so that a clone of a register is
     /// independent of the one it was cloned from.
     pub(crate) fn derive(&self) -> Hub {
@@ -111,10 +111,8 @@ impl Hub {
         hub.has_rules
             .store(self.has_rules.load(Ordering::Acquire), Ordering::Release);
         hub.set_config(self.config());
-        hub.set_store(self.store());
-        if let Some(store) = self.history_store() {
-            hub.set_history_store(store);
-        }
+        // Stores are not settings: a fresh in-memory one, or those the
+        // backend provides (installed by `RouterBuilder::build`).
         *hub.codecs.write().unwrap_or_else(PoisonError::into_inner) = read(&self.codecs);
         *hub.identify.write().unwrap_or_else(PoisonError::into_inner) = read(&self.identify);
         hub
