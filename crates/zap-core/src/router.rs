@@ -102,7 +102,7 @@ pub struct Delivery {
 
 impl Delivery {
     /// One recipient's queue took the event.
-    pub(crate) fn one() -> Self {
+    pub(crate) fn queued() -> Self {
         Delivery {
             delivered: 1,
             ..Delivery::default()
@@ -110,7 +110,7 @@ impl Delivery {
     }
 
     /// The event waits for one recipient's resume.
-    pub(crate) fn kept() -> Self {
+    pub(crate) fn held() -> Self {
         Delivery {
             kept: 1,
             ..Delivery::default()
@@ -244,7 +244,7 @@ impl ConnectionRouter {
     /// Sends an event to the connection with this id, wherever it is.
     ///
     /// On a single instance an unknown id is [`SendError::NotFound`]. A
-    /// session parked for a resume keeps the event ([`Delivery::kept`]).
+    /// session parked for a resume keeps the event ([`Delivery::kept`](Delivery#structfield.kept)).
     /// With a distributed backend, an id not held here is published to the
     /// other instances: `Ok` then means "handed over"
     /// ([`Remote::Published`]), and a backend failure is
