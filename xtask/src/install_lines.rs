@@ -45,7 +45,9 @@ pub(crate) fn problems(readme: &str, workspace: &Workspace<'_>) -> Vec<String> {
                 .take_while(|c| !matches!(c, '`' | '#' | ';' | '&' | '|' | ')'))
                 .collect();
             if let Some(problem) = cargo_install(&command, workspace) {
-                found.push(format!("line {number}: `cargo install{command}`: {problem}"));
+                found.push(format!(
+                    "line {number}: `cargo install{command}`: {problem}"
+                ));
             }
             rest = after;
         }
@@ -63,7 +65,9 @@ fn toml_dependency(line: &str, workspace: &Workspace<'_>) -> Option<String> {
         return None;
     }
     if !ours {
-        return Some(format!("`{name}` is no publishable crate of this workspace"));
+        return Some(format!(
+            "`{name}` is no publishable crate of this workspace"
+        ));
     }
     let value = value.trim();
     let git = format!("git = \"{}\"", workspace.repository);
@@ -142,7 +146,10 @@ mod tests {
     fn a_registry_version_of_a_workspace_crate_is_refused() {
         let found = check("```toml\nzap-axum = \"0.1\"\ntokio = \"1\"\n```\n");
         assert_eq!(found.len(), 1, "{found:?}");
-        assert!(found[0].starts_with("line 2: `zap-axum = \"0.1\"`"), "{found:?}");
+        assert!(
+            found[0].starts_with("line 2: `zap-axum = \"0.1\"`"),
+            "{found:?}"
+        );
     }
 
     #[test]

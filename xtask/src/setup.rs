@@ -104,7 +104,12 @@ pub(crate) const PREREQUISITES: &[Prerequisite] = &[
         debian: &[],
         rustup: &[],
         pip: &[],
-        npm: &["typescript@5", "@asyncapi/specs@6", "ajv@8", "ajv-formats@3"],
+        npm: &[
+            "typescript@5",
+            "@asyncapi/specs@6",
+            "ajv@8",
+            "ajv-formats@3",
+        ],
     },
 ];
 
@@ -256,8 +261,7 @@ mod tests {
     #[test]
     fn every_prerequisite_installs_something_and_says_why() {
         for item in PREREQUISITES {
-            let installs =
-                item.debian.len() + item.rustup.len() + item.pip.len() + item.npm.len();
+            let installs = item.debian.len() + item.rustup.len() + item.pip.len() + item.npm.len();
             assert!(installs > 0, "{} installs nothing", item.probe);
             assert!(!item.why.is_empty());
         }

@@ -119,8 +119,11 @@ async fn write_response<S: AsyncWrite + Unpin>(
         "content-length: {}\r\nconnection: close\r\n\r\n",
         body.len()
     );
-    stream.write_all(head.as_bytes()).await?;
-    stream.write_all(body).await?;
+    // One write: a client that reads the status reads the body with it
+    // (zap-client shows a refusal's body, which says why).
+    let mut response = head.into_bytes();
+    response.extend_from_slice(body);
+    stream.write_all(&response).await?;
     stream.flush().await?;
     let _ = stream.shutdown().await;
     Ok(())
