@@ -193,6 +193,7 @@ impl ZapConsumer {
 
     /// Calls `callback` with how each connection's session began, against a
     /// server that offers recovery: new, recovered, or resumed with gaps.
+    /// Registered after a session began, it is called with that outcome first.
     #[track_caller]
     pub fn on_session<F, R, M>(&self, callback: F) -> &Self
     where

@@ -88,10 +88,11 @@
 //! link drops mid-flight. At most
 //! [`max_unacknowledged`](Recovery::max_unacknowledged) events wait for an
 //! acknowledgement; past that, writing pauses until one arrives. While the
-//! server offers recovery, events sent during a reconnection are held (the
-//! outbox holds at least that many, whatever
-//! [`ClientBuilder::outbox`] says) and events accepted but not yet written
-//! when the link dropped are kept for the next connection.
+//! server offers recovery, events accepted but not yet written when the
+//! link dropped are kept for the next connection (up to that many, whatever
+//! [`ClientBuilder::outbox`] says). Events sent while not online are
+//! refused at once ([`SendError::NotOnline`]) unless an outbox was asked
+//! for ([`ClientBuilder::outbox`]), which holds them during reconnection.
 //!
 //! **Limits.** The guarantee holds while the session lives on the server
 //! (its window, about two minutes by default, counts from the drop) and

@@ -120,9 +120,10 @@ impl ZapSubscriber {
         self.client.engine.errors()
     }
 
-    /// How each connection's session began, from now on, against a server
-    /// that offers recovery: new, recovered, or resumed with gaps (see
-    /// [`SessionStream`]).
+    /// How each connection's session began against a server that offers
+    /// recovery: new, recovered, or resumed with gaps (see
+    /// [`SessionStream`]). Starts with the latest outcome, so calling it
+    /// after `connect()` still shows how the current session began.
     pub fn sessions(&self) -> SessionStream {
         self.client.engine.sessions()
     }

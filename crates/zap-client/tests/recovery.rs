@@ -388,3 +388,54 @@ async fn the_application_sees_no_recovery_headers() {
     assert_eq!(event.headers().len(), 1, "{event:?}");
     assert_eq!(event.headers()["n"], json!(3));
 }
+
+#[tokio::test]
+async fn a_session_stream_made_after_connect_starts_with_the_current_outcome() {
+    let mut server = Scripted::start().await;
+    let client = client(&server.url);
+    // `connected` waits for the outcome on a stream of its own: by then
+    // the outcome has been announced.
+    let _link = connected(&client, &mut server, "t").await;
+    let mut late = client.sessions();
+    let outcome = next_outcome(&mut late).await;
+    assert_eq!(
+        outcome,
+        SessionOutcome::New {
+            id: "zpt-scripted".into(),
+            reason: NewReason::First,
+            undelivered: 0
+        }
+    );
+    // Once: nothing else is waiting on the late stream.
+    assert!(futures_util::FutureExt::now_or_never(late.next()).is_none());
+}
+
+#[tokio::test]
+async fn sending_while_the_link_is_down_is_refused_at_once_even_when_the_server_offers_recovery() {
+    let mut server = Scripted::start().await;
+    let target = server
+        .url
+        .trim_start_matches("ws://")
+        .trim_end_matches("/ws")
+        .parse()
+        .expect("an address");
+    let proxy = common::Proxy::start(target).await;
+    let client = client(&proxy.url);
+    let mut states = client.connection_state();
+    let _link = connected(&client, &mut server, "t").await;
+    proxy.down();
+    common::wait_for_state(&mut states, zap_client::ConnectionState::Error).await;
+    // Reconnection keeps trying (and failing) meanwhile: `Error` or
+    // `Connecting`, never online, and nothing is held for later.
+    let error = client.send_event("say", 1).expect_err("not online");
+    match &error {
+        zap_client::SendError::NotOnline { state } => assert!(!state.is_online(), "{state}"),
+        other => panic!("{other:?}"),
+    }
+    let said = error.to_string();
+    assert!(
+        said == "cannot send: the connection failed or was lost, and is not back"
+            || said == "cannot send: the client is still connecting",
+        "{said}"
+    );
+}

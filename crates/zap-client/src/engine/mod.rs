@@ -13,6 +13,7 @@
 mod clock;
 mod control;
 mod dial;
+mod farewell;
 mod link;
 mod outgoing;
 mod pending;

@@ -5,6 +5,7 @@ use std::future::poll_fn;
 use std::sync::Arc;
 
 use futures_util::StreamExt;
+use futures_util::stream::{SplitSink, SplitStream};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
@@ -14,6 +15,7 @@ use super::Shared;
 use super::clock::{after, after_from};
 use super::control::Outcome;
 use super::dial::Ws;
+use super::farewell::Farewell;
 use super::outgoing::Outgoing;
 use super::recovery::{ACK_EVENT, SESSION_EVENT, is_reserved, unstamped};
 use super::supervisor::{Run, stopped};
@@ -93,8 +95,23 @@ async fn serve(
     out: &mut Outgoing,
     stop: &mut watch::Receiver<Option<Instant>>,
 ) -> SessionEnd {
+    let (sink, stream) = ws.split();
+    // Dropped before `serve_split` returns (the task dropped by a runtime
+    // that shuts down): a close frame ends the session at once.
+    let mut farewell = Farewell::new(sink);
+    let end = serve_split(shared, &mut farewell.sink, stream, out, stop).await;
+    farewell.disarm();
+    end
+}
+
+async fn serve_split(
+    shared: &Shared,
+    sink: &mut SplitSink<Ws, Message>,
+    mut stream: SplitStream<Ws>,
+    out: &mut Outgoing,
+    stop: &mut watch::Receiver<Option<Instant>>,
+) -> SessionEnd {
     let options = &shared.options;
-    let (mut sink, mut stream) = ws.split();
     let heartbeat = options.heartbeat;
     let watching = heartbeat.interval().is_some();
     let mut ticker = heartbeat.interval().map(|every| {
@@ -162,7 +179,7 @@ async fn serve(
                     Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
                 }
             }
-            written = poll_fn(|cx| out.poll_drive(&mut sink, &shared.resume, cx)), if !out.is_done() => {
+            written = poll_fn(|cx| out.poll_drive(sink, &shared.resume, cx)), if !out.is_done() => {
                 if let Err(error) = written {
                     if stopping {
                         return SessionEnd::Stopped;
