@@ -4,7 +4,7 @@ use std::fmt;
 
 use futures_util::StreamExt;
 
-use zap_protocol::{Event, PayloadError};
+use zap_protocol::{PayloadError, TypedEvent};
 
 use crate::callback::Reaction;
 use crate::common::ZapClient;
@@ -108,7 +108,7 @@ impl ZapConsumer {
     #[track_caller]
     pub fn on_typed<E, F, R, M>(&self, callback: F) -> &Self
     where
-        E: Event,
+        E: TypedEvent,
         F: Fn(Result<E, PayloadError>) -> R + Send + Sync + 'static,
         R: Reaction<M>,
     {

@@ -45,6 +45,21 @@
 //! with [`ZapSubscriber::subscribe`] (a stream of `Result<E, PayloadError>`)
 //! or [`ZapConsumer::on_typed`]. String names keep working beside them.
 //!
+//! The names cannot be taken for one another: a received event is an
+//! [`EventData`]; [`TypedEvent`] is the trait of payload types that name
+//! their event; `Event` is only the derive that implements it.
+//!
+//! ```
+//! fn on_said(event: zap_client::EventData) -> String {
+//!     event.event_name().to_owned()
+//! }
+//! ```
+//!
+//! ```compile_fail
+//! // error: expected type, found derive macro `zap_client::Event`
+//! fn on_said(event: zap_client::Event) {}
+//! ```
+//!
 //! # Delivery
 //!
 //! - Events reach each subscription in the order the server sent them;
@@ -171,12 +186,13 @@ pub use subscription::Subscription;
 pub use typed::{TypedRequestError, TypedSubscription};
 pub use weak::WeakZapConsumer;
 pub use zap_protocol::{
-    self as protocol, DecodeError, Event, EventData, Headers, Payload, PayloadError, Request,
+    self as protocol, DecodeError, EventData, Headers, Payload, PayloadError, Request, TypedEvent,
     schemars,
 };
 
-/// `#[derive(Event)]`: names a payload type's event (feature `macros`, on
-/// by default); see [`Event`].
+/// `#[derive(Event)]`: names a payload type's event, implementing
+/// [`TypedEvent`] (feature `macros`, on by default). `Event` is only this
+/// derive: a received event is an [`EventData`].
 #[cfg(feature = "macros")]
 pub use zap_macros::Event;
 

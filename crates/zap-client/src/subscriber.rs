@@ -6,7 +6,7 @@ use std::fmt;
 use crate::common::ZapClient;
 use crate::config::Options;
 use crate::engine::Filter;
-use zap_protocol::Event;
+use zap_protocol::TypedEvent;
 
 use crate::{
     ClientBuilder, ErrorStream, SessionStream, StateStream, Subscription, TypedSubscription,
@@ -100,7 +100,7 @@ impl ZapSubscriber {
     /// }
     /// # }
     /// ```
-    pub fn subscribe<E: Event>(&self) -> TypedSubscription<E> {
+    pub fn subscribe<E: TypedEvent>(&self) -> TypedSubscription<E> {
         TypedSubscription::new(self.subscribe_to_event(E::NAME))
     }
 
