@@ -5,8 +5,10 @@
 
 mod bench;
 mod ci;
+mod first_steps;
 mod flags;
 mod install_lines;
+mod readme_code;
 mod release;
 mod setup;
 mod tidy;

@@ -1,15 +1,17 @@
 //! `cargo xtask tidy`: repository conventions no compiler checks — every
 //! `.rs` file opens with a `//!` line, every internal path dependency of
 //! the workspace and of publishable crates carries a version, every publishable crate has a README, a description,
-//! a license and a repository, and every install line of every README
-//! resolves as written (`install_lines`).
+//! a license and a repository, every install line of every README
+//! resolves as written (`install_lines`), and every README's Rust code is
+//! compiled as doc tests somewhere (`readme_code`); the Quick start and
+//! the examples show their logs (`first_steps`).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::bail;
 
-use crate::install_lines;
 use crate::release::{is_unpublished, publishable_crates};
+use crate::{first_steps, install_lines, readme_code};
 
 /// Directories never looked into.
 const SKIPPED_DIRS: &[&str] = &["target", ".git", "node_modules"];
@@ -33,8 +35,10 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
             _ => {}
         },
     )?;
+    let mut included = Vec::new();
     for file in &rust_files {
         let text = std::fs::read_to_string(file)?;
+        included.extend(readme_code::included_files(file, &text));
         if !opens_with_doc_line(&text) {
             problems.push(format!(
                 "{}: does not open with a `//!` line",
@@ -85,6 +89,21 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
         let text = std::fs::read_to_string(readme)?;
         for problem in install_lines::problems(&text, &workspace) {
             problems.push(format!("{}: {problem}", shown(root, readme)));
+        }
+        let compiled = included.contains(&readme_code::normalize(readme));
+        for problem in readme_code::problems(&text, compiled) {
+            problems.push(format!("{}: {problem}", shown(root, readme)));
+        }
+    }
+    let readme = std::fs::read_to_string(root.join("README.md"))?;
+    problems.extend(first_steps::quick_start_problems(&readme));
+    for file in rust_files
+        .iter()
+        .filter(|file| file.ends_with("src/main.rs") && file.starts_with(root.join("examples")))
+    {
+        let text = std::fs::read_to_string(file)?;
+        for problem in first_steps::example_problems(&text) {
+            problems.push(format!("{}: {problem}", shown(root, file)));
         }
     }
     eprintln!(
