@@ -32,10 +32,10 @@ pub(crate) fn problems(readme: &str, workspace: &Workspace<'_>) -> Vec<String> {
             };
             continue;
         }
-        if fence.as_deref() == Some("toml") {
-            if let Some(problem) = toml_dependency(trimmed, workspace) {
-                found.push(format!("line {number}: {problem}"));
-            }
+        if fence.as_deref() == Some("toml")
+            && let Some(problem) = toml_dependency(trimmed, workspace)
+        {
+            found.push(format!("line {number}: {problem}"));
         }
         let mut rest = line;
         while let Some(at) = rest.find("cargo install") {

@@ -100,7 +100,12 @@
 //! it (`zap.ack`, cumulative). After a resume, the unacknowledged events
 //! are written again, in order, before any other; the server runs each id
 //! at most once, so a handler runs exactly once per event even when the
-//! link drops mid-flight. At most
+//! link drops mid-flight. An event the server refuses (`zap.nack`, flood
+//! control) is written again after the server's `retryAfter`, with every
+//! later unacknowledged one, in order; a refusal drops nothing. Against a
+//! server that says it accepts one (`resumeFrame` in `zap.session`), the
+//! token travels in a first `zap.resume` frame instead of the upgrade URL,
+//! which proxies log; other servers get it in the URL. At most
 //! [`max_unacknowledged`](Recovery::max_unacknowledged) events wait for an
 //! acknowledgement; past that, writing pauses until one arrives. While the
 //! server offers recovery, events accepted but not yet written when the

@@ -17,7 +17,7 @@ use super::control::Outcome;
 use super::dial::Ws;
 use super::farewell::Farewell;
 use super::outgoing::Outgoing;
-use super::recovery::{ACK_EVENT, SESSION_EVENT, is_reserved, unstamped};
+use super::recovery::{ACK_EVENT, NACK_EVENT, SESSION_EVENT, is_reserved, unstamped};
 use super::supervisor::{Run, stopped};
 use crate::{ConnectionError, ConnectionState};
 
@@ -39,7 +39,12 @@ pub(crate) async fn run(shared: &Shared, ws: Ws, run: &mut Run) -> SessionEnd {
     let backlog = shared.link.open(tx);
     let mut attached = Attached {
         shared,
-        out: Outgoing::new(backlog, rx, shared.resume.is_enabled()),
+        out: Outgoing::new(
+            backlog,
+            rx,
+            shared.resume.is_enabled(),
+            shared.resume.take_hello(),
+        ),
     };
     shared.signals.set_state(ConnectionState::Online);
     run.outcome.send_replace(Outcome::Online);
@@ -310,6 +315,10 @@ fn extension(
         }),
         SESSION_EVENT => Err("sent again on the same connection".to_owned()),
         ACK_EVENT => shared.resume.acknowledge(event.payload()),
+        NACK_EVENT => shared
+            .resume
+            .refused(event.payload())
+            .map(|(id, retry_after)| out.refused(id, retry_after)),
         _ => {
             tracing::debug!(event = name, "unknown reserved event: skipped");
             Ok(())
