@@ -212,27 +212,19 @@ impl Backend for RedisBackend {
         let state = self.state.clone();
         Box::pin(async move { query::connection_count(&state).await })
     }
+
+    /// Room history in Redis Streams, shared by every instance.
+    fn history_store(&self) -> Option<Arc<dyn HistoryStore>> {
+        Some(Arc::new(self.clone()))
+    }
+
+    /// Resumable sessions in Redis: a client resumes on any instance.
+    fn session_store(&self) -> Option<Arc<dyn SessionStore>> {
+        Some(Arc::new(self.clone()))
+    }
 }
 
 impl RedisBackend {
-    /// `register` with rooms, room history and resumable sessions all in
-    /// this Redis: a client resumes on any instance, even after the one it
-    /// was on died.
-    ///
-    /// ```no_run
-    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-    /// use zap_core::{EventRegister, History};
-    /// let redis = zap_redis::RedisBackend::connect("redis://127.0.0.1/").await?;
-    /// let register = redis.install(EventRegister::new()).history("chat:*", History::last(500));
-    /// # Ok(()) }
-    /// ```
-    pub fn install(&self, register: zap_core::EventRegister) -> zap_core::EventRegister {
-        register
-            .backend(self.clone())
-            .history_store(self.clone())
-            .session_store(self.clone())
-    }
-
     fn queue(&self, command: Command) -> Result<(), BackendError> {
         if !self.state.is_available() {
             self.state.count_dropped();

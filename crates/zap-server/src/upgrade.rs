@@ -130,7 +130,8 @@ mod tests {
     /// An idle connection's task holds this future: guard its size (3.5 KiB
     /// with rustc 1.95, of which 0.4 KiB since the session loop has its idle
     /// deadline timer, rate limiter and shutdown grace, and 16 bytes for the
-    /// transport's read gate).
+    /// transport's read gate, and 8 bytes for the request a failed handler
+    /// answers with an error reply).
     #[tokio::test]
     #[allow(clippy::unwrap_used)]
     async fn a_socket_future_stays_small() {
@@ -150,6 +151,6 @@ mod tests {
         let peer = client.local_addr().unwrap();
         let future = super::serve_socket(client, peer, shared, Default::default());
         let size = std::mem::size_of_val(&future);
-        assert!(size <= 3600, "the socket future grew to {size} bytes");
+        assert!(size <= 3608, "the socket future grew to {size} bytes");
     }
 }

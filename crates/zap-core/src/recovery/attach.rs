@@ -310,6 +310,13 @@ impl Rejoin<'_> {
                 true
             }
             None => {
+                // A gap: what the history still holds follows `zap.session`
+                // (the client adopts its epoch and offsets).
+                if self.from.is_some() {
+                    for frame in log.held(connection.id()) {
+                        connection.queue_replay(frame);
+                    }
+                }
                 session.note_join(room, current);
                 false
             }

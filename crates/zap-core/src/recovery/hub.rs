@@ -96,6 +96,24 @@ impl Default for Hub {
 }
 
 impl Hub {
+    /// A new hub with this one's settings (history rules, session settings,
+    /// stores, state codecs) and none of its state: what a register's
+    /// builder methods start from, so that a clone of a register is
+    /// independent of the one it was cloned from.
+    pub(crate) fn derive(&self) -> Hub {
+        let hub = Hub::default();
+        *hub.rules.write().unwrap_or_else(PoisonError::into_inner) = read(&self.rules);
+        hub.has_rules
+            .store(self.has_rules.load(Ordering::Acquire), Ordering::Release);
+        hub.set_config(self.config());
+        hub.set_store(self.store());
+        if let Some(store) = self.history_store() {
+            hub.set_history_store(store);
+        }
+        *hub.codecs.write().unwrap_or_else(PoisonError::into_inner) = read(&self.codecs);
+        hub
+    }
+
     pub(crate) fn add_rule(&self, pattern: &str, history: History) {
         self.rules
             .write()

@@ -8,20 +8,10 @@ use zap_protocol::{EncodeError, Frame, Headers};
 
 use super::status::RecoveryStatus;
 
-/// Header naming the room an event with history was delivered through.
-pub const ROOM_HEADER: &str = "zap-room";
-/// Header carrying the epoch of that room's history.
-pub const EPOCH_HEADER: &str = "zap-epoch";
-/// Header carrying the event's offset in that room's history.
-pub const OFFSET_HEADER: &str = "zap-offset";
-/// Header carrying the sequence number of a direct event of a session.
-pub const SEQ_HEADER: &str = "zap-seq";
-/// Header carrying a client event's id, for exactly-once handling.
-pub const ID_HEADER: &str = "zap-id";
-/// The first event of a connection that asked for recovery.
-pub const SESSION_EVENT: &str = "zap.session";
-/// The server's cumulative acknowledgement of client events.
-pub const ACK_EVENT: &str = "zap.ack";
+pub use zap_protocol::ext::{
+    ACK_EVENT, EPOCH_HEADER, ID_HEADER, NACK_EVENT, OFFSET_HEADER, ROOM_HEADER, SEQ_HEADER,
+    SESSION_EVENT,
+};
 
 /// `headers` plus the room stamp.
 pub(crate) fn room_headers(
@@ -75,6 +65,7 @@ pub(crate) fn session_frame(
         "gaps": gaps,
         "directGap": direct_gap,
         "ack": ack,
+        "resumeFrame": true,
     });
     // A JSON value always encodes.
     zap_protocol::encode(SESSION_EVENT, &payload, None)
@@ -85,6 +76,15 @@ pub(crate) fn session_frame(
 pub(crate) fn ack_frame(id: u64) -> Frame {
     Frame::from(format!(
         r#"{{"eventName":"{ACK_EVENT}","payload":{{"id":{id}}}}}"#
+    ))
+}
+
+/// The `zap.nack` event: client event `id` was refused by flood control;
+/// the client resends from it after `retry_after`.
+pub(crate) fn nack_frame(id: u64, retry_after: std::time::Duration) -> Frame {
+    let ms = retry_after.as_millis().max(1);
+    Frame::from(format!(
+        r#"{{"eventName":"{NACK_EVENT}","payload":{{"id":{id},"reason":"rate_limited","retryAfter":{ms}}}}}"#
     ))
 }
 

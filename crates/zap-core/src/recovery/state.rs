@@ -14,7 +14,19 @@ use super::history::Position;
 use super::stamp;
 use super::status::RecoveryStatus;
 use super::store::{DirectEvent, RoomRecord, SessionRecord, SessionStore};
-use crate::{Connection, ConnectionId, MetaTag, SendError};
+use crate::{Connection, ConnectionId, Delivery, MetaTag, SendError};
+
+/// What to do with a client event, by its `zap-id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Admit {
+    /// Handle it.
+    Run,
+    /// Already handled in this session: a resend, dropped silently.
+    Resend,
+    /// An id after one that was refused: dropped until the refused id comes
+    /// again (the client resends in order).
+    OutOfOrder,
+}
 
 /// One session, shared by the connections that carry it in turn.
 pub(crate) struct SessionState {
@@ -40,6 +52,8 @@ struct Inner {
     ended: bool,
     handled: u64,
     acked: u64,
+    /// The first client event id refused by flood control, until it is handled.
+    refused: Option<u64>,
     joined: HashMap<String, Position>,
     status: Option<RecoveryStatus>,
 }
@@ -65,6 +79,7 @@ impl SessionState {
                 ended: false,
                 handled: 0,
                 acked: 0,
+                refused: None,
                 joined: HashMap::new(),
                 status: None,
             }),
@@ -114,13 +129,14 @@ impl SessionState {
     }
 
     /// Sends a direct event: stamped with the next `zap-seq`, kept for a
-    /// resume, and queued on the attached connection if there is one.
+    /// resume, and queued on the attached connection if there is one (else
+    /// it waits for the resume: [`Delivery::kept`]).
     pub(crate) fn send_direct<P: Serialize + ?Sized>(
         &self,
         event_name: &str,
         payload: &P,
         headers: Option<&Headers>,
-    ) -> Result<(), SendError> {
+    ) -> Result<Delivery, SendError> {
         let mut inner = self.lock();
         if inner.ended {
             return Err(SendError::Closed);
@@ -129,7 +145,7 @@ impl SessionState {
             drop(inner);
             let frame = zap_protocol::encode(event_name, payload, headers)?;
             return match self.store.push_direct(&self.id, &frame) {
-                true => Ok(()),
+                true => Ok(Delivery::kept()),
                 false => Err(SendError::Closed),
             };
         }
@@ -141,12 +157,13 @@ impl SessionState {
             inner.direct.pop_front();
         }
         match &inner.connection {
-            Some(connection) => match connection.send_frame(frame) {
+            Some(connection) => match connection.enqueue(frame) {
+                Ok(()) => Ok(Delivery::one()),
                 // The connection is going away: the event waits for a resume.
-                Err(SendError::Closed) => Ok(()),
-                other => other,
+                Err(SendError::Closed) => Ok(Delivery::kept()),
+                Err(err) => Err(err),
             },
-            None => Ok(()),
+            None => Ok(Delivery::kept()),
         }
     }
 
@@ -243,15 +260,36 @@ impl SessionState {
         inner.connection = None;
     }
 
-    /// Whether a client event with this `zap-id` should run (not a resend);
-    /// records it as handled.
-    pub(crate) fn admit(&self, id: u64) -> bool {
-        let mut inner = self.lock();
+    /// What to do with a client event carrying this `zap-id`. Nothing is
+    /// recorded: the id counts as handled only once its handler finished
+    /// ([`Self::mark_handled`]).
+    pub(crate) fn admit(&self, id: u64) -> Admit {
+        let inner = self.lock();
         if id <= inner.handled {
-            return false;
+            return Admit::Resend;
         }
-        inner.handled = id;
-        true
+        match inner.refused {
+            // After a refusal, ids are taken in order again from the refused one.
+            Some(refused) if id > refused => Admit::OutOfOrder,
+            _ => Admit::Run,
+        }
+    }
+
+    /// The handler of `zap-id` `id` finished (or failed and was reported):
+    /// it may be acknowledged.
+    pub(crate) fn mark_handled(&self, id: u64) {
+        let mut inner = self.lock();
+        inner.handled = inner.handled.max(id);
+        if inner.refused.is_some_and(|refused| refused <= id) {
+            inner.refused = None;
+        }
+    }
+
+    /// Flood control refused `zap-id` `id`: later ids are dropped until it
+    /// comes again (the caller tells the client with `zap.nack`).
+    pub(crate) fn refuse(&self, id: u64) {
+        let mut inner = self.lock();
+        inner.refused = Some(inner.refused.map_or(id, |refused| refused.min(id)));
     }
 
     /// The id to acknowledge, when it moved since the last `zap.ack`.

@@ -182,7 +182,9 @@ pub fn register() -> EventRegister {
                     let ids: Vec<Value> = members.iter().map(|m| json!([m.id, m.local])).collect();
                     ctx.reply(ids)?;
                 }
-                Err(err) => ctx.reply(json!({"error": err.to_string()}))?,
+                Err(err) => {
+                    ctx.reply(json!({"error": err.to_string()}))?;
+                }
             }
             Ok(())
         })
