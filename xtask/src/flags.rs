@@ -65,7 +65,8 @@ pub(crate) fn print_help() {
          tests, docs, tidy (`--no-setup`: install nothing)\n  \
          setup    install what the tests need and the machine lacks (Debian, rustup, pip, npm),\n           \
          saying what and why\n  \
-         tidy     repository conventions: `//!` openings, versioned path dependencies, crate metadata\n  \
+         tidy     repository conventions: `//!` openings, versioned path dependencies, crate metadata,\n           \
+         README install lines and code, Quick start and examples show their logs\n  \
          release  `cargo xtask release VERSION [--dry-run]`: bump the publishable crates, date their\n           \
          changelogs, check each packages in publish order (never uploads; --dry-run writes nothing)\n  \
          bench    run the benchmarks (release build, pinned cores): all, or `suite [--quick]`, `redis-fanout`\n  \
