@@ -9,7 +9,7 @@ use serde::Serialize;
 use zap_protocol::{EncodeError, Frame, Headers};
 
 use crate::backend::Target;
-use crate::recovery;
+use crate::recovery::{self, PushDirect};
 use crate::router::Remote;
 use crate::{Connection, ConnectionId, ConnectionRouter, Delivery, SendError, telemetry};
 
@@ -99,8 +99,15 @@ fn to_id<P: Serialize + ?Sized>(
     }
     let frame = event.plain()?;
     let id = ConnectionId::new(id);
-    if router.hub().store().push_direct(&id, &frame) {
-        return Ok(Delivery::kept());
+    match router.hub().store().push_direct(&id, &frame) {
+        PushDirect::Kept => return Ok(Delivery::kept()),
+        PushDirect::Handed => {
+            return Ok(Delivery {
+                remote: Remote::Published,
+                ..Delivery::default()
+            });
+        }
+        PushDirect::NotHere => {}
     }
     if !router.backend().is_distributed() {
         return Err(SendError::NotFound(id));
@@ -154,7 +161,11 @@ pub(crate) fn local(
         Target::Connection(id) => {
             if let Some(connection) = router.connection(id.as_str()) {
                 delivery.count(direct_frame(&connection, frame).map(|_| ()));
-            } else if router.hub().store().push_direct(id, frame) {
+            } else if !router.hub().store().is_shared()
+                && router.hub().store().push_direct(id, frame) == PushDirect::Kept
+            {
+                // A session parked in this process (a shared store got the
+                // event from its sender already).
                 delivery.kept += 1;
             }
         }
@@ -175,6 +186,23 @@ fn direct_frame(connection: &Connection, frame: &Frame) -> Result<Delivery, Send
     })?;
     let headers = (!event.headers().is_empty()).then(|| event.headers());
     session.send_direct(event.event_name(), event.payload(), headers)
+}
+
+/// A direct event a shared session store numbered `seq`, for connection
+/// `id` of this instance (the store hands it to every instance; the one
+/// holding the connection queues it).
+pub(crate) fn numbered(router: &ConnectionRouter, id: &str, seq: u64, frame: &Frame) -> Delivery {
+    match router.connection(id) {
+        Some(connection) => match connection.session() {
+            Some(session) => session.deliver(seq, frame.clone()),
+            None => {
+                let mut delivery = Delivery::default();
+                delivery.count(connection.enqueue(frame.clone()));
+                delivery
+            }
+        },
+        None => Delivery::default(),
+    }
 }
 
 /// What another instance published (the backend hands it over): delivered

@@ -354,6 +354,33 @@ impl EventRegister {
         })
     }
 
+    /// Binds each resumable session to the identity `identify` reads from
+    /// its handshake (usually what the [`authorize`](Self::authorize) hook
+    /// stored in its extensions): a resume whose handshake gives another
+    /// identity, or none, gets a new session (`reason: "unknown"`, as for a
+    /// forged token), and the session stays for its owner. Without it, a
+    /// token alone resumes its session: keep tokens secret (they never
+    /// appear in the server's logs; clients can keep them out of URLs with
+    /// the first-frame resume of `docs/protocol.md`).
+    ///
+    /// ```
+    /// #[derive(Clone)]
+    /// struct User(String);
+    /// let register = zap_core::EventRegister::new()
+    ///     .session_identity(|handshake| handshake.extensions().get::<User>().map(|user| user.0));
+    /// ```
+    #[track_caller]
+    pub fn session_identity<F>(self, identify: F) -> Self
+    where
+        F: Fn(&Handshake) -> Option<String> + Send + Sync + 'static,
+    {
+        let identify: crate::recovery::Identify = Arc::new(identify);
+        self.rebuild("session_identity", |router, hub| {
+            hub.set_identify(identify);
+            router
+        })
+    }
+
     /// Runs instead of `connected` when a connection resumes an earlier
     /// session; [`Connection::recovery`](crate::Connection::recovery) says
     /// whether events were lost (and in which rooms).

@@ -542,6 +542,14 @@ impl ConnectionRouter {
         }
     }
 
+    /// Delivers a direct event that a shared [`SessionStore`](crate::SessionStore)
+    /// numbered `seq` to connection `id` if this instance holds it (what
+    /// session stores call on every instance, see
+    /// [`SessionStore::sequence_direct`](crate::SessionStore::sequence_direct)).
+    pub fn deliver_direct(&self, id: &str, seq: u64, frame: &Frame) -> Delivery {
+        outbound::numbered(self, id, seq, frame)
+    }
+
     /// Runs `f` for every live connection of this instance (under the
     /// connections lock).
     pub(crate) fn for_each_connection(&self, f: impl FnMut(&Connection)) {

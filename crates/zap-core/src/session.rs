@@ -177,9 +177,31 @@ impl Session {
         self
     }
 
+    /// Finds the session a recoverable connection resumes (reading it from
+    /// the first frame when the client asked so), or starts a new one.
+    /// Returns it with the first frame when that was an ordinary event (the
+    /// loop handles it first).
+    async fn open_recoverable<T: Transport>(
+        &self,
+        transport: &mut T,
+        mut request: recovery::ResumeRequest,
+    ) -> (Option<Box<recovery::Attach>>, Option<Box<FirstFrame>>) {
+        let first = match request.in_frame {
+            true => read_resume(transport, &mut request).await,
+            false => None,
+        };
+        let attach = recovery::prepare(&self.register, &self.handshake, request).await;
+        (Some(Box::new(attach)), first)
+    }
+
     /// Runs the connection to its end and says why it ended.
     pub async fn run<T: Transport>(self, mut transport: T) -> EndReason {
-        let attach = recovery::prepare(&self.register, &self.handshake).await;
+        // Boxed: only a recoverable connection pays for finding its
+        // session, and every session's future stays small.
+        let (attach, first) = match recovery::request(&self.register, &self.handshake) {
+            Some(request) => Box::pin(self.open_recoverable(&mut transport, request)).await,
+            None => (None, None),
+        };
         let (id, session) = match &attach {
             Some(attach) => (attach.id(), Some(attach.session())),
             None => (self.register.connection_id(&self.handshake), None),
@@ -196,9 +218,11 @@ impl Session {
             close_transport(&mut transport, &receiver, frame).await;
             return EndReason::DuplicateId;
         }
-        let resumed = attach.as_ref().is_some_and(recovery::Attach::is_resume);
+        let resumed = attach.as_ref().is_some_and(|attach| attach.is_resume());
         if let Some(attach) = attach {
-            attach.attach(&router, &connection);
+            // Boxed: only a recoverable connection pays for it, and every
+            // session's future stays small.
+            Box::pin(attach.attach(&router, &connection)).await;
         }
         tracing::debug!(id = %connection.id(), path = self.handshake.path(), "connected");
         telemetry::connection_opened();
@@ -213,7 +237,7 @@ impl Session {
         };
         driver.run_to_end(connected).await;
         let (end, running) = driver
-            .event_loop(&mut transport, receiver, &self.shutdown)
+            .event_loop(&mut transport, receiver, first, &self.shutdown)
             .await;
 
         // The end: no more sends, let an in-flight handler finish, then
@@ -247,8 +271,7 @@ impl Session {
                 });
                 return end;
             }
-            session.end();
-            router.hub().unset_live(&session.token, &driver.connection);
+            let _ = recovery::end(&router, &driver.connection, &session).await;
         }
         driver.disconnected(&router, &self.shutdown, &end).await;
         tracing::debug!(id = %driver.connection.id(), reason = ?end, "disconnected");
@@ -434,6 +457,7 @@ impl Driver<'_> {
         &self,
         transport: &mut T,
         receiver: ConnectionReceiver,
+        first: Option<Box<FirstFrame>>,
         shutdown: &CancellationToken,
     ) -> (EndReason, Option<Running>) {
         let rx = &receiver;
@@ -444,6 +468,11 @@ impl Driver<'_> {
             grace: None,
             limiter: None,
         };
+        if let Some(inbound) = first
+            && let Some(end) = Box::pin(self.on_read(*inbound, transport, &mut state)).await
+        {
+            return (end, state.running);
+        }
         let mut heartbeat = Heartbeat::new(
             self.config.ping_interval,
             self.config.idle_timeout,
@@ -791,6 +820,44 @@ fn failure_kind(err: &crate::HandlerError) -> ErrorKind {
         true => ErrorKind::InvalidPayload,
         false => ErrorKind::Handler,
     }
+}
+
+/// What the transport gave first.
+type FirstFrame = Option<Result<Inbound, TransportError>>;
+
+/// How long a client that asked to resume in its first frame has to send it.
+const RESUME_FRAME_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Reads the client's first frame for a resume (`zap_resume=frame`). A
+/// `zap.resume` fills `request`; anything else (or nothing in time) leaves
+/// it a new session, and what was read is returned to be handled as usual.
+async fn read_resume<T: Transport>(
+    transport: &mut T,
+    request: &mut recovery::ResumeRequest,
+) -> Option<Box<FirstFrame>> {
+    let first = async {
+        loop {
+            match transport.next().await {
+                Some(Ok(Inbound::Ping | Inbound::Pong)) => continue,
+                other => return other,
+            }
+        }
+    };
+    let Ok(inbound) = tokio::time::timeout(RESUME_FRAME_TIMEOUT, first).await else {
+        tracing::debug!("no resume frame in time: a new session");
+        return None;
+    };
+    if let Some(Ok(Inbound::Text(bytes))) = &inbound
+        && let Ok(event) = zap_protocol::decode_slice(bytes)
+        && event.event_name() == ext::RESUME_EVENT
+    {
+        // A malformed one is a new session: never an application event.
+        if !request.read_frame(&event) {
+            tracing::debug!("malformed resume frame: a new session");
+        }
+        return None;
+    }
+    Some(Box::new(inbound))
 }
 
 fn shutdown_close() -> (CloseFrame, EndReason) {

@@ -11,8 +11,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use zap_core::{
-    Backend, BackendError, BackendFuture, ConnectionId, Frame, History, HistoryStore, Lookup,
-    MemberInfo, Membership, Position, SessionRecord, SessionStore, Target, WeakRouter,
+    Backend, BackendError, BackendFuture, ConnectionId, DirectEvent, DirectTemplate, Frame,
+    History, HistoryStore, Lookup, MemberInfo, Membership, Position, PushDirect, SessionRecord,
+    SessionStore, Target, WeakRouter,
 };
 
 use crate::state::State;
@@ -272,10 +273,11 @@ impl SessionStore for RedisBackend {
         Box::pin(async move { sessions::park(&state, record, window).await })
     }
 
-    fn take(&self, token: &str) -> BackendFuture<Lookup> {
+    fn take(&self, token: &str, identity: Option<&str>) -> BackendFuture<Lookup> {
         let state = self.state.clone();
         let token = token.to_owned();
-        Box::pin(async move { sessions::take(&state, &token).await })
+        let identity = identity.map(str::to_owned);
+        Box::pin(async move { sessions::take(&state, &token, identity.as_deref()).await })
     }
 
     fn checkpoint(&self, record: SessionRecord, window: Duration) {
@@ -284,11 +286,41 @@ impl SessionStore for RedisBackend {
         )));
     }
 
-    fn push_direct(&self, id: &ConnectionId, frame: &Frame) -> bool {
-        // Kept in Redis if that session is parked; a live connection on
-        // another instance gets it through the bus all the same.
-        let _ = self.queue(Command::Direct(sessions::Direct::new(id, frame)));
-        false
+    fn push_direct(&self, id: &ConnectionId, frame: &Frame) -> PushDirect {
+        // Redis decides, atomically: numbered and kept for a recoverable
+        // session (parked, moving, or live on another instance, which gets
+        // it through the bus), else published plain for its holder.
+        match sessions::Direct::new(&self.state, id, frame) {
+            Some(direct) => match self.queue(Command::Direct(direct)) {
+                Ok(()) => PushDirect::Handed,
+                Err(_) => PushDirect::NotHere,
+            },
+            None => PushDirect::NotHere,
+        }
+    }
+
+    fn sequence_direct(
+        &self,
+        token: &str,
+        id: &ConnectionId,
+        event: &DirectTemplate,
+        after: u64,
+        capacity: usize,
+    ) -> Result<(), BackendError> {
+        let sequence = sessions::Sequence::new(token, id, event, after, capacity);
+        self.queue(Command::Sequence(sequence))
+    }
+
+    fn attached(&self, token: &str, _generation: u64) -> BackendFuture<Vec<DirectEvent>> {
+        let state = self.state.clone();
+        let token = token.to_owned();
+        Box::pin(async move { sessions::attached(&state, &token).await })
+    }
+
+    fn end(&self, token: &str, generation: u64) -> BackendFuture<()> {
+        let state = self.state.clone();
+        let token = token.to_owned();
+        Box::pin(async move { sessions::end(&state, &token, generation).await })
     }
 
     fn expire(&self, token: &str, generation: u64) -> BackendFuture<Option<SessionRecord>> {

@@ -50,6 +50,9 @@ impl Pattern {
     }
 }
 
+/// Says who a connection's session belongs to, from its handshake.
+pub(crate) type Identify = Arc<dyn Fn(&crate::Handshake) -> Option<String> + Send + Sync>;
+
 type Save = Arc<dyn Fn(&Extensions) -> Option<Value> + Send + Sync>;
 type Load = Arc<dyn Fn(&Extensions, Value) + Send + Sync>;
 
@@ -74,6 +77,7 @@ pub(crate) struct Hub {
     live: Mutex<HashMap<String, Connection>>,
     waiters: Mutex<HashMap<String, Arc<Notify>>>,
     codecs: RwLock<Vec<StateCodec>>,
+    identify: RwLock<Option<Identify>>,
     /// Notified whenever a log records an event from a shared store.
     pub(crate) accepted: Notify,
 }
@@ -90,6 +94,7 @@ impl Default for Hub {
             live: Mutex::default(),
             waiters: Mutex::default(),
             codecs: RwLock::default(),
+            identify: RwLock::default(),
             accepted: Notify::new(),
         }
     }
@@ -111,7 +116,20 @@ impl Hub {
             hub.set_history_store(store);
         }
         *hub.codecs.write().unwrap_or_else(PoisonError::into_inner) = read(&self.codecs);
+        *hub.identify.write().unwrap_or_else(PoisonError::into_inner) = read(&self.identify);
         hub
+    }
+
+    pub(crate) fn set_identify(&self, identify: Identify) {
+        *self
+            .identify
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some(identify);
+    }
+
+    /// The identity a session opened with `handshake` belongs to.
+    pub(crate) fn identity(&self, handshake: &crate::Handshake) -> Option<String> {
+        read(&self.identify).and_then(|identify| identify(handshake))
     }
 
     pub(crate) fn add_rule(&self, pattern: &str, history: History) {

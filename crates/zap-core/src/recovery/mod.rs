@@ -18,11 +18,12 @@ mod state;
 mod status;
 mod store;
 
-pub(crate) use attach::{Attach, prepare};
+pub(crate) use attach::{Attach, prepare, request};
 pub use config::RecoveryConfig;
 pub use history::{History, Position};
-pub(crate) use hub::Hub;
+pub(crate) use hub::{Hub, Identify};
 pub(crate) use park::{Parking, park_and_wait, should_park};
+pub(crate) use request::ResumeRequest;
 pub use sequenced::{HistoryStore, stamp_room};
 pub use stamp::{
     ACK_EVENT, EPOCH_HEADER, ID_HEADER, NACK_EVENT, OFFSET_HEADER, ROOM_HEADER, SEQ_HEADER,
@@ -30,7 +31,10 @@ pub use stamp::{
 };
 pub(crate) use state::SessionState;
 pub use status::{NewReason, RecoveryStatus};
-pub use store::{DirectEvent, InMemorySessions, Lookup, RoomRecord, SessionRecord, SessionStore};
+pub use store::{
+    DirectEvent, DirectTemplate, InMemorySessions, Lookup, PushDirect, RoomRecord, SessionRecord,
+    SessionStore,
+};
 
 use crate::Connection;
 use zap_protocol::EventData;
@@ -122,6 +126,25 @@ pub(crate) fn settle_joins(hub: &Hub, session: &SessionState) {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         log.opened_at().cloned()
     });
+}
+
+/// The session of `connection` is over for good (a clean close): on every
+/// instance, its token now starts afresh.
+pub(crate) fn end(
+    router: &crate::ConnectionRouter,
+    connection: &Connection,
+    session: &std::sync::Arc<SessionState>,
+) -> crate::BackendFuture<()> {
+    session.end();
+    router.hub().unset_live(&session.token, connection);
+    let ended = router.hub().store().end(&session.token, session.generation);
+    let id = connection.id().clone();
+    Box::pin(async move {
+        if let Err(err) = ended.await {
+            tracing::warn!(%id, %err, "session store unavailable: the ended session expires with its window");
+        }
+        Ok(())
+    })
 }
 
 /// Queues `zap.ack` when the handled id moved since the last one.

@@ -39,6 +39,32 @@ pub(crate) fn encode_direct<P: Serialize + ?Sized>(
     zap_protocol::encode(event_name, payload, Some(&headers))
 }
 
+/// The value that marks where a direct event's sequence number goes in its
+/// template (the largest `u64`, which no session reaches).
+const SEQ_MARK: u64 = u64::MAX;
+
+/// Encodes a direct event around its sequence number (see
+/// [`DirectTemplate`]): the `zap-seq` header written last is split out.
+pub(crate) fn direct_template<P: Serialize + ?Sized>(
+    event_name: &str,
+    payload: &P,
+    headers: Option<&Headers>,
+) -> Result<super::store::DirectTemplate, EncodeError> {
+    let frame = encode_direct(event_name, payload, headers, SEQ_MARK)?;
+    let text = frame.as_str();
+    let mark = format!("\"{SEQ_HEADER}\":{SEQ_MARK}");
+    // Headers are written after the payload: the last occurrence is ours
+    // (inside a string the quotes would be escaped).
+    let at = text.rfind(&mark).map_or(text.len(), |at| {
+        at + mark.len() - SEQ_MARK.to_string().len()
+    });
+    let end = at + SEQ_MARK.to_string().len();
+    Ok(super::store::DirectTemplate {
+        prefix: text[..at].to_owned(),
+        suffix: text.get(end..).unwrap_or_default().to_owned(),
+    })
+}
+
 /// Re-encodes an already encoded event with its sequence number (`None` if
 /// the frame is not an event).
 pub(crate) fn stamp_direct(frame: &Frame, seq: u64) -> Option<Frame> {
@@ -102,6 +128,23 @@ mod tests {
         assert_eq!(event.headers()["a"], 1);
         assert_eq!(event.headers()[SEQ_HEADER], 7);
         assert_eq!(event.payload().to_value().expect("json"), json!({"x": 1}));
+    }
+
+    #[test]
+    fn a_direct_template_stamped_is_the_event_with_its_sequence_number() {
+        let mut headers = Headers::new();
+        headers.insert("a".into(), 1.into());
+        let payload = json!({"zap-seq": 18446744073709551615u64, "x": "\"zap-seq\":1"});
+        let template = direct_template("e", &payload, Some(&headers)).expect("encodes");
+        let stamped = template.stamp(42);
+        let event = zap_protocol::decode(stamped.as_str()).expect("decodes");
+        assert_eq!(event.headers()[SEQ_HEADER], 42);
+        assert_eq!(event.headers()["a"], 1);
+        assert_eq!(event.payload().to_value().expect("json"), payload);
+        assert_eq!(
+            stamped,
+            encode_direct("e", &payload, Some(&headers), 42).expect("encodes")
+        );
     }
 
     #[test]

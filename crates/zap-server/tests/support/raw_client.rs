@@ -78,19 +78,54 @@ impl RawClient {
                 )]));
             }
         }
-        format!("{}?{}", self.base, query.trim_start_matches('&'))
+        let separator = if self.base.contains('?') { "&" } else { "?" };
+        format!("{}{separator}{}", self.base, query.trim_start_matches('&'))
     }
 
     /// Connects (resuming when it has a token); returns the `zap.session`
     /// payload, after resending what the server has not acknowledged.
     pub async fn connect(&mut self) -> Result<Value, Lost> {
-        self.ws = None;
         let url = self.url();
+        self.open(url, None).await
+    }
+
+    /// Resumes with the token out of the URL: `zap_resume=frame`, then
+    /// `zap.resume` as the first frame.
+    pub async fn connect_in_frame(&mut self) -> Result<Value, Lost> {
+        let separator = if self.base.contains('?') { "&" } else { "?" };
+        let url = format!("{}{separator}zap_recover=1&zap_resume=frame", self.base);
+        let rooms: Vec<Value> = self
+            .rooms
+            .iter()
+            .map(|(room, (epoch, offset))| json!({"room": room, "epoch": epoch, "offset": offset}))
+            .collect();
+        let resume = self.token.as_ref().map(|token| {
+            json!({"eventName": "zap.resume",
+                   "payload": {"token": token, "seq": self.seq, "rooms": rooms}})
+            .to_string()
+        });
+        self.open(
+            url,
+            Some(resume.unwrap_or_else(|| {
+                json!({"eventName": "zap.resume", "payload": {"token": ""}}).to_string()
+            })),
+        )
+        .await
+    }
+
+    /// Connects to `url`, writes `first` if given, reads `zap.session` and
+    /// resends what was not acknowledged.
+    pub async fn open(&mut self, url: String, first: Option<String>) -> Result<Value, Lost> {
+        self.ws = None;
         let (ws, _) = tokio::time::timeout(WAIT, connect_async(url))
             .await
             .map_err(|_| Lost("connect timed out".into()))?
             .map_err(|err| Lost(err.to_string()))?;
         self.ws = Some(ws);
+        if let Some(text) = first {
+            self.write(text).await?;
+            self.flush().await?;
+        }
         let first = self.next_frame().await?;
         assert_eq!(
             first.event_name(),
