@@ -46,10 +46,6 @@ pub use event::EventData;
 pub use frame::Frame;
 pub use headers::{Headers, REQUEST_ID_HEADER, RESPONSE_TO_HEADER};
 pub use payload::{Payload, PayloadError};
-/// The former name of [`TypedEvent`], kept while `zap-core` re-exports it
-/// under that name; new code names `TypedEvent`.
-#[doc(hidden)]
-pub use typed::TypedEvent as Event;
 pub use typed::{Request, TypedEvent};
 
 /// The JSON Schema crate typed events describe their payloads with.
