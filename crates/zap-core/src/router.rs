@@ -236,6 +236,12 @@ impl ConnectionRouter {
         }
     }
 
+    /// Number of sessions this instance keeps parked for a resume (bounded
+    /// by [`RecoveryConfig::max_parked`](crate::RecoveryConfig::max_parked)).
+    pub fn parked_sessions(&self) -> usize {
+        self.0.hub.parked_count()
+    }
+
     /// Number of live connections on every instance.
     pub async fn cluster_count(&self) -> Result<usize, BackendError> {
         self.0.backend.connection_count().await

@@ -39,6 +39,26 @@ pub(crate) fn should_park(
     }
 }
 
+/// What a parked session costs besides its record: the connection handle,
+/// the session state and the task waiting out the window.
+const PARKED_OVERHEAD: usize = 4096;
+
+/// The bytes a parked session holds, for [`RecoveryConfig::max_parked_bytes`](super::RecoveryConfig::max_parked_bytes).
+fn parked_size(record: &super::SessionRecord) -> usize {
+    let rooms: usize = record.rooms.iter().map(|room| room.room.len() + 64).sum();
+    let state: usize = record
+        .state
+        .iter()
+        .map(|(key, value)| key.len() + value.to_string().len())
+        .sum();
+    let direct: usize = record
+        .direct
+        .iter()
+        .map(|event| event.frame.len() + 16)
+        .sum();
+    PARKED_OVERHEAD + rooms + state + direct
+}
+
 /// A session in the store, waiting out its window.
 pub(crate) struct Parked {
     waiter: Arc<tokio::sync::Notify>,
@@ -63,6 +83,7 @@ pub(crate) async fn park(
     let state = hub.save_state(connection.extensions());
     let record = session.detach(rooms, state);
     let seq = record.seq;
+    let bytes = parked_size(&record);
     let waiter = hub.waiter(&session.token);
     let parked = store.park(record, window).await;
     if let Ok(true) = parked {
@@ -79,6 +100,7 @@ pub(crate) async fn park(
     match parked {
         Ok(true) => {
             tracing::debug!(id = %connection.id(), ?window, "session parked");
+            hub.note_parked(&session.token, bytes);
             Ok(Parked { waiter })
         }
         Ok(false) => {
@@ -115,7 +137,8 @@ pub(crate) async fn wait_out(
         () = shutdown.cancelled(), if store.is_shared() => true,
     };
     hub.forget_waiter(&session.token);
-    if resumed_here {
+    let evicted = hub.unpark(&session.token);
+    if resumed_here && !evicted {
         return Parking::Resumed;
     }
     match store.expire(&session.token, session.generation).await {
