@@ -7,7 +7,7 @@ use crate::{Broadcast, Connection, ConnectionRouter, Delivery, SendError};
 
 impl Connection {
     /// Queues the typed event `event` for this connection, under its
-    /// [`TypedTypedEvent::NAME`].
+    /// [`TypedEvent::NAME`].
     ///
     /// ```no_run
     /// # use serde::{Deserialize, Serialize};
@@ -29,7 +29,7 @@ impl Connection {
 
 impl Broadcast<'_> {
     /// Encodes the typed event once and queues it for every recipient,
-    /// under its [`TypedTypedEvent::NAME`].
+    /// under its [`TypedEvent::NAME`].
     pub fn emit<E: TypedEvent>(self, event: &E) -> Result<Delivery, SendError> {
         // The same path as `send`: room history, metrics.
         self.send(E::NAME, event)

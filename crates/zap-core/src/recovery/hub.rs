@@ -312,10 +312,10 @@ impl Hub {
     /// evicted). Returns whether it was evicted.
     pub(crate) fn unpark(&self, token: &str) -> bool {
         let mut parked = lock(&self.parked);
-        if let Some(at) = parked.order.iter().position(|(t, _)| t == token) {
-            if let Some((_, size)) = parked.order.remove(at) {
-                parked.bytes -= size;
-            }
+        if let Some(at) = parked.order.iter().position(|(t, _)| t == token)
+            && let Some((_, size)) = parked.order.remove(at)
+        {
+            parked.bytes -= size;
         }
         crate::telemetry::parked_sessions(parked.order.len());
         parked.evicted.remove(token)
