@@ -19,6 +19,8 @@ export class Proxy {
     this.up = true;
     this.sockets = new Set();
     this.connections = 0;
+    /** The request line (`GET /ws?… HTTP/1.1`) of every connection let through. */
+    this.requests = [];
     this.server = net.createServer((client) => this.accept(client));
   }
 
@@ -47,6 +49,7 @@ export class Proxy {
         upstream.destroy();
       });
     }
+    client.once("data", (chunk) => this.requests.push(String(chunk).split("\r\n", 1)[0]));
     client.pipe(upstream);
     upstream.pipe(client);
   }
