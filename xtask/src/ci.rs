@@ -60,6 +60,7 @@ pub(crate) fn run() -> anyhow::Result<()> {
         }
         eprintln!("<== {} ok in {:.0?}", step.name, step_started.elapsed());
     }
+    crate::typescript::run(&crate::root())?;
     eprintln!("all checks passed in {:.0?}", started.elapsed());
     Ok(())
 }

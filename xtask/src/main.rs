@@ -8,6 +8,7 @@ mod ci;
 mod flags;
 mod release;
 mod tidy;
+mod typescript;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -1,5 +1,5 @@
 //! The Rust zaptools server that the TypeScript client's tests
-//! (`clients/typescript/test/*.test.mjs`) start: binds `127.0.0.1` (port 0
+//! (`clients/typescript/tests/*.test.mjs`) start: binds `127.0.0.1` (port 0
 //! unless `--port` says), prints `PORT <n>` on stdout once listening,
 //! serves WebSocket at `/ws`, and exits when its stdin closes (the test that
 //! started it ended) or on Ctrl-C.

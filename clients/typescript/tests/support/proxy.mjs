@@ -57,7 +57,11 @@ export class Proxy {
   /** Resets every connection through the proxy and refuses new ones. */
   cut() {
     this.up = false;
-    for (const socket of this.sockets) socket.resetAndDestroy();
+    for (const socket of this.sockets) {
+      // A reset after a shutdown (the other side ended first) makes libuv spin: destroy those.
+      if (socket.connecting || socket.destroyed || socket.writableEnded) socket.destroy();
+      else socket.resetAndDestroy();
+    }
     this.sockets.clear();
   }
 

@@ -1,5 +1,5 @@
 // Type tests: the real tsc checks client code against generated contracts.
-// Each file of test/types is compiled in a directory of its own with its
+// Each file of tests/types is compiled in a directory of its own with its
 // contract as events.d.ts and "zaptools" mapped to the built declarations,
 // without the DOM library (the package's types must not need it); a
 // `@ts-expect-error` line that stops being an error fails the compile.
@@ -19,7 +19,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const pkg = dirname(here);
 const tsc = join(pkg, "node_modules", "typescript", "bin", "tsc");
 
-/** Compiles `source` (a file of test/types, or a path) with `contract` as ./events.d.ts; returns tsc's status and output. */
+/** Compiles `source` (a file of tests/types, or a path) with `contract` as ./events.d.ts; returns tsc's status and output. */
 function typecheck(source, contract) {
   const dir = mkdtempSync(join(tmpdir(), "zaptools-types-"));
   try {
