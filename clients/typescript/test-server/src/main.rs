@@ -88,7 +88,9 @@ fn options() -> anyhow::Result<Options> {
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
-        let value = args.next().with_context(|| format!("{flag} needs a value"))?;
+        let value = args
+            .next()
+            .with_context(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
             "--port" => options.port = value.parse().context("--port")?,
             "--window" => {
@@ -125,23 +127,32 @@ fn register(records: &Records) -> EventRegister {
             ctx.reply(true)?;
             Ok(())
         })
-        .on("say", |Data(say): Data<Say>, ctx: EventContext| async move {
-            ctx.router()
-                .to(&say.room)
-                .send("said", serde_json::json!({"text": say.text}))?;
-            HandlerResult::Ok(())
-        })
+        .on(
+            "say",
+            |Data(say): Data<Say>, ctx: EventContext| async move {
+                ctx.router()
+                    .to(&say.room)
+                    .send("said", serde_json::json!({"text": say.text}))?;
+                HandlerResult::Ok(())
+            },
+        )
         .on("publish", publish)
-        .on("direct", |Data(direct): Data<Direct>, ctx: EventContext| async move {
-            for n in direct.from..direct.from + direct.count {
-                ctx.connection().send("direct", n)?;
-            }
-            HandlerResult::Ok(())
-        })
+        .on(
+            "direct",
+            |Data(direct): Data<Direct>, ctx: EventContext| async move {
+                for n in direct.from..direct.from + direct.count {
+                    ctx.connection().send("direct", n)?;
+                }
+                HandlerResult::Ok(())
+            },
+        )
         .on("add", |Data(add): Data<Add>, reply: Reply| async move {
             reply.send(add.a + add.b)
         })
-        .on_event("fail", |_ctx| async move { Err("refused on purpose".into()) })
+        .on_event(
+            "fail",
+            |_ctx| async move { Err("refused on purpose".into()) },
+        )
         .on("slow", |Data(ms): Data<u64>, reply: Reply| async move {
             tokio::time::sleep(Duration::from_millis(ms)).await;
             reply.send("done")
@@ -180,8 +191,7 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
         )
         .init();
     let options = options()?;
