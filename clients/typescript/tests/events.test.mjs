@@ -179,5 +179,6 @@ test("a v1 frame: headers omitted when none were given, and no recovery query wi
   ]);
   assert.deepEqual(urls, ["/ws"]);
   zap.disconnect();
+  for (const socket of wss.clients) socket.terminate();
   await new Promise((resolve) => wss.close(resolve));
 });
