@@ -59,7 +59,8 @@ async fn the_library_measures_fanout_against_a_zap_server() {
         ctx.router()
             .all()
             .except(ctx.connection().id())
-            .send_frame(&ctx.event().encode());
+            .send(ctx.event_name(), ctx.payload())?;
+        Ok(())
     });
     let server = serve(register).await;
     let config = BenchConfig::new(server.url())

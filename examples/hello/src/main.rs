@@ -10,7 +10,8 @@ use zap_server::ZapServer;
 /// A handler takes what it needs as arguments (extractors): here the
 /// connection the event came from.
 async fn hello_trigger(connection: Connection) -> Result<(), SendError> {
-    connection.send("hello", "HELLO FROM SERVER !!!")
+    connection.send("hello", "HELLO FROM SERVER !!!")?;
+    Ok(())
 }
 
 #[tokio::main]

@@ -62,13 +62,22 @@ async fn handle(ctx: EventContext, answer: Answer, quiet: bool) -> HandlerResult
     match answer {
         Answer::Nothing => {}
         // A request (zap-request-id) gets a reply; anything else comes back as sent.
-        Answer::Echo if ctx.request_id().is_some() => ctx.reply(ctx.payload())?,
-        Answer::Echo => ctx.connection().send_frame(frame)?,
+        Answer::Echo if ctx.request_id().is_some() => {
+            ctx.reply(ctx.payload())?;
+        }
+        Answer::Echo => {
+            let (name, payload) = (ctx.event_name(), ctx.payload());
+            match ctx.event().headers_opt() {
+                Some(headers) => {
+                    ctx.connection()
+                        .send_with_headers(name, payload, headers.clone())?
+                }
+                None => ctx.connection().send(name, payload)?,
+            };
+        }
         Answer::Broadcast => {
-            ctx.router()
-                .all()
-                .except(ctx.connection().id())
-                .send_frame(&frame);
+            let all = ctx.router().all().except(ctx.connection().id());
+            all.send(ctx.event_name(), ctx.payload())?;
         }
     }
     Ok(())

@@ -50,6 +50,9 @@ impl Pattern {
     }
 }
 
+/// Says who a connection's session belongs to, from its handshake.
+pub(crate) type Identify = Arc<dyn Fn(&crate::Handshake) -> Option<String> + Send + Sync>;
+
 type Save = Arc<dyn Fn(&Extensions) -> Option<Value> + Send + Sync>;
 type Load = Arc<dyn Fn(&Extensions, Value) + Send + Sync>;
 
@@ -74,6 +77,7 @@ pub(crate) struct Hub {
     live: Mutex<HashMap<String, Connection>>,
     waiters: Mutex<HashMap<String, Arc<Notify>>>,
     codecs: RwLock<Vec<StateCodec>>,
+    identify: RwLock<Option<Identify>>,
     /// Notified whenever a log records an event from a shared store.
     pub(crate) accepted: Notify,
 }
@@ -90,12 +94,44 @@ impl Default for Hub {
             live: Mutex::default(),
             waiters: Mutex::default(),
             codecs: RwLock::default(),
+            identify: RwLock::default(),
             accepted: Notify::new(),
         }
     }
 }
 
 impl Hub {
+    /// A new hub with this one's settings (history rules, session settings,
+    /// stores, state codecs) and none of its state: what a register's
+    /// builder methods start from, so that a clone of a register is
+    /// independent of the one it was cloned from.
+    pub(crate) fn derive(&self) -> Hub {
+        let hub = Hub::default();
+        *hub.rules.write().unwrap_or_else(PoisonError::into_inner) = read(&self.rules);
+        hub.has_rules
+            .store(self.has_rules.load(Ordering::Acquire), Ordering::Release);
+        hub.set_config(self.config());
+        hub.set_store(self.store());
+        if let Some(store) = self.history_store() {
+            hub.set_history_store(store);
+        }
+        *hub.codecs.write().unwrap_or_else(PoisonError::into_inner) = read(&self.codecs);
+        *hub.identify.write().unwrap_or_else(PoisonError::into_inner) = read(&self.identify);
+        hub
+    }
+
+    pub(crate) fn set_identify(&self, identify: Identify) {
+        *self
+            .identify
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some(identify);
+    }
+
+    /// The identity a session opened with `handshake` belongs to.
+    pub(crate) fn identity(&self, handshake: &crate::Handshake) -> Option<String> {
+        read(&self.identify).and_then(|identify| identify(handshake))
+    }
+
     pub(crate) fn add_rule(&self, pattern: &str, history: History) {
         self.rules
             .write()
