@@ -106,7 +106,7 @@ test("a request pending when disconnect() is called rejects with DisconnectedErr
   await assert.rejects(pending, { kind: "disconnected" });
 });
 
-// Waits on the lead's error replies (docs/protocol.md, "Error replies").
+// docs/protocol.md, "Error replies".
 test("a request the handler fails rejects at once with the server's RemoteError", async (t) => {
   const zap = await connected(t);
   const started = Date.now();
@@ -120,7 +120,7 @@ test("a request the handler fails rejects at once with the server's RemoteError"
   zap.disconnect();
 });
 
-// Waits on the lead's error replies (docs/protocol.md, "Error replies").
+// docs/protocol.md, "Error replies".
 test("a request whose payload does not decode rejects with invalid_payload", async (t) => {
   const zap = await connected(t);
   await assert.rejects(zap.request("add", "not numbers", { timeout: 5000 }), {

@@ -124,7 +124,7 @@ test("events missed beyond a room's history: the outcome is gaps, naming the roo
   assert.equal(outcome.directGap, false);
 });
 
-// Waits on the lead's gap replay (docs/protocol.md, "After a gap").
+// docs/protocol.md, "After a gap".
 test("after a gap the room's replayed history is accepted as the new position, then new events follow", async (t) => {
   const { proxy, control } = await setup(t);
   const zap = client(t, proxy.url());
@@ -211,8 +211,7 @@ test("a session kept in storage resumes in a new client (a reloaded page) withou
   assert.deepEqual(after, range(50, 25));
 });
 
-// Waits on the lead's resume in the first frame (docs/protocol.md,
-// "Resuming without the token in the URL").
+// docs/protocol.md, "Resuming without the token in the URL".
 test("with a server that accepts it, the token travels in the first frame, not in the URL", async (t) => {
   const { proxy, control } = await setup(t);
   const zap = client(t, proxy.url());
@@ -229,8 +228,7 @@ test("with a server that accepts it, the token travels in the first frame, not i
   assert.deepEqual(ticks, range(0, 20));
 });
 
-// Waits on the lead's zap.nack (docs/protocol.md, "Refused events are never
-// acknowledged"); today flood control may acknowledge refused events.
+// docs/protocol.md, "Refused events are never acknowledged" (zap.nack).
 test("events refused by flood control are resent after retryAfter and each handled once, in order", async (t) => {
   const { control } = await setup(t, { rate: 100 });
   const zap = client(t, control.url);

@@ -1,7 +1,7 @@
 // The client's side of the newest extensions (docs/protocol.md), against a
-// peer scripted exactly as the protocol text says, over real sockets: the
-// Rust server's side of them is tested in events/recovery.test.mjs once it
-// lands; these pin the client's behaviour meanwhile.
+// peer scripted exactly as the protocol text says, over real sockets, so
+// that the exact frames and timings are pinned (events.test.mjs and
+// recovery.test.mjs test the same behaviours against the Rust server).
 
 import assert from "node:assert/strict";
 import { test } from "node:test";

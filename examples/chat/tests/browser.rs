@@ -372,8 +372,7 @@ async fn a_page_cut_off_beyond_the_history_shows_a_gap_marker_then_the_kept_mess
     );
     // What the room's history holds (its last 500 events: m21..m519, then
     // dan's join) follows the marker, in order, then the replay ends: no
-    // reload, no rejoin. (Waits on the server's replay after a gap,
-    // docs/protocol.md "After a gap".)
+    // reload, no rejoin (docs/protocol.md, "After a gap").
     bob.wait_for(
         "the last kept message",
         &has_text("log", &format!("cat: m{}", missed - 1)),
