@@ -147,8 +147,10 @@ export declare class ZapClient<C extends ContractShape = AnyContract> {
     /**
      * Sends a request and resolves with the reply's payload. Rejects with
      * `RequestTimeoutError`, `DisconnectedError` (the connection ended after
-     * it was written), `RemoteError` (the server's error reply) or
-     * `OutboxFullError`.
+     * it was written and the server offers no recovery, or `disconnect()`),
+     * `RemoteError` (the server's error reply), `NotDeliveredError` (the
+     * session expired first) or `OutboxFullError`. With recovery, a request
+     * written before a cut gets its reply after the resume.
      */
     request<K extends RequestName<C>>(eventName: K, payload: RequestPayload<C, K>, options?: RequestOptions): Promise<ResponsePayload<C, K>>;
     private enqueue;

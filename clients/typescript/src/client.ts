@@ -308,8 +308,10 @@ export class ZapClient<C extends ContractShape = AnyContract> {
     try {
       socket = new this.factory(url);
     } catch (error) {
+      // A URL the WebSocket refuses: no retry can help.
+      this.wanted = false;
+      this.setState("error");
       this.report(new ZapError("connection", `cannot open a WebSocket to ${this.url}: ${String(error)}`));
-      this.lost(false, false);
       return;
     }
     this.socket = socket;
@@ -345,10 +347,14 @@ export class ZapClient<C extends ContractShape = AnyContract> {
 
   /** The connection is gone (or never came): settle what waited on it, then retry or stop. */
   private lost(stable: boolean, clean: boolean): void {
+    // With a session to resume, written requests stay in the journal and
+    // their replies come after the resume (or they are reported not
+    // delivered); without one (plain v1) they are lost with the link.
+    const resumable = this.recovery.token !== null;
     this.socket = null;
     this.openedAt = 0;
     this.ungate();
-    this.failRequests(new DisconnectedError("the connection was lost before the reply came"), false);
+    if (!resumable) this.failRequests(new DisconnectedError("the connection was lost before the reply came"), false);
     if (!this.wanted) {
       this.setState("offline");
       return;
@@ -387,7 +393,9 @@ export class ZapClient<C extends ContractShape = AnyContract> {
     socket.onopen = null;
     socket.onmessage = null;
     socket.onclose = null;
-    socket.onerror = null;
+    // Not null: ws (Node) throws an error event nobody listens to, as when
+    // a socket still connecting is closed.
+    socket.onerror = () => {};
     if (this.socket === socket) this.socket = null;
   }
 
@@ -429,8 +437,10 @@ export class ZapClient<C extends ContractShape = AnyContract> {
   /**
    * Sends a request and resolves with the reply's payload. Rejects with
    * `RequestTimeoutError`, `DisconnectedError` (the connection ended after
-   * it was written), `RemoteError` (the server's error reply) or
-   * `OutboxFullError`.
+   * it was written and the server offers no recovery, or `disconnect()`),
+   * `RemoteError` (the server's error reply), `NotDeliveredError` (the
+   * session expired first) or `OutboxFullError`. With recovery, a request
+   * written before a cut gets its reply after the resume.
    */
   request<K extends RequestName<C>>(
     eventName: K,

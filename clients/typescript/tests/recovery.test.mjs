@@ -109,6 +109,17 @@ test("direct events cut in flight arrive exactly once and in order", async (t) =
   assert.deepEqual(direct, range(0, total));
 });
 
+test("a request written before a cut gets its reply after the resume", async (t) => {
+  const { proxy } = await setup(t);
+  const zap = client(t, proxy.url());
+  await begin(zap);
+  const reply = zap.request("slow", 300, { timeout: 15000 });
+  await waitFor("the request written", () => zap.unacknowledged === 1 && zap.state === "online");
+  const outcome = await cutAndResume(proxy, zap);
+  assert.equal(outcome.status, "recovered", JSON.stringify(outcome));
+  assert.equal(await reply, "done");
+});
+
 test("events missed beyond a room's history: the outcome is gaps, naming the room", async (t) => {
   const { proxy, control } = await setup(t);
   const zap = client(t, proxy.url());
