@@ -139,7 +139,7 @@ impl Connection {
     /// [`send_with_headers`](Self::send_with_headers) to add some. To a
     /// client that asked for recovery the event carries its `zap-seq` and
     /// is kept for a resume: if the link is down, it waits for the client
-    /// ([`Delivery::kept`]).
+    /// ([`Delivery::kept`](Delivery#structfield.kept)).
     ///
     /// Errors: [`SendError::Closed`] once the connection is closing or gone
     /// (for example inside `disconnected`), [`SendError::Full`] when the

@@ -133,7 +133,8 @@ pub use transport::{CloseFrame, Inbound, Outbound, Transport, TransportError, cl
 
 pub use tokio_util::sync::CancellationToken;
 pub use zap_protocol::{
-    self as protocol, Event, EventData, Frame, Headers, Payload, PayloadError, Request, schemars,
+    self as protocol, EventData, Frame, Headers, Payload, PayloadError, Request, TypedEvent,
+    schemars,
 };
 
 /// `#[derive(Event)]`: names a payload type's event (feature `macros`, on

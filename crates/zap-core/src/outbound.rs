@@ -84,7 +84,7 @@ fn direct<P: Serialize + ?Sized>(
         return Err(SendError::Closed);
     }
     connection.enqueue(event.plain()?)?;
-    Ok(Delivery::one())
+    Ok(Delivery::queued())
 }
 
 /// A direct event by id: here, kept for a session parked here, or handed
@@ -100,7 +100,7 @@ fn to_id<P: Serialize + ?Sized>(
     let frame = event.plain()?;
     let id = ConnectionId::new(id);
     match router.hub().store().push_direct(&id, &frame) {
-        PushDirect::Kept => return Ok(Delivery::kept()),
+        PushDirect::Kept => return Ok(Delivery::held()),
         PushDirect::Handed => {
             return Ok(Delivery {
                 remote: Remote::Published,
@@ -178,7 +178,7 @@ pub(crate) fn local(
 fn direct_frame(connection: &Connection, frame: &Frame) -> Result<Delivery, SendError> {
     let Some(session) = connection.session() else {
         connection.enqueue(frame.clone())?;
-        return Ok(Delivery::one());
+        return Ok(Delivery::queued());
     };
     let event = zap_protocol::decode(frame.as_str()).map_err(|err| {
         tracing::warn!(%err, "a frame from another instance is not an event: dropped");

@@ -102,7 +102,7 @@ pub struct Delivery {
 
 impl Delivery {
     /// One recipient's queue took the event.
-    pub(crate) fn one() -> Self {
+    pub(crate) fn queued() -> Self {
         Delivery {
             delivered: 1,
             ..Delivery::default()
@@ -110,7 +110,7 @@ impl Delivery {
     }
 
     /// The event waits for one recipient's resume.
-    pub(crate) fn kept() -> Self {
+    pub(crate) fn held() -> Self {
         Delivery {
             kept: 1,
             ..Delivery::default()
@@ -236,6 +236,12 @@ impl ConnectionRouter {
         }
     }
 
+    /// Number of sessions this instance keeps parked for a resume (bounded
+    /// by [`RecoveryConfig::max_parked`](crate::RecoveryConfig::max_parked)).
+    pub fn parked_sessions(&self) -> usize {
+        self.0.hub.parked_count()
+    }
+
     /// Number of live connections on every instance.
     pub async fn cluster_count(&self) -> Result<usize, BackendError> {
         self.0.backend.connection_count().await
@@ -244,7 +250,7 @@ impl ConnectionRouter {
     /// Sends an event to the connection with this id, wherever it is.
     ///
     /// On a single instance an unknown id is [`SendError::NotFound`]. A
-    /// session parked for a resume keeps the event ([`Delivery::kept`]).
+    /// session parked for a resume keeps the event ([`Delivery::kept`](Delivery#structfield.kept)).
     /// With a distributed backend, an id not held here is published to the
     /// other instances: `Ok` then means "handed over"
     /// ([`Remote::Published`]), and a backend failure is

@@ -247,16 +247,23 @@ impl Session {
         if let Some(session) = driver.connection.session().cloned() {
             let shared = router.hub().store().is_shared();
             if recovery::should_park(&end, &driver.connection, &session, shared) {
-                // The peer sees the end now, and the connection's slot is
-                // free: the window is waited out by a task of its own.
+                // The peer sees the end now; once this returns the session
+                // is in the store (a resume finds it) and the connection's
+                // slot is free: the window is waited out by a task of its own.
                 drop(transport);
+                let parked = Box::pin(recovery::park(&router, &driver.connection, &session)).await;
                 let (register, config) = (self.register.clone(), self.config.clone());
                 let (connection, shutdown) = (driver.connection.clone(), self.shutdown.clone());
                 let ended = end.clone();
                 self.parked.spawn(async move {
-                    let parking =
-                        recovery::park_and_wait(&router, &connection, &session, &shutdown);
-                    match parking.await {
+                    let parking = match parked {
+                        Ok(parked) => {
+                            recovery::wait_out(parked, &router, &connection, &session, &shutdown)
+                                .await
+                        }
+                        Err(parking) => parking,
+                    };
+                    match parking {
                         recovery::Parking::Ended => {
                             let driver = Driver {
                                 register: &register,

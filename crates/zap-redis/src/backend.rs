@@ -82,7 +82,17 @@ impl RedisBackend {
     /// (writer, subscriber, heartbeat), and returns once this instance
     /// listens on the bus channel. Fails if Redis cannot be reached now.
     pub async fn connect_with_config(config: RedisConfig) -> Result<Self, ConnectError> {
-        let client = redis::Client::open(config.url.as_str()).map_err(ConnectError::InvalidUrl)?;
+        let url = crate::error::shown_url(&config.url);
+        let unreachable = |reason: String| ConnectError::Unreachable {
+            url: url.clone(),
+            reason,
+        };
+        let client = redis::Client::open(config.url.as_str()).map_err(|source| {
+            ConnectError::InvalidUrl {
+                url: url.clone(),
+                source,
+            }
+        })?;
         let manager_config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(config.connect_timeout))
             .set_response_timeout(Some(config.query_timeout))
@@ -91,8 +101,13 @@ impl RedisBackend {
         let connecting = client.get_connection_manager_with_config(manager_config);
         let commands = match tokio::time::timeout(config.connect_timeout, connecting).await {
             Ok(Ok(commands)) => commands,
-            Ok(Err(err)) => return Err(ConnectError::Unreachable(err.to_string())),
-            Err(_) => return Err(ConnectError::Unreachable("connect timeout".into())),
+            Ok(Err(err)) => return Err(unreachable(err.to_string())),
+            Err(_) => {
+                return Err(unreachable(format!(
+                    "no answer within the connect timeout ({:?})",
+                    config.connect_timeout
+                )));
+            }
         };
         let (writes, queue) = mpsc::channel(config.queue);
         let connect_timeout = config.connect_timeout;
@@ -110,7 +125,7 @@ impl RedisBackend {
         match tokio::time::timeout(connect_timeout, on_bus).await {
             Ok(Ok(())) => {}
             Ok(Err(_)) | Err(_) => {
-                return Err(ConnectError::Unreachable(
+                return Err(unreachable(
                     "no subscription to the bus channel within the connect timeout".into(),
                 ));
             }

@@ -117,3 +117,71 @@ async fn a_token_resumes_only_under_the_identity_it_was_issued_to() {
     assert_eq!(resumed["status"], "recovered", "{resumed}");
     assert_eq!(resumed["id"], session["id"]);
 }
+
+/// This process's resident memory, in bytes (Linux).
+fn rss() -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kb: usize = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    kb * 1024
+}
+
+/// A client that asks for recovery, joins a room, gets an 8 KB answer (its
+/// session keeps it for a resume) and drops its link without a close
+/// frame: its session is parked.
+async fn churn_one(url: &str) -> RawClient {
+    let mut client = RawClient::new(url);
+    client.connect().await.unwrap();
+    client.send("join", json!("churn")).await.unwrap();
+    client.send("echo", json!("x".repeat(8192))).await.unwrap();
+    client.flush().await.unwrap();
+    assert_eq!(client.next().await.unwrap().event_name(), "join");
+    assert_eq!(client.next().await.unwrap().event_name(), "echo");
+    client.drop_link();
+    client
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parked_sessions_are_bounded_and_the_oldest_are_told_expired() {
+    const MAX: usize = 200;
+    let register = register().recovery(zap_core::RecoveryConfig::default().max_parked(MAX));
+    let server = start(register).await;
+    let router = server.router().clone();
+    let url = server.url().to_owned();
+    let mut oldest = churn_one(&url).await;
+    for _ in 0..MAX {
+        churn_one(&url).await;
+    }
+    let before = rss();
+    // Unbounded, these would hold some 15 KB each: about 60 MB.
+    for _ in 0..4_000 {
+        churn_one(&url).await;
+    }
+    let mut newest = churn_one(&url).await;
+    common::within("the last session parked", async {
+        while router.count() > 0 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    let grown = rss().saturating_sub(before);
+    assert!(
+        grown < 12 << 20,
+        "RSS grew by {grown} bytes while churning past the limit"
+    );
+    assert!(
+        router.parked_sessions() <= MAX,
+        "{} parked",
+        router.parked_sessions()
+    );
+
+    let evicted = oldest.connect().await.unwrap();
+    assert_eq!(evicted["status"], "new", "{evicted}");
+    assert_eq!(evicted["reason"], "expired", "{evicted}");
+    let resumed = newest.connect().await.unwrap();
+    assert_eq!(resumed["status"], "recovered", "{resumed}");
+    assert!(router.is_member("churn", resumed["id"].as_str().unwrap()));
+}

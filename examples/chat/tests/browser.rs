@@ -4,7 +4,7 @@
 //! link is cut while the other keeps sending recovers every message once.
 //! Saves screenshots to `<target>/screenshots/`.
 //!
-//! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs
+//! Needs Debian's `chromium` and `chromium-driver` (`cargo xtask setup` installs
 //! them). Without them the test fails when `CI` is set and is skipped with
 //! a notice otherwise. It never downloads a browser.
 #![allow(clippy::print_stderr)]

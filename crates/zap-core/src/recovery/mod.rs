@@ -22,7 +22,7 @@ pub(crate) use attach::{Attach, prepare, request};
 pub use config::RecoveryConfig;
 pub use history::{History, Position};
 pub(crate) use hub::{Hub, Identify};
-pub(crate) use park::{Parking, park_and_wait, should_park};
+pub(crate) use park::{Parking, park, should_park, wait_out};
 pub(crate) use request::ResumeRequest;
 pub use sequenced::{HistoryStore, stamp_room};
 pub use stamp::{

@@ -163,14 +163,14 @@ impl SessionState {
         if let Some(pending) = &mut inner.attaching {
             // Numbered once the replay is queued, in the order sent.
             pending.push((0, zap_protocol::encode(event_name, payload, headers)?));
-            return Ok(Delivery::kept());
+            return Ok(Delivery::held());
         }
         if inner.parked {
             drop(inner);
             let frame = zap_protocol::encode(event_name, payload, headers)?;
             return match self.store.push_direct(&self.id, &frame) {
                 PushDirect::NotHere => Err(SendError::Closed),
-                _ => Ok(Delivery::kept()),
+                _ => Ok(Delivery::held()),
             };
         }
         let seq = inner.seq + 1;
@@ -211,7 +211,7 @@ impl SessionState {
                 match &inner.connection {
                     Some(connection) => {
                         connection.enqueue(zap_protocol::encode(event_name, payload, headers)?)?;
-                        Ok(Delivery::one())
+                        Ok(Delivery::queued())
                     }
                     None => Err(SendError::Backend(err)),
                 }
@@ -229,7 +229,7 @@ impl SessionState {
         }
         if let Some(pending) = &mut inner.attaching {
             pending.push((seq, frame));
-            return Delivery::kept();
+            return Delivery::held();
         }
         if seq <= inner.seq {
             return Delivery::default(); // replayed already
@@ -241,7 +241,7 @@ impl SessionState {
                 delivery.count(connection.enqueue(frame));
                 delivery
             }
-            None => Delivery::kept(),
+            None => Delivery::held(),
         }
     }
 
@@ -469,12 +469,12 @@ impl Inner {
         }
         match &self.connection {
             Some(connection) => match connection.enqueue(frame) {
-                Ok(()) => Ok(Delivery::one()),
+                Ok(()) => Ok(Delivery::queued()),
                 // The connection is going away: the event waits for a resume.
-                Err(SendError::Closed) => Ok(Delivery::kept()),
+                Err(SendError::Closed) => Ok(Delivery::held()),
                 Err(err) => Err(err),
             },
-            None => Ok(Delivery::kept()),
+            None => Ok(Delivery::held()),
         }
     }
 }

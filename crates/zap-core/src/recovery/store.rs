@@ -158,7 +158,8 @@ pub enum Lookup {
 /// be cheap and must not block; the async ones may talk to a server.
 ///
 /// A session's life in a store: live (optionally [checkpointed](Self::checkpoint),
-/// its direct events [recorded](Self::record_direct)), [parked](Self::park)
+/// its direct events [numbered](Self::sequence_direct) by a shared store),
+/// [parked](Self::park)
 /// when its link drops, [taken](Self::take) by the connection that resumes
 /// it, [attached](Self::attached) once that connection is live; or
 /// [ended](Self::end) by a clean close, or [expired](Self::expire).

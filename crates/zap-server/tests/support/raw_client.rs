@@ -321,6 +321,11 @@ impl RawClient {
     }
 
     /// Closes cleanly (ends the session).
+    /// Drops the link without a close frame (the TCP connection closes).
+    pub fn drop_link(&mut self) {
+        self.ws = None;
+    }
+
     pub async fn close(&mut self) {
         if let Some(ws) = self.ws.as_mut() {
             let _ = ws.close(None).await;
