@@ -68,6 +68,7 @@ pub(crate) fn run(root: &Path, setup: bool) -> anyhow::Result<()> {
         }
         eprintln!("<== {} ok in {:.0?}", step.name, step_started.elapsed());
     }
+    crate::typescript::run(root)?;
     eprintln!("==> tidy (repository conventions)");
     crate::tidy::run(root)?;
     eprintln!("all checks passed in {:.0?}", started.elapsed());

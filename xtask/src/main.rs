@@ -12,6 +12,7 @@ mod readme_code;
 mod release;
 mod setup;
 mod tidy;
+mod typescript;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
