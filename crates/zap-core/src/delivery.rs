@@ -139,10 +139,10 @@
 //! | what happens | hooks |
 //! | --- | --- |
 //! | a new connection (v1, or a new session) | `connected` |
-//! | a recoverable connection drops without a clean close (network loss, idle timeout, a reader too slow, cut off) | none: it leaves its rooms **without** presence events and its session is parked |
+//! | a recoverable connection drops without a clean close (network loss, idle timeout, a reader too slow, cut off, a client going away with close code 1001 such as a page reload) | none: it leaves its rooms **without** presence events and its session is parked |
 //! | its client resumes within the window (on any connection) | `resumed` ([`EventRegister::on_resumed`](crate::EventRegister::on_resumed)), not `connected`; no presence leave/join |
 //! | the window expires | presence `leave` for its rooms, then `disconnected` |
-//! | a clean close (the client's close frame, `Connection::close`) | `disconnected`, then it leaves its rooms (presence `leave`), as in v1; the session ends (its token gets `new`) |
+//! | a clean close (the client's close frame with code 1000 or none, `Connection::close`) | `disconnected`, then it leaves its rooms (presence `leave`), as in v1; the session ends (its token gets `new`) |
 //! | more sessions parked than [`RecoveryConfig::max_parked`](crate::RecoveryConfig::max_parked) (or bytes) | the oldest parked ones end: presence `leave`, `disconnected`; their clients get `new`, `expired` |
 //! | server shutdown | `disconnected` with the in-process store (`ZapServer::shutdown` waits for it); with a shared store (Redis) the session stays parked there and can resume on another instance |
 //!

@@ -185,3 +185,18 @@ async fn parked_sessions_are_bounded_and_the_oldest_are_told_expired() {
     assert_eq!(resumed["status"], "recovered", "{resumed}");
     assert!(router.is_member("churn", resumed["id"].as_str().unwrap()));
 }
+
+#[tokio::test]
+async fn a_client_going_away_keeps_its_session_and_a_normal_close_ends_it() {
+    let server = start(register()).await;
+    let mut client = RawClient::new(server.url());
+    let session = client.connect().await.unwrap();
+    // 1001, as a browser closes a page it reloads.
+    client.close_with(1001).await;
+    let resumed = client.connect().await.unwrap();
+    assert_eq!(resumed["status"], "recovered", "{resumed}");
+    assert_eq!(resumed["id"], session["id"]);
+    client.close_with(1000).await;
+    let after = client.connect().await.unwrap();
+    assert_eq!(after["status"], "new", "{after}");
+}

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use super::state::SessionState;
+use crate::transport::close_code;
 use crate::{Connection, ConnectionRouter, EndReason};
 
 /// What became of a parked session.
@@ -19,9 +20,10 @@ pub(crate) enum Parking {
 }
 
 /// Whether a connection that ended with `end` keeps its session resumable.
-/// A clean close (the client's close frame, `Connection::close`) ends it; a
-/// drop, a timeout, a slow reader cut off, or a takeover parks it. A
-/// shutdown parks it only when the store outlives this process.
+/// A clean close (the client's close frame with code 1000,
+/// `Connection::close`) ends it; a drop, a timeout, a slow reader cut off, a
+/// takeover, or a client going away (1001: a page being reloaded) parks it.
+/// A shutdown parks it only when the store outlives this process.
 pub(crate) fn should_park(
     end: &EndReason,
     connection: &Connection,
@@ -32,7 +34,8 @@ pub(crate) fn should_park(
         return true;
     }
     match end {
-        EndReason::PeerClosed(_) | EndReason::DuplicateId => false,
+        EndReason::PeerClosed(Some(frame)) => frame.code == close_code::GOING_AWAY,
+        EndReason::PeerClosed(None) | EndReason::DuplicateId => false,
         EndReason::Closed(_) => connection.closed_abortively(),
         EndReason::Shutdown => shared,
         _ => true,

@@ -326,6 +326,20 @@ impl RawClient {
         self.ws = None;
     }
 
+    /// Closes with a close frame carrying `code`.
+    pub async fn close_with(&mut self, code: u16) {
+        use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+        if let Some(ws) = self.ws.as_mut() {
+            let frame = CloseFrame {
+                code: code.into(),
+                reason: "".into(),
+            };
+            let _ = ws.close(Some(frame)).await;
+            while let Some(Ok(_)) = ws.next().await {}
+        }
+        self.ws = None;
+    }
+
     pub async fn close(&mut self) {
         if let Some(ws) = self.ws.as_mut() {
             let _ = ws.close(None).await;
