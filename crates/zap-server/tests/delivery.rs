@@ -205,3 +205,103 @@ async fn after_a_gap_the_events_history_still_holds_are_replayed() {
     assert_eq!(next.payload().parse::<u64>().unwrap(), 21);
     assert_eq!(client.duplicates, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_cut_off_for_overflowing_its_queue_resumes_with_everything() {
+    const EVENTS: u64 = 100;
+    let blob = "b".repeat(32 * 1024); // fills the socket's buffers fast
+    let register = EventRegister::new()
+        .history("feed", History::last(1000).max_bytes(64 << 20))
+        .on_event("join", |ctx| async move {
+            ctx.join("feed");
+            ctx.reply("joined")?;
+            Ok(())
+        });
+    // The default overflow policy, with a queue small enough to overflow.
+    let config = zap_core::ConnectionConfig::default().outbound_queue(16);
+    let server = common::builder(register)
+        .config(config)
+        .start()
+        .await
+        .unwrap();
+    let router = server.router().clone();
+    let mut client = RawClient::new(server.url());
+    let session = client.connect().await.unwrap();
+    let id = session["id"].as_str().unwrap().to_owned();
+    client.send("join", Value::Null).await.unwrap();
+    client.flush().await.unwrap();
+    assert_eq!(client.next().await.unwrap().event_name(), "join");
+    // The client reads nothing while a burst far larger than its queue is
+    // sent, direct and to its room: it is cut off (1008).
+    for n in 0..EVENTS {
+        let _ = router.send_to(&id, "dm", (n, &blob));
+        router.to("feed").send("tick", (n, &blob)).unwrap();
+    }
+    let mut got = (Vec::new(), Vec::new());
+    let take = |event: zap_core::EventData, got: &mut (Vec<u64>, Vec<u64>)| {
+        let (n, _): (u64, String) = event.payload().parse().unwrap();
+        match event.event_name() {
+            "dm" => got.0.push(n),
+            "tick" => got.1.push(n),
+            _ => {}
+        }
+    };
+    for event in client.drain_until_lost().await {
+        take(event, &mut got);
+    }
+    assert!(
+        got.0.len() + got.1.len() < 2 * EVENTS as usize,
+        "the reader was not cut off"
+    );
+    let resumed = client.connect().await.unwrap();
+    assert_eq!(resumed["status"], "recovered", "{resumed}");
+    while got.0.len() < EVENTS as usize || got.1.len() < EVENTS as usize {
+        match client.next().await {
+            Ok(event) => take(event, &mut got),
+            // Cut off again while catching up: resume again, as a client does.
+            Err(_) => {
+                let resumed = client.connect().await.unwrap();
+                assert_eq!(resumed["status"], "recovered", "{resumed}");
+            }
+        }
+    }
+    assert_eq!(got.0, (0..EVENTS).collect::<Vec<_>>());
+    assert_eq!(got.1, (0..EVENTS).collect::<Vec<_>>());
+    assert_eq!(client.duplicates, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_waits_for_parked_sessions_and_runs_disconnected_once() {
+    let disconnected = Arc::new(Mutex::new(Vec::new()));
+    let register = {
+        let disconnected = disconnected.clone();
+        EventRegister::new().on_disconnected(move |ctx: EventContext| {
+            let disconnected = disconnected.clone();
+            async move {
+                disconnected
+                    .lock()
+                    .unwrap()
+                    .push(ctx.connection().id().to_string());
+            }
+        })
+    };
+    let server = start(register).await;
+    let proxy = Proxy::start(server.local_addr()).await;
+    let mut parked = RawClient::new(proxy.url());
+    let session = parked.connect().await.unwrap();
+    proxy.cut();
+    parked.drain_until_lost().await;
+    let router = server.router().clone();
+    within("the session parked", async {
+        while router.parked_sessions() == 0 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    server.shutdown().await;
+    assert_eq!(
+        *disconnected.lock().unwrap(),
+        [session["id"].as_str().unwrap().to_owned()],
+        "disconnected ran once for the parked session, before shutdown returned"
+    );
+}
