@@ -98,6 +98,18 @@ impl Inbox {
                     }
                 }
             }
+            Verdict::ResendAfter(wait, frames) => {
+                // As the protocol says: wait, then resend from the refused id.
+                if let Some(link) = state.link.clone() {
+                    tokio::spawn(async move {
+                        tokio::time::sleep(wait).await;
+                        for frame in frames {
+                            let _ = link.send(Inbound::Text(frame.into()));
+                        }
+                    });
+                }
+                return;
+            }
         }
         state.history.push(event.clone());
         state.pending.push_back(event);

@@ -12,10 +12,10 @@ use serde_json::{Map, Value, json};
 
 use crate::Received;
 
-/// The first frame of a connection that asked for recovery.
-pub(crate) const SESSION_EVENT: &str = "zap.session";
-/// The server's cumulative acknowledgement of client events.
-pub(crate) const ACK_EVENT: &str = "zap.ack";
+pub(crate) use zap_core::protocol::ext::{
+    ACK_EVENT, EPOCH_HEADER, ID_HEADER, NACK_EVENT, OFFSET_HEADER, RECOVER_PARAM, ROOM_HEADER,
+    ROOM_PARAM, SEQ_HEADER, SEQ_PARAM, SESSION_EVENT, SESSION_PARAM,
+};
 
 /// What the client keeps across connections of one session.
 #[derive(Debug, Clone, Default)]
@@ -43,6 +43,9 @@ pub(crate) enum Verdict {
     Drop,
     /// `zap.session` of a resumed session: keep it and resend these frames.
     Resend(Vec<String>),
+    /// Flood control refused an event (`zap.nack`): resend these after the
+    /// wait it asked for.
+    ResendAfter(std::time::Duration, Vec<String>),
 }
 
 impl Recovery {
@@ -70,12 +73,12 @@ impl Recovery {
         if !self.enabled {
             return Vec::new();
         }
-        let mut pairs = vec![("zap_recover".to_owned(), "1".to_owned())];
+        let mut pairs = vec![(RECOVER_PARAM.to_owned(), "1".to_owned())];
         if let Some(token) = &self.token {
-            pairs.push(("zap_session".to_owned(), token.clone()));
-            pairs.push(("zap_seq".to_owned(), self.seq.to_string()));
+            pairs.push((SESSION_PARAM.to_owned(), token.clone()));
+            pairs.push((SEQ_PARAM.to_owned(), self.seq.to_string()));
             for (room, (epoch, offset)) in &self.rooms {
-                pairs.push(("zap_room".to_owned(), format!("{epoch}:{offset}:{room}")));
+                pairs.push((ROOM_PARAM.to_owned(), format!("{epoch}:{offset}:{room}")));
             }
         }
         pairs
@@ -89,7 +92,7 @@ impl Recovery {
         }
         let id = self.next_id;
         self.next_id += 1;
-        headers.insert("zap-id".to_owned(), json!(id));
+        headers.insert(ID_HEADER.to_owned(), json!(id));
         Some(id)
     }
 
@@ -122,18 +125,29 @@ impl Recovery {
                 }
                 return Verdict::Drop;
             }
+            NACK_EVENT => {
+                let from = event.payload["id"].as_u64().unwrap_or(0);
+                let wait = event.payload["retryAfter"].as_u64().unwrap_or(0);
+                let frames = self
+                    .unacked
+                    .iter()
+                    .filter(|(id, _)| *id >= from)
+                    .map(|(_, frame)| frame.clone())
+                    .collect();
+                return Verdict::ResendAfter(std::time::Duration::from_millis(wait), frames);
+            }
             _ => {}
         }
-        if let Some(seq) = event.header("zap-seq").and_then(Value::as_u64) {
+        if let Some(seq) = event.header(SEQ_HEADER).and_then(Value::as_u64) {
             if seq <= self.seq {
                 return Verdict::Drop;
             }
             self.seq = seq;
         }
         let stamp = (
-            event.header("zap-room").and_then(Value::as_str),
-            event.header("zap-epoch").and_then(Value::as_str),
-            event.header("zap-offset").and_then(Value::as_u64),
+            event.header(ROOM_HEADER).and_then(Value::as_str),
+            event.header(EPOCH_HEADER).and_then(Value::as_str),
+            event.header(OFFSET_HEADER).and_then(Value::as_u64),
         );
         if let (Some(room), Some(epoch), Some(offset)) = stamp {
             if let Some((known, last)) = self.rooms.get(room)

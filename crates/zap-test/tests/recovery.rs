@@ -107,3 +107,18 @@ async fn a_session_resumes_on_another_node_of_the_cluster() {
     assert_eq!(session.payload["status"], "recovered", "{session}");
     assert_eq!(session.payload["ack"], 1, "{session}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn events_refused_by_flood_control_are_resent_and_all_handled_once() {
+    // The default flood control: 1,000 events/s, a burst of 2,000.
+    let server = TestServer::new(app());
+    let mut ada = server.connect_with(Connect::new().recover()).await.unwrap();
+    ada.expect("zap.session").await;
+    for n in 0..3_000u64 {
+        ada.send("count", n);
+    }
+    for n in 0..3_000u64 {
+        ada.expect_payload("counted", n).await;
+    }
+    ada.expect_nothing().await;
+}
