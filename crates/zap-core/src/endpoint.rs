@@ -74,7 +74,16 @@ impl Admission {
 impl Endpoint {
     /// Serves `register` with the default [`ConnectionConfig`] and at most
     /// [`DEFAULT_MAX_CONNECTIONS`] connections.
+    ///
+    /// # Panics
+    ///
+    /// When a handler takes a `State<T>` the register was not given
+    /// ([`EventRegister::check_state`]): a mistake to fix before serving.
+    #[track_caller]
     pub fn new(register: EventRegister) -> Self {
+        if let Err(err) = register.check_state() {
+            panic!("{err}");
+        }
         Endpoint {
             register,
             config: ConnectionConfig::default(),

@@ -124,7 +124,7 @@ pub use recovery::{
     ROOM_HEADER, RecoveryConfig, RecoveryStatus, RoomRecord, SEQ_HEADER, SESSION_EVENT,
     SessionRecord, SessionStore, stamp_room,
 };
-pub use register::EventRegister;
+pub use register::{EventRegister, MissingStateError};
 pub use router::{
     Broadcast, ConnectionRouter, Delivery, Member, Remote, RouterBuilder, WeakRouter,
 };

@@ -69,6 +69,25 @@ struct Inner {
     shared_router: bool,
     state: StateMap,
     declared: Vec<DeclaredEvent>,
+    /// Per extractor handler: its event and what says which application
+    /// state it lacks (checked when the register is served).
+    needs: Vec<(String, StateCheck)>,
+}
+
+/// Says which application state a handler's arguments lack, if any.
+pub(crate) type StateCheck = fn(&EventRegister) -> Option<&'static str>;
+
+/// A handler takes `State<T>` but the register was given no `T`
+/// ([`EventRegister::with_state`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the handler of \"{event}\" takes `State<{type_name}>`, but the register has no such state: give it with `EventRegister::with_state`"
+)]
+pub struct MissingStateError {
+    /// The event whose handler needs it.
+    pub event: String,
+    /// The state's type.
+    pub type_name: &'static str,
 }
 
 impl Default for EventRegister {
@@ -173,6 +192,35 @@ impl EventRegister {
             }
         }
         self
+    }
+
+    pub(crate) fn need_state(&mut self, event: &str, check: StateCheck) {
+        let needs = &mut self.inner_mut().needs;
+        needs.retain(|(known, _)| known != event);
+        needs.push((event.to_owned(), check));
+    }
+
+    /// Checks that every handler's `State<T>` arguments have their state:
+    /// what integrations call before serving ([`Endpoint::new`](crate::Endpoint::new)
+    /// panics with this error, `zap_server`'s `start` returns it).
+    ///
+    /// ```
+    /// use zap_core::extract::State;
+    /// let register = zap_core::EventRegister::new().on("hit", |State(n): State<u32>| async move { let _ = n; });
+    /// let err = register.check_state().unwrap_err();
+    /// assert_eq!(err.event, "hit");
+    /// assert!(register.with_state(7u32).check_state().is_ok());
+    /// ```
+    pub fn check_state(&self) -> Result<(), MissingStateError> {
+        for (event, check) in &self.0.needs {
+            if let Some(type_name) = check(self) {
+                return Err(MissingStateError {
+                    event: event.clone(),
+                    type_name,
+                });
+            }
+        }
+        Ok(())
     }
 
     pub(crate) fn state_map(&self) -> &StateMap {

@@ -26,7 +26,9 @@ impl EventRegister {
     where
         H: Handler<Args>,
     {
-        self.insert_handler(name, boxed(handler))
+        let mut register = self.insert_handler(name, boxed(handler));
+        register.need_state(name, H::missing_state);
+        register
     }
 
     /// Registers the handler of the typed event `E`, read off the handler's
@@ -56,6 +58,7 @@ impl EventRegister {
         Args: TypedArgs<E>,
     {
         let mut register = self.insert_handler(E::NAME, boxed(handler));
+        register.need_state(E::NAME, H::missing_state);
         register.declare(DeclaredEvent::of::<E>(Direction::Receives));
         register
     }

@@ -179,6 +179,10 @@ impl ZapServerBuilder {
         if !self.path.starts_with('/') {
             return Err(ServerError::InvalidPath(self.path));
         }
+        match &self.endpoint {
+            Some(endpoint) => endpoint.register().check_state()?,
+            None => self.register.check_state()?,
+        }
         let address = format!("{}:{}", self.address, self.port);
         let listener = TcpListener::bind(&address)
             .await

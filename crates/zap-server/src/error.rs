@@ -17,6 +17,10 @@ pub enum ServerError {
     /// The TLS certificate or key could not be loaded.
     #[error("invalid TLS configuration: {0}")]
     Tls(String),
+    /// A handler takes a `State<T>` the register was not given: add it
+    /// with `EventRegister::with_state`.
+    #[error(transparent)]
+    MissingState(#[from] zap_core::MissingStateError),
     /// The configured path does not start with `/`.
     #[error("path `{0}` must start with `/`")]
     InvalidPath(String),

@@ -305,3 +305,27 @@ async fn shutdown_waits_for_parked_sessions_and_runs_disconnected_once() {
         "disconnected ran once for the parked session, before shutdown returned"
     );
 }
+
+#[tokio::test]
+async fn the_error_handler_takes_the_error_info_itself() {
+    let (infos_tx, mut infos) = tokio::sync::mpsc::unbounded_channel();
+    let register = EventRegister::new()
+        .on("fail", || async {
+            Err::<(), _>(zap_core::HandlerError::from("boom"))
+        })
+        .on("error", move |info: zap_core::ErrorInfo| {
+            let infos_tx = infos_tx.clone();
+            async move {
+                let _ = infos_tx.send(info);
+            }
+        });
+    let server = start(register).await;
+    let mut client = RawClient::new(server.url());
+    client.connect().await.unwrap();
+    client.send("fail", Value::Null).await.unwrap();
+    client.flush().await.unwrap();
+    let info = within("the error handler", infos.recv()).await.unwrap();
+    assert_eq!(info.kind, ErrorKind::Handler);
+    assert_eq!(info.event.as_deref(), Some("fail"));
+    assert_eq!(info.message, "boom");
+}

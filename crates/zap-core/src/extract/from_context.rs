@@ -39,6 +39,15 @@ pub trait FromContext: Sized {
 
     /// Extracts the value.
     fn from_context(ctx: &EventContext) -> Result<Self, Self::Rejection>;
+
+    /// The application state this extractor needs and `register` lacks (its
+    /// type name): checked when the register is served, so a missing
+    /// `with_state` is found at start-up rather than at every event.
+    #[doc(hidden)]
+    fn missing_state(register: &crate::EventRegister) -> Option<&'static str> {
+        let _ = register;
+        None
+    }
 }
 
 impl FromContext for EventContext {
@@ -117,3 +126,27 @@ impl<T: Clone + Send + Sync + 'static> FromContext for Extension<T> {
             })
     }
 }
+
+/// What failed, in an `error` handler: the [`ErrorInfo`](crate::ErrorInfo)
+/// itself rather than `EventContext::error`'s `Option`. Register the
+/// handler with `on("error", …)` to take it.
+///
+/// ```
+/// use zap_core::{ErrorInfo, EventRegister};
+/// let register = EventRegister::new().on("error", |info: ErrorInfo| async move {
+///     tracing::warn!(kind = ?info.kind, %info, "a handler failed");
+/// });
+/// # drop(register);
+/// ```
+impl FromContext for crate::ErrorInfo {
+    type Rejection = NotAnError;
+
+    fn from_context(ctx: &EventContext) -> Result<Self, Self::Rejection> {
+        ctx.error().cloned().ok_or(NotAnError)
+    }
+}
+
+/// `ErrorInfo` was asked for outside an `error` handler.
+#[derive(Debug, thiserror::Error)]
+#[error("`ErrorInfo` is only available to the `error` handler")]
+pub struct NotAnError;

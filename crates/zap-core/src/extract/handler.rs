@@ -21,6 +21,14 @@ use crate::{EventContext, HandlerResult};
 pub trait Handler<Args>: Send + Sync + 'static {
     /// Runs the handler for one event: extracts its arguments, then awaits it.
     fn call(&self, ctx: EventContext) -> BoxFuture<HandlerResult>;
+
+    /// The first application state type an argument needs and `register`
+    /// lacks.
+    #[doc(hidden)]
+    fn missing_state(register: &crate::EventRegister) -> Option<&'static str> {
+        let _ = register;
+        None
+    }
 }
 
 /// Argument lists that start with [`Data<E>`]: what
@@ -54,6 +62,16 @@ macro_rules! handler_impls {
                 )*
                 let future = self($($ty),*);
                 Box::pin(async move { future.await.into_result() })
+            }
+
+            #[allow(unused_variables)]
+            fn missing_state(register: &crate::EventRegister) -> Option<&'static str> {
+                $(
+                    if let Some(missing) = $ty::missing_state(register) {
+                        return Some(missing);
+                    }
+                )*
+                None
             }
         }
     };

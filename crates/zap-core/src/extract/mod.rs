@@ -43,7 +43,7 @@ mod reply;
 mod state;
 
 pub use data::{Data, DataRejection};
-pub use from_context::{Extension, FromContext, MissingExtension};
+pub use from_context::{Extension, FromContext, MissingExtension, NotAnError};
 pub use handler::{Handler, TypedArgs};
 pub use reply::{Reply, Untyped};
 pub(crate) use state::StateMap;

@@ -45,6 +45,14 @@ impl<T: Clone + Send + Sync + 'static> FromContext for State<T> {
             type_name: type_name::<T>(),
         })
     }
+
+    fn missing_state(register: &crate::EventRegister) -> Option<&'static str> {
+        register
+            .state_map()
+            .get::<T>()
+            .is_none()
+            .then(type_name::<T>)
+    }
 }
 
 /// The states of a register, one per type; read-only once serving.
