@@ -11,7 +11,7 @@ use zap_protocol::{Frame, Headers, RESPONSE_TO_HEADER};
 
 use crate::outbound::{self, Outgoing};
 use crate::outbox::{Outbox, PushError};
-use crate::recovery::{RecoveryStatus, SessionState};
+use crate::recovery::{Outlet, RecoveryStatus, SessionState};
 use crate::transport::close_code;
 use crate::{
     CloseFrame, ConnectionConfig, ConnectionId, Delivery, Extensions, Handshake, OverflowPolicy,
@@ -366,6 +366,16 @@ impl Connection {
             // `notify_one` leaves a permit when nobody waits: no lost wake-up.
             self.0.close_notify.notified().await;
         }
+    }
+}
+
+impl Outlet for Connection {
+    fn enqueue(&self, frame: Frame) -> Result<(), SendError> {
+        Connection::enqueue(self, frame)
+    }
+
+    fn replay(&self, frame: Frame) {
+        self.queue_replay(frame);
     }
 }
 

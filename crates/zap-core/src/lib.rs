@@ -97,6 +97,7 @@ mod rate;
 mod recovery;
 mod register;
 mod register_typed;
+mod resume;
 mod router;
 mod session;
 pub mod telemetry;

@@ -14,6 +14,7 @@ use zap_protocol::{Frame, Headers};
 use crate::backend::{Backend, BackendError, InProcess, MemberInfo, Membership, Target};
 use crate::outbound::{self, Dest, Outgoing};
 use crate::recovery::{self, Hub};
+use crate::resume;
 use crate::{Connection, ConnectionId, MetaTag, SendError};
 
 /// The connections of one [`EventRegister`](crate::EventRegister) and their
@@ -359,7 +360,7 @@ impl ConnectionRouter {
             meta: meta.clone(),
         });
         if announce {
-            recovery::checkpoint(self, connection);
+            resume::checkpoint(self, connection);
             self.announce(room, connection.id(), "join", meta.as_ref());
         }
         true
@@ -383,7 +384,7 @@ impl ConnectionRouter {
             return false;
         };
         connection.rooms_lock().retain(|name| &**name != room);
-        recovery::checkpoint(self, connection);
+        resume::checkpoint(self, connection);
         self.left(room, connection.id(), member.meta.as_ref());
         true
     }
@@ -503,7 +504,7 @@ impl ConnectionRouter {
         epoch: &str,
         offset: u64,
     ) -> Delivery {
-        recovery::room::deliver_sequenced(self, room, except, frame, epoch, offset)
+        outbound::room::deliver_sequenced(self, room, except, frame, epoch, offset)
     }
 
     /// The rooms of `connection` with its metadata.

@@ -23,6 +23,7 @@ use crate::handler::{BoxFuture, BoxedHandler, panic_message};
 use crate::heartbeat::{Beat, Heartbeat};
 use crate::rate::{Exceeded, Limiter};
 use crate::recovery;
+use crate::resume;
 use crate::telemetry;
 use crate::transport::close_code;
 use crate::{
@@ -185,12 +186,12 @@ impl Session {
         &self,
         transport: &mut T,
         mut request: recovery::ResumeRequest,
-    ) -> (Option<Box<recovery::Attach>>, Option<Box<FirstFrame>>) {
+    ) -> (Option<Box<resume::Attach>>, Option<Box<FirstFrame>>) {
         let first = match request.in_frame {
             true => read_resume(transport, &mut request).await,
             false => None,
         };
-        let attach = recovery::prepare(&self.register, &self.handshake, request).await;
+        let attach = resume::prepare(&self.register, &self.handshake, request).await;
         (Some(Box::new(attach)), first)
     }
 
@@ -198,7 +199,7 @@ impl Session {
     pub async fn run<T: Transport>(self, mut transport: T) -> EndReason {
         // Boxed: only a recoverable connection pays for finding its
         // session, and every session's future stays small.
-        let (attach, first) = match recovery::request(&self.register, &self.handshake) {
+        let (attach, first) = match resume::request(&self.register, &self.handshake) {
             Some(request) => Box::pin(self.open_recoverable(&mut transport, request)).await,
             None => (None, None),
         };
@@ -246,25 +247,25 @@ impl Session {
         driver.run_to_end_or_grace(running, &self.shutdown).await;
         if let Some(session) = driver.connection.session().cloned() {
             let shared = router.hub().store().is_shared();
-            if recovery::should_park(&end, &driver.connection, &session, shared) {
+            if resume::should_park(&end, &driver.connection, &session, shared) {
                 // The peer sees the end now; once this returns the session
                 // is in the store (a resume finds it) and the connection's
                 // slot is free: the window is waited out by a task of its own.
                 drop(transport);
-                let parked = Box::pin(recovery::park(&router, &driver.connection, &session)).await;
+                let parked = Box::pin(resume::park(&router, &driver.connection, &session)).await;
                 let (register, config) = (self.register.clone(), self.config.clone());
                 let (connection, shutdown) = (driver.connection.clone(), self.shutdown.clone());
                 let ended = end.clone();
                 self.parked.spawn(async move {
                     let parking = match parked {
                         Ok(parked) => {
-                            recovery::wait_out(parked, &router, &connection, &session, &shutdown)
+                            resume::wait_out(parked, &router, &connection, &session, &shutdown)
                                 .await
                         }
                         Err(parking) => parking,
                     };
                     match parking {
-                        recovery::Parking::Ended => {
+                        resume::Parking::Ended => {
                             let driver = Driver {
                                 register: &register,
                                 connection,
@@ -273,12 +274,12 @@ impl Session {
                             driver.disconnected(&router, &shutdown, &ended).await;
                         }
                         // The resumed connection counts as a new one.
-                        recovery::Parking::Resumed => telemetry::connection_closed(&ended),
+                        resume::Parking::Resumed => telemetry::connection_closed(&ended),
                     }
                 });
                 return end;
             }
-            let _ = recovery::end(&router, &driver.connection, &session).await;
+            let _ = resume::end(&router, &driver.connection, &session).await;
         }
         driver.disconnected(&router, &self.shutdown, &end).await;
         tracing::debug!(id = %driver.connection.id(), reason = ?end, "disconnected");
@@ -356,7 +357,7 @@ impl Driver<'_> {
                     &message,
                 );
             }
-            recovery::handled(&self.connection, zap_id);
+            resume::handled(&self.connection, zap_id);
             return None;
         };
         let name = event.shared_event_name();
@@ -411,7 +412,7 @@ impl Driver<'_> {
         }
         let (kind, message) = match outcome {
             Ok(Ok(())) => {
-                recovery::handled(&self.connection, Some(running.zap_id).filter(|id| *id > 0));
+                resume::handled(&self.connection, Some(running.zap_id).filter(|id| *id > 0));
                 return None;
             }
             Ok(Err(err)) => (failure_kind(&err), err.to_string()),
@@ -432,7 +433,7 @@ impl Driver<'_> {
             self.error_reply(&running.event, &request.id, kind, &message);
         }
         let report = self.report(ErrorInfo::new(Some(&*running.event), kind, message));
-        recovery::handled(&self.connection, Some(running.zap_id).filter(|id| *id > 0));
+        resume::handled(&self.connection, Some(running.zap_id).filter(|id| *id > 0));
         report
     }
 
@@ -517,7 +518,7 @@ impl Driver<'_> {
                 }
                 self.poll_now(&mut state.running);
             }
-            recovery::queue_ack(&self.connection);
+            resume::queue_ack(&self.connection);
             if state.closing.is_some() && state.running.is_none() {
                 continue; // a frame asked to close (too large, rate limit): do it now
             }
@@ -636,7 +637,7 @@ impl Driver<'_> {
             }
             Inbound::Text(bytes) => {
                 state.running = match zap_protocol::decode_slice(&bytes) {
-                    Ok(event) => match recovery::admit(&self.connection, event) {
+                    Ok(event) => match resume::admit(&self.connection, event) {
                         // A resend of an event already handled, or one after
                         // a refused id (the client resends from that one).
                         None => None,
@@ -799,7 +800,7 @@ impl Driver<'_> {
         telemetry::rate_limited(name);
         let message = exceeded.describe(name);
         match zap_id {
-            Some(id) => recovery::refused(&self.connection, id, exceeded.retry_after),
+            Some(id) => resume::refused(&self.connection, id, exceeded.retry_after),
             None => {
                 if let Some(request) = event.header_str(REQUEST_ID_HEADER) {
                     self.error_reply(name, request, ErrorKind::RateLimited, &message);

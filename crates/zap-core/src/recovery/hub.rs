@@ -16,7 +16,7 @@ use super::RecoveryConfig;
 use super::history::{History, RoomLog};
 use super::sequenced::HistoryStore;
 use super::store::{InMemorySessions, SessionStore};
-use crate::{Connection, Extensions};
+use crate::{ConnectionId, Extensions};
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
@@ -74,7 +74,9 @@ pub(crate) struct Hub {
     config: RwLock<RecoveryConfig>,
     store: RwLock<Arc<dyn SessionStore>>,
     history_store: RwLock<Option<Arc<dyn HistoryStore>>>,
-    live: Mutex<HashMap<String, Connection>>,
+    /// Live recoverable connections by session token: their id and the
+    /// session's generation.
+    live: Mutex<HashMap<String, (ConnectionId, u64)>>,
     waiters: Mutex<HashMap<String, Arc<Notify>>>,
     parked: Mutex<ParkedSessions>,
     codecs: RwLock<Vec<StateCodec>>,
@@ -233,19 +235,22 @@ impl Hub {
         }
     }
 
-    pub(crate) fn set_live(&self, token: &str, connection: &Connection) {
-        lock(&self.live).insert(token.to_owned(), connection.clone());
+    pub(crate) fn set_live(&self, token: &str, id: &ConnectionId, generation: u64) {
+        lock(&self.live).insert(token.to_owned(), (id.clone(), generation));
     }
 
-    pub(crate) fn unset_live(&self, token: &str, connection: &Connection) {
+    /// Forgets the live connection of `token`, if it is still the one of
+    /// this `generation` (a resume here may have replaced it).
+    pub(crate) fn unset_live(&self, token: &str, generation: u64) {
         let mut live = lock(&self.live);
-        if live.get(token) == Some(connection) {
+        if live.get(token).is_some_and(|(_, live)| *live == generation) {
             live.remove(token);
         }
     }
 
-    pub(crate) fn live(&self, token: &str) -> Option<Connection> {
-        lock(&self.live).get(token).cloned()
+    /// The id of the live connection carrying the session of `token`.
+    pub(crate) fn live(&self, token: &str) -> Option<ConnectionId> {
+        lock(&self.live).get(token).map(|(id, _)| id.clone())
     }
 
     /// Registers the wake-up of a session parked by this instance.

@@ -14,7 +14,17 @@ use super::history::Position;
 use super::stamp;
 use super::status::RecoveryStatus;
 use super::store::{DirectEvent, PushDirect, RoomRecord, SessionRecord, SessionStore};
-use crate::{Connection, ConnectionId, Delivery, MetaTag, SendError};
+use crate::{ConnectionId, Delivery, MetaTag, SendError};
+
+/// Where a session's events go while a connection carries it: that
+/// connection's outbound queue (implemented by `Connection`; recovery
+/// knows nothing more of connections).
+pub(crate) trait Outlet: Send + Sync {
+    /// Queues a frame: the last step of the one delivery path.
+    fn enqueue(&self, frame: Frame) -> Result<(), SendError>;
+    /// Queues a replayed frame, past the queue's capacity.
+    fn replay(&self, frame: Frame);
+}
 
 /// What to do with a client event, by its `zap-id`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +59,7 @@ struct Inner {
     seq: u64,
     direct: VecDeque<(u64, Frame)>,
     capacity: usize,
-    connection: Option<Connection>,
+    connection: Option<Box<dyn Outlet>>,
     parked: bool,
     ended: bool,
     handled: u64,
@@ -250,7 +260,12 @@ impl SessionState {
     /// every one after `seq` (what the client received) in order, and
     /// routes new ones to it. Returns whether direct events after `seq`
     /// were lost.
-    pub(crate) fn attach(&self, connection: &Connection, seq: u64, kept: Vec<DirectEvent>) -> bool {
+    pub(crate) fn attach(
+        &self,
+        connection: Box<dyn Outlet>,
+        seq: u64,
+        kept: Vec<DirectEvent>,
+    ) -> bool {
         let mut inner = self.lock();
         let pending = inner.attaching.take().unwrap_or_default();
         let numbered = kept
@@ -283,9 +298,9 @@ impl SessionState {
             || std::mem::take(&mut inner.unnumbered)
             || (seq < inner.seq && first_kept > seq + 1);
         for (_, frame) in inner.direct.iter().filter(|(s, _)| *s > seq) {
-            connection.queue_replay(frame.clone());
+            connection.replay(frame.clone());
         }
-        inner.connection = Some(connection.clone());
+        inner.connection = Some(connection);
         inner.parked = false;
         lost
     }

@@ -6,12 +6,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::history::Position;
-use super::request::ResumeRequest;
-use super::stamp;
-use super::state::SessionState;
-use super::status::{NewReason, RecoveryStatus};
-use super::store::{Lookup, RoomRecord, SessionRecord};
+use crate::recovery::hub::SharedLog;
+use crate::recovery::{
+    Hub, Lookup, NewReason, Position, RecoveryStatus, ResumeRequest, RoomRecord, SessionRecord,
+    SessionState, stamp,
+};
 use crate::transport::close_code;
 use crate::{Connection, ConnectionId, ConnectionRouter, EventRegister, Frame, Handshake};
 
@@ -51,7 +50,7 @@ const CATCH_UP: Duration = Duration::from_secs(2);
 /// Waits (bounded) until the local log of a room reached `from`: the client
 /// may come from an instance that received the room's events a moment
 /// earlier than this one.
-async fn catch_up(hub: &super::Hub, log: &super::hub::SharedLog, from: &Position) {
+async fn catch_up(hub: &Hub, log: &SharedLog, from: &Position) {
     let caught_up = || {
         let log = log
             .lock()
@@ -172,7 +171,11 @@ pub(crate) async fn prepare(
 /// (its client saw the link die before the server did), closes that
 /// connection and waits until it has parked the session.
 async fn take_over(router: &ConnectionRouter, token: &str, identity: Option<&str>) {
-    let Some(old) = router.hub().live(token) else {
+    let Some(old) = router
+        .hub()
+        .live(token)
+        .and_then(|id| router.connection(id.as_str()))
+    else {
         return;
     };
     let Some(session) = old.session().cloned() else {
@@ -233,7 +236,7 @@ impl Attach {
     pub(crate) async fn attach(self, router: &ConnectionRouter, connection: &Connection) {
         let hub = router.hub();
         let session = &self.session;
-        hub.set_live(&session.token, connection);
+        hub.set_live(&session.token, connection.id(), session.generation);
         // Direct events the store kept since the resume claimed the session
         // (sent on any instance meanwhile): replayed with the rest.
         let kept = match &self.record {
@@ -247,7 +250,7 @@ impl Attach {
                 }),
             None => Vec::new(),
         };
-        let direct_gap = session.attach(connection, self.request.seq, kept);
+        let direct_gap = session.attach(Box::new(connection.clone()), self.request.seq, kept);
         let mut gaps = Vec::new();
         if let Some(record) = &self.record {
             for room in &record.rooms {

@@ -7,11 +7,10 @@
 use serde::Serialize;
 use zap_protocol::Frame;
 
-use super::hub::SharedLog;
-use super::sequenced::stamp_room;
-use super::stamp;
 use crate::backend::Target;
 use crate::outbound::{self, Outgoing};
+use crate::recovery::hub::SharedLog;
+use crate::recovery::{stamp, stamp_room};
 use crate::router::Remote;
 use crate::{ConnectionId, ConnectionRouter, Delivery, SendError};
 

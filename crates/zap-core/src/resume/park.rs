@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use super::state::SessionState;
+use crate::recovery::{SessionRecord, SessionState, settle_joins};
 use crate::transport::close_code;
 use crate::{Connection, ConnectionRouter, EndReason};
 
@@ -46,8 +46,8 @@ pub(crate) fn should_park(
 /// the session state and the task waiting out the window.
 const PARKED_OVERHEAD: usize = 4096;
 
-/// The bytes a parked session holds, for [`RecoveryConfig::max_parked_bytes`](super::RecoveryConfig::max_parked_bytes).
-fn parked_size(record: &super::SessionRecord) -> usize {
+/// The bytes a parked session holds, for [`RecoveryConfig::max_parked_bytes`](crate::RecoveryConfig::max_parked_bytes).
+fn parked_size(record: &SessionRecord) -> usize {
     let rooms: usize = record.rooms.iter().map(|room| room.room.len() + 64).sum();
     let state: usize = record
         .state
@@ -81,7 +81,7 @@ pub(crate) async fn park(
     let hub = router.hub();
     let store = hub.store();
     let window = hub.config().window;
-    super::settle_joins(hub, session);
+    settle_joins(hub, session);
     let rooms = router.leave_quiet(connection);
     let state = hub.save_state(connection.extensions());
     let record = session.detach(rooms, state);
@@ -99,7 +99,7 @@ pub(crate) async fn park(
     router.remove(connection);
     // Only now may a resume look for it (a takeover waits for this).
     session.mark_stored();
-    hub.unset_live(&session.token, connection);
+    hub.unset_live(&session.token, session.generation);
     match parked {
         Ok(true) => {
             tracing::debug!(id = %connection.id(), ?window, "session parked");

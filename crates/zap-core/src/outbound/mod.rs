@@ -5,11 +5,13 @@
 //! room offset), record it (session buffer, room history), meter it and
 //! queue it. Nothing else queues an event on a connection.
 
+pub(crate) mod room;
+
 use serde::Serialize;
 use zap_protocol::{EncodeError, Frame, Headers};
 
 use crate::backend::Target;
-use crate::recovery::{self, PushDirect};
+use crate::recovery::PushDirect;
 use crate::router::Remote;
 use crate::{Connection, ConnectionId, ConnectionRouter, Delivery, SendError, telemetry};
 
@@ -48,7 +50,7 @@ pub(crate) fn send<P: Serialize + ?Sized>(
 ) -> Result<Delivery, SendError> {
     let delivery = match dest {
         Dest::Id(id) => to_id(router, id, &event)?,
-        Dest::Room(room) => recovery::room::send(router, room, except, &event)?,
+        Dest::Room(room) => room::send(router, room, except, &event)?,
         Dest::All => {
             let frame = event.plain()?;
             let mut delivery = local(router, &Target::All, except, &frame);
@@ -215,7 +217,7 @@ pub(crate) fn arrived(
 ) -> Delivery {
     match target {
         Target::Room(room) if router.hub().log(room).is_some() => {
-            recovery::room::record_arrival(router, room, except, frame)
+            room::record_arrival(router, room, except, frame)
         }
         _ => local(router, target, except, frame),
     }
