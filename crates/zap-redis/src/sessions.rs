@@ -121,49 +121,60 @@ redis.call('SET', KEYS[3], '1', 'PX', ARGV[2])
 return 1
 "#;
 
+/// The Lua function both numbering scripts share: gives a direct event of
+/// the session whose keys are `<prefix>:<kind>:<token>` its next number
+/// (never at or below `after`: a Redis that lost its data does not start
+/// again at 1), keeps it (the last `capacity`, as `<seq>|<frame>`) and
+/// publishes it, stamped, behind the bus header prefix `header`.
+macro_rules! number_direct {
+    () => {
+        r#"
+local function number_direct(prefix, token, bus, header, before, after_frame, capacity, ttl, after)
+  local keys = function(kind) return prefix .. ':' .. kind .. ':' .. token end
+  local seq = redis.call('INCR', keys('sq'))
+  if seq <= after then
+    seq = after + 1
+    redis.call('SET', keys('sq'), seq)
+  end
+  local frame = before .. seq .. after_frame
+  redis.call('RPUSH', keys('sd'), seq .. '|' .. frame)
+  if redis.call('LLEN', keys('sd')) > tonumber(capacity) then redis.call('LPOP', keys('sd')) end
+  redis.call('PEXPIRE', keys('sq'), ttl)
+  redis.call('PEXPIRE', keys('sd'), ttl)
+  redis.call('PUBLISH', bus, header .. seq .. '}\n' .. frame)
+  return seq
+end
+"#
+    };
+}
+
 /// KEYS: bus. ARGV: key prefix, token, bus header prefix for a numbered
 /// event, frame prefix, frame suffix, capacity, ttl ms, the last number the
-/// sender knows of. Numbers a direct event of a live or parked session
-/// (never at or below that last number: a Redis that lost its data does not
-/// start again at 1), keeps it (the last `capacity`) and publishes it,
-/// stamped, for the instance holding the connection.
-const SEQUENCE: &str = r#"
-local keys = function(kind) return ARGV[1] .. ':' .. kind .. ':' .. ARGV[2] end
-local seq = redis.call('INCR', keys('sq'))
-if seq <= tonumber(ARGV[8]) then
-  seq = tonumber(ARGV[8]) + 1
-  redis.call('SET', keys('sq'), seq)
-end
-local frame = ARGV[4] .. seq .. ARGV[5]
-redis.call('RPUSH', keys('sd'), seq .. '|' .. frame)
-if redis.call('LLEN', keys('sd')) > tonumber(ARGV[6]) then redis.call('LPOP', keys('sd')) end
-redis.call('PEXPIRE', keys('sq'), ARGV[7])
-redis.call('PEXPIRE', keys('sd'), ARGV[7])
-redis.call('PUBLISH', KEYS[1], ARGV[3] .. seq .. '}\n' .. frame)
-return seq
-"#;
+/// sender knows of. Numbers a direct event of a live or parked session,
+/// keeps it and publishes it for the instance holding the connection.
+const SEQUENCE: &str = concat!(
+    number_direct!(),
+    r#"
+return number_direct(ARGV[1], ARGV[2], KEYS[1], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], tonumber(ARGV[8]))
+"#
+);
 
 /// KEYS: sid, bus. ARGV: key prefix, bus header prefix for a numbered
 /// event, frame prefix, frame suffix, capacity, ttl ms, the plain bus
-/// message. A direct event by connection id: numbered and kept (as by
-/// SEQUENCE) when the id belongs to a recoverable session, else published
-/// plain for the instance holding the connection.
-const DIRECT: &str = r#"
+/// message. A direct event by connection id: numbered, kept and published
+/// (as by SEQUENCE) when the id belongs to a recoverable session, else
+/// published plain for the instance holding the connection.
+const DIRECT: &str = concat!(
+    number_direct!(),
+    r#"
 local token = redis.call('GET', KEYS[1])
 if not token then
   redis.call('PUBLISH', KEYS[2], ARGV[7])
   return 0
 end
-local keys = function(kind) return ARGV[1] .. ':' .. kind .. ':' .. token end
-local seq = redis.call('INCR', keys('sq'))
-local frame = ARGV[3] .. seq .. ARGV[4]
-redis.call('RPUSH', keys('sd'), seq .. '|' .. frame)
-if redis.call('LLEN', keys('sd')) > tonumber(ARGV[5]) then redis.call('LPOP', keys('sd')) end
-redis.call('PEXPIRE', keys('sq'), ARGV[6])
-redis.call('PEXPIRE', keys('sd'), ARGV[6])
-redis.call('PUBLISH', KEYS[2], ARGV[2] .. seq .. '}\n' .. frame)
-return seq
-"#;
+return number_direct(ARGV[1], token, KEYS[2], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], 0)
+"#
+);
 
 fn millis(duration: Duration) -> String {
     duration.as_millis().to_string()
