@@ -8,6 +8,7 @@ use futures_util::future::LocalBoxFuture;
 use zap_core::{CancellationToken, ConnectionConfig, Endpoint, EventRegister, Handshake};
 
 use crate::limit::FrameLimit;
+use crate::outgoing::Outgoing;
 use crate::transport::ActixTransport;
 
 /// An actix-web handler serving `register` with the default
@@ -75,7 +76,9 @@ impl ZapHandler {
             Ok(body) => body,
             Err(err) => return err.error_response(),
         };
-        let (mut response, session, stream) = match actix_ws::handle(&request, body) {
+        // actix-ws validates the upgrade and reads the frames; its `Session`
+        // (and the body it feeds) is replaced by `Outgoing`.
+        let (mut response, _session, stream) = match actix_ws::handle(&request, body) {
             Ok(upgrade) => upgrade,
             Err(err) => return err.error_response(),
         };
@@ -98,13 +101,15 @@ impl ZapHandler {
             .max_frame_size(max)
             .aggregate_continuations()
             .max_continuation_size(max);
+        let (response, actix_ws_body) = response.into_parts();
+        let (out, body) = Outgoing::new(actix_ws_body);
         // actix-ws's stream is not `Send`: the session stays on this worker.
         actix_web::rt::spawn(async move {
             self.endpoint
-                .serve(admission, ActixTransport::new(session, stream))
+                .serve(admission, ActixTransport::new(out, stream))
                 .await;
         });
-        response
+        response.set_body(body).map_into_boxed_body()
     }
 }
 

@@ -289,15 +289,27 @@ pub async fn a_peer_still_writing_an_oversized_frame_reads_its_1009_not_a_reset(
                 frames.len()
             );
         };
-        assert_eq!(close.get(..2), Some(&1009u16.to_be_bytes()[..]), "round {round}");
+        assert_eq!(
+            close.get(..2),
+            Some(&1009u16.to_be_bytes()[..]),
+            "round {round}"
+        );
         let texts: Vec<String> = frames
             .iter()
             .filter(|(opcode, _)| *opcode == 0x1)
             .map(|(_, text)| String::from_utf8_lossy(text).into_owned())
             .collect();
-        assert_eq!(texts.len(), 2, "round {round}: the echo and the error report");
+        assert_eq!(
+            texts.len(),
+            2,
+            "round {round}: the echo and the error report"
+        );
         assert!(texts[0].len() > ECHO, "round {round}: the echo first");
-        assert!(texts[1].contains("too_large"), "round {round}: {}", texts[1]);
+        assert!(
+            texts[1].contains("too_large"),
+            "round {round}: {}",
+            texts[1]
+        );
         assert!(end.is_ok(), "round {round}: {end:?} after the close frame");
         drop(writing.await);
     }
