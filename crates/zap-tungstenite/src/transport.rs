@@ -18,10 +18,20 @@ use zap_core::{CloseFrame, Inbound, Outbound, TransportError, close_code};
 /// Asks a socket whether a read may find bytes: `Ready` when it may (or
 /// when it cannot tell), `Pending` with `cx` registered when it is known to
 /// be empty. For a `TcpStream`: `|s, cx| s.poll_read_ready(cx).map(|_| ())`.
-pub type ReadGate<S> = fn(&S, &mut Context<'_>) -> Poll<()>;
+/// It may read ahead (a socket of unknown type can only be asked that
+/// way), provided the bytes it took are read first afterwards.
+pub type ReadGate<S> = fn(&mut S, &mut Context<'_>) -> Poll<()>;
 
 /// Bytes read at a time when discarding what a closing peer still sends.
 const DRAIN_CHUNK: usize = 2048;
+
+/// Most bytes discarded when closing, in messages of the largest size
+/// allowed (the rest of a refused oversized frame is less than two), and
+/// at least [`DRAIN_MIN`]: a peer that sends more is reset.
+const DRAIN_MESSAGES: usize = 4;
+
+/// The least bytes discarded when closing, whatever the message size limit.
+const DRAIN_MIN: usize = 1 << 20;
 
 /// A tokio-tungstenite WebSocket as the session loop sees it.
 ///
@@ -40,6 +50,8 @@ pub struct WsTransport<S> {
     drained: bool,
     /// How far closing has gone (see [`Sink::poll_close`]).
     close: Closing,
+    /// Bytes that may still be discarded while closing.
+    drain_left: u32,
 }
 
 /// The steps of closing, after the close frames.
@@ -50,9 +62,11 @@ enum Closing {
     /// The peer's close frame arrived: it has nothing more to send.
     PeerClosed,
     /// Our side is shut down (FIN sent): reading and discarding what the
-    /// peer still sends, until it closes (`until_eof`) or, when the close
-    /// handshake is complete, until nothing more is waiting.
-    Draining { until_eof: bool },
+    /// peer still sends, until it closes.
+    DrainingToEnd,
+    /// Our side is shut down and the close handshake is complete: reading
+    /// and discarding only what is already waiting.
+    DrainingWaiting,
     /// Done: every byte the peer sent was read.
     Done,
 }
@@ -66,6 +80,7 @@ impl<S> WsTransport<S> {
             gate: None,
             drained: false,
             close: Closing::Open,
+            drain_left: 0,
         }
     }
 
@@ -79,6 +94,7 @@ impl<S> WsTransport<S> {
             gate: Some(gate),
             drained: !buffered,
             close: Closing::Open,
+            drain_left: 0,
         }
     }
 }
@@ -150,7 +166,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WsTransport<S> {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         if self.drained {
             if let Some(gate) = self.gate {
-                ready!(gate(self.inner.get_ref(), cx));
+                ready!(gate(self.inner.get_mut(), cx));
             }
             self.drained = false;
         }
@@ -220,7 +236,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Outbound> for WsTransport<S> {
     /// side of the socket down, then reads and discards what the peer still
     /// sends: until it closes its side when the close handshake did not
     /// complete (it may still be writing, say the rest of a frame too large
-    /// to read), or only what is already waiting when it did.
+    /// to read), or only what is already waiting when it did; at most four
+    /// messages of the largest size allowed (or 1 MiB) in all.
     ///
     /// Closing a TCP socket with unread bytes makes the kernel answer with a
     /// reset instead of a FIN, and a reset makes the peer's kernel discard
@@ -235,23 +252,40 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Outbound> for WsTransport<S> {
                     // A peer whose close frame was read may still have sent
                     // something after it, which is read below, but waiting for
                     // more would only keep a finished connection open.
-                    let until_eof = self.close == Closing::Open;
+                    let draining = if self.close == Closing::Open {
+                        Closing::DrainingToEnd
+                    } else {
+                        Closing::DrainingWaiting
+                    };
+                    let max = self.inner.get_config().max_message_size;
+                    let left = max
+                        .unwrap_or(0)
+                        .saturating_mul(DRAIN_MESSAGES)
+                        .max(DRAIN_MIN);
+                    self.drain_left = u32::try_from(left).unwrap_or(u32::MAX);
                     let socket = Pin::new(self.inner.get_mut());
                     if let Err(err) = ready!(socket.poll_shutdown(cx)) {
                         tracing::debug!(%err, "shutting down the WebSocket's socket failed");
                         self.close = Closing::Done;
                     } else {
-                        self.close = Closing::Draining { until_eof };
+                        self.close = draining;
                     }
                 }
-                Closing::Draining { until_eof } => {
+                Closing::DrainingToEnd | Closing::DrainingWaiting => {
                     let mut scratch = [0u8; DRAIN_CHUNK];
                     let mut buf = ReadBuf::new(&mut scratch);
+                    let left = self.drain_left as usize;
                     match Pin::new(self.inner.get_mut()).poll_read(cx, &mut buf) {
-                        Poll::Ready(Ok(())) if !buf.filled().is_empty() => {}
-                        Poll::Pending if until_eof => return Poll::Pending,
-                        // End of stream, an error, or (handshake complete)
-                        // nothing more waiting.
+                        Poll::Ready(Ok(())) if (1..left).contains(&buf.filled().len()) => {
+                            // Less than `left`, a u32.
+                            self.drain_left -= buf.filled().len() as u32;
+                        }
+                        Poll::Pending if self.close == Closing::DrainingToEnd => {
+                            return Poll::Pending;
+                        }
+                        // End of stream, an error, (handshake complete)
+                        // nothing more waiting, or a peer that sends too
+                        // much: it gets the reset it asked for.
                         _ => self.close = Closing::Done,
                     }
                 }
