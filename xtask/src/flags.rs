@@ -55,7 +55,7 @@ pub(crate) fn print_help() {
          tidy     repository conventions: `//!` openings, versioned path dependencies, crate metadata\n  \
          release  `cargo xtask release VERSION [--dry-run]`: bump the publishable crates, date their\n           \
          changelogs, check each packages in publish order (never uploads; --dry-run writes nothing)\n  \
-         bench    run the benchmarks (release build, pinned cores): all, or `suite [--quick]`, `redis-fanout`\n  \
+         bench    run the benchmarks (release build, pinned cores): all, or `suite [--quick]`, `idle [--kinds …]`, `redis-fanout`\n  \
          help     show this message"
     );
 }
