@@ -1,7 +1,10 @@
-//! `cargo xtask ci`: the same steps as `.ci/run`, in the same order, with
-//! `--locked` so a stale `Cargo.lock` fails here as it does in CI; the docs
-//! are built both with every feature and with the default ones.
+//! `cargo xtask ci`: what CI runs (`.ci/run` calls exactly this): first
+//! `setup` (installs what the tests need and the machine lacks; skipped
+//! with `--no-setup`), then fmt, clippy, tests and docs with `--locked` so
+//! a stale `Cargo.lock` fails, the docs both with every feature and with
+//! the default ones, and last the repository conventions (`tidy`).
 
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
@@ -44,13 +47,18 @@ const STEPS: &[Step] = &[
     },
 ];
 
-pub(crate) fn run() -> anyhow::Result<()> {
+pub(crate) fn run(root: &Path, setup: bool) -> anyhow::Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let started = Instant::now();
+    if setup {
+        eprintln!("==> setup (install what the tests need; --no-setup skips this)");
+        crate::setup::run(root)?;
+    }
     for step in STEPS {
         eprintln!("==> {} (cargo {})", step.name, step.command);
         let step_started = Instant::now();
         let status = Command::new(&cargo)
+            .current_dir(root)
             .args(step.command.split_whitespace())
             .envs(step.env.iter().copied())
             .status()
@@ -60,6 +68,9 @@ pub(crate) fn run() -> anyhow::Result<()> {
         }
         eprintln!("<== {} ok in {:.0?}", step.name, step_started.elapsed());
     }
+    crate::typescript::run(root)?;
+    eprintln!("==> tidy (repository conventions)");
+    crate::tidy::run(root)?;
     eprintln!("all checks passed in {:.0?}", started.elapsed());
     Ok(())
 }

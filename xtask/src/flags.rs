@@ -4,8 +4,13 @@ use anyhow::{Context, bail};
 
 /// One task to run.
 pub(crate) enum Task {
-    /// Every check CI runs: fmt, clippy, tests, docs.
-    Ci,
+    /// Every check CI runs: setup, fmt, clippy, tests, docs, tidy.
+    Ci {
+        /// Install missing prerequisites first.
+        setup: bool,
+    },
+    /// Install what the tests need.
+    Setup,
     /// The benchmarks, with their arguments.
     Bench(Vec<String>),
     /// Bump the publishable crates to a version and check they package.
@@ -24,7 +29,12 @@ pub(crate) enum Task {
 impl Task {
     pub(crate) fn parse(args: &[String]) -> anyhow::Result<Task> {
         match args.first().map(String::as_str) {
-            Some("ci") => Ok(Task::Ci),
+            Some("ci") => match args.get(1).map(String::as_str) {
+                None => Ok(Task::Ci { setup: true }),
+                Some("--no-setup") if args.len() == 2 => Ok(Task::Ci { setup: false }),
+                Some(other) => bail!("unknown ci argument `{other}`"),
+            },
+            Some("setup") => Ok(Task::Setup),
             Some("bench") => Ok(Task::Bench(args[1..].to_vec())),
             Some("release") => {
                 let mut version = None;
@@ -51,8 +61,12 @@ pub(crate) fn print_help() {
     eprintln!(
         "usage: cargo xtask <task>\n\n\
          tasks:\n  \
-         ci       run every check CI runs (fmt, clippy -D warnings, tests, docs), as .ci/run does\n  \
-         tidy     repository conventions: `//!` openings, versioned path dependencies, crate metadata\n  \
+         ci       what CI runs (.ci/run calls exactly this): setup, then fmt, clippy -D warnings,\n           \
+         tests, docs, tidy (`--no-setup`: install nothing)\n  \
+         setup    install what the tests need and the machine lacks (Debian, rustup, pip, npm),\n           \
+         saying what and why\n  \
+         tidy     repository conventions: `//!` openings, versioned path dependencies, crate metadata,\n           \
+         README install lines and code, Quick start and examples show their logs\n  \
          release  `cargo xtask release VERSION [--dry-run]`: bump the publishable crates, date their\n           \
          changelogs, check each packages in publish order (never uploads; --dry-run writes nothing)\n  \
          bench    run the benchmarks (release build, pinned cores): all, or `suite [--quick]`, `idle [--kinds …]`, `redis-fanout`\n  \

@@ -5,9 +5,14 @@
 
 mod bench;
 mod ci;
+mod first_steps;
 mod flags;
+mod install_lines;
+mod readme_code;
 mod release;
+mod setup;
 mod tidy;
+mod typescript;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -15,7 +20,8 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match flags::Task::parse(&args) {
-        Ok(flags::Task::Ci) => ci::run(),
+        Ok(flags::Task::Ci { setup }) => ci::run(&root(), setup),
+        Ok(flags::Task::Setup) => setup::run(&root()),
         Ok(flags::Task::Bench(args)) => bench::run(&args),
         Ok(flags::Task::Release { version, dry_run }) => release::run(&root(), &version, dry_run),
         Ok(flags::Task::Tidy) => tidy::run(&root()),

@@ -1,13 +1,17 @@
 //! `cargo xtask tidy`: repository conventions no compiler checks — every
 //! `.rs` file opens with a `//!` line, every internal path dependency of
 //! the workspace and of publishable crates carries a version, every publishable crate has a README, a description,
-//! a license and a repository.
+//! a license and a repository, every install line of every README
+//! resolves as written (`install_lines`), and every README's Rust code is
+//! compiled as doc tests somewhere (`readme_code`); the Quick start and
+//! the examples show their logs (`first_steps`).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::bail;
 
 use crate::release::{is_unpublished, publishable_crates};
+use crate::{first_steps, install_lines, readme_code};
 
 /// Directories never looked into.
 const SKIPPED_DIRS: &[&str] = &["target", ".git", "node_modules"];
@@ -17,6 +21,7 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
     let mut problems = Vec::new();
     let mut rust_files = Vec::new();
     let mut manifests = Vec::new();
+    let mut readmes = Vec::new();
     walk(
         root,
         &mut |path| match path.extension().and_then(|e| e.to_str()) {
@@ -24,11 +29,16 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
             _ if path.file_name().is_some_and(|name| name == "Cargo.toml") => {
                 manifests.push(path.to_owned());
             }
+            _ if path.file_name().is_some_and(|name| name == "README.md") => {
+                readmes.push(path.to_owned());
+            }
             _ => {}
         },
     )?;
+    let mut included = Vec::new();
     for file in &rust_files {
         let text = std::fs::read_to_string(file)?;
+        included.extend(readme_code::included_files(file, &text));
         if !opens_with_doc_line(&text) {
             problems.push(format!(
                 "{}: does not open with a `//!` line",
@@ -64,10 +74,43 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
             problems.push(format!("{}: publishable but has no {missing}", krate.name));
         }
     }
+    let crates: Vec<String> = publishable_crates(root)?
+        .into_iter()
+        .map(|krate| krate.name)
+        .collect();
+    let workspace_manifest = std::fs::read_to_string(root.join("Cargo.toml"))?;
+    let repository = repository(&workspace_manifest).unwrap_or_default();
+    let workspace = install_lines::Workspace {
+        repository: &repository,
+        crates: &crates,
+        root,
+    };
+    for readme in &readmes {
+        let text = std::fs::read_to_string(readme)?;
+        for problem in install_lines::problems(&text, &workspace) {
+            problems.push(format!("{}: {problem}", shown(root, readme)));
+        }
+        let compiled = included.contains(&readme_code::normalize(readme));
+        for problem in readme_code::problems(&text, compiled) {
+            problems.push(format!("{}: {problem}", shown(root, readme)));
+        }
+    }
+    let readme = std::fs::read_to_string(root.join("README.md"))?;
+    problems.extend(first_steps::quick_start_problems(&readme));
+    for file in rust_files
+        .iter()
+        .filter(|file| file.ends_with("src/main.rs") && file.starts_with(root.join("examples")))
+    {
+        let text = std::fs::read_to_string(file)?;
+        for problem in first_steps::example_problems(&text) {
+            problems.push(format!("{}: {problem}", shown(root, file)));
+        }
+    }
     eprintln!(
-        "tidy: {} .rs files, {} manifests checked",
+        "tidy: {} .rs files, {} manifests, {} READMEs checked",
         rust_files.len(),
-        manifests.len()
+        manifests.len(),
+        readmes.len()
     );
     if !problems.is_empty() {
         for problem in &problems {
@@ -99,6 +142,15 @@ fn shown(root: &Path, path: &Path) -> String {
         .map_or_else(|_| path.to_path_buf(), PathBuf::from)
         .display()
         .to_string()
+}
+
+/// `repository = "…"` of `[workspace.package]`.
+fn repository(manifest: &str) -> Option<String> {
+    manifest
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("repository = \""))
+        .and_then(|rest| rest.split_once('"'))
+        .map(|(url, _)| url.to_owned())
 }
 
 /// Whether the first line is a `//!` inner doc comment.

@@ -28,10 +28,14 @@ pub(crate) enum Command {
     /// Interactive: type `event {json}` lines, see events as they come.
     #[command(after_help = EXIT_CODES)]
     Repl(ReplArgs),
-    /// Run a throwaway server that logs every event (and echoes or
-    /// broadcasts it).
+    /// Run a throwaway server that echoes or broadcasts events (quiet by
+    /// default; --verbose prints every connection and event).
     #[command(after_help = EXIT_CODES)]
     Serve(ServeArgs),
+    /// Wait until a server accepts WebSocket connections (a ws:// URL), or
+    /// until a file exists (a --ready-file of `zap listen`): for scripts.
+    #[command(after_help = EXIT_CODES)]
+    Wait(WaitArgs),
     /// Load-test a server: throughput and latency percentiles for echo or
     /// fan-out traffic.
     #[command(after_help = EXIT_CODES)]
@@ -68,6 +72,22 @@ pub(crate) struct ListenArgs {
     /// Exit (code 0) after this many events.
     #[arg(long, short = 'n', value_name = "N")]
     pub(crate) count: Option<u64>,
+    /// Write this file (holding zap's process id) once connected and
+    /// subscribed, and remove it on exit: `zap wait FILE` then knows
+    /// nothing sent from now on is missed.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ready_file: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct WaitArgs {
+    /// A ws:// or wss:// URL (wait until a WebSocket handshake succeeds), or
+    /// a file path (wait until the file exists and its process, if it names
+    /// one, is running).
+    pub(crate) target: String,
+    /// Give up after this long (exit code 3; e.g. 10s, 500ms).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub(crate) timeout: Duration,
 }
 
 #[derive(Debug, Args)]
@@ -118,8 +138,12 @@ pub(crate) struct ServeArgs {
     /// Relay every event to every other connection.
     #[arg(long)]
     pub(crate) broadcast: bool,
-    /// Do not print the events (for benchmarks).
-    #[arg(long, short = 'q')]
+    /// Print every connection and every event (`CONNECTION_ID JSON` on
+    /// stdout). Off by default: a benchmark target stays quiet.
+    #[arg(long, short = 'v', conflicts_with = "quiet")]
+    pub(crate) verbose: bool,
+    /// The default; kept so older scripts keep working.
+    #[arg(long, short = 'q', hide = true)]
     pub(crate) quiet: bool,
 }
 

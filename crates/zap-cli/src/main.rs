@@ -9,6 +9,7 @@ mod commands;
 mod exit;
 mod input;
 mod output;
+mod ready;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -57,5 +58,6 @@ async fn dispatch(command: Command) -> Result<(), Failure> {
         Command::Repl(args) => commands::repl::run(args).await,
         Command::Serve(args) => commands::serve::run(args).await,
         Command::Bench(args) => commands::bench::run(args).await,
+        Command::Wait(args) => commands::wait::run(args).await,
     }
 }

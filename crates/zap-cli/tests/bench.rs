@@ -12,7 +12,7 @@ use zap_cli::bench::{BenchConfig, BenchError, Mode, run as bench};
 
 #[tokio::test]
 async fn bench_echo_prints_a_json_summary() {
-    let (_server, url) = zap_serve(&["--echo", "--quiet"]).await;
+    let (_server, url) = zap_serve(&["--echo"]).await;
     let run = run(&["bench", &url, "-c", "3", "-w", "4", "-d", "500ms", "--json"]).await;
     assert_eq!(run.code, Some(0), "{run:?}");
     let report: Value = serde_json::from_str(&run.stdout).unwrap();
@@ -32,7 +32,7 @@ async fn bench_echo_prints_a_json_summary() {
 
 #[tokio::test]
 async fn bench_fanout_counts_every_delivery() {
-    let (_server, url) = zap_serve(&["--broadcast", "--quiet"]).await;
+    let (_server, url) = zap_serve(&["--broadcast"]).await;
     let run = run(&[
         "bench", &url, "--mode", "fanout", "-c", "3", "-w", "2", "-d", "500ms",
     ])
@@ -59,7 +59,8 @@ async fn the_library_measures_fanout_against_a_zap_server() {
         ctx.router()
             .all()
             .except(ctx.connection().id())
-            .send_frame(&ctx.event().encode());
+            .send(ctx.event_name(), ctx.payload())?;
+        Ok(())
     });
     let server = serve(register).await;
     let config = BenchConfig::new(server.url())
@@ -87,7 +88,7 @@ async fn the_library_refuses_an_empty_window() {
 
 #[tokio::test]
 async fn bench_fanout_against_an_echo_server_says_nothing_came_back_and_fails() {
-    let (_server, url) = zap_serve(&["--echo", "--quiet"]).await;
+    let (_server, url) = zap_serve(&["--echo"]).await;
     let run = run(&["bench", &url, "--mode", "fanout", "-c", "2", "-d", "300ms"]).await;
     assert_eq!(run.code, Some(1), "{run:?}");
     assert!(run.stderr.contains("nothing came back"), "{run:?}");

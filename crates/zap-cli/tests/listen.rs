@@ -93,3 +93,16 @@ async fn listen_reconnects_after_the_server_restarts() {
     );
     assert_eq!(listen.exit_code().await, Some(0));
 }
+
+#[tokio::test]
+async fn listen_on_a_wrong_path_shows_the_status_and_the_server_s_reason() {
+    let server = serve(EventRegister::new()).await;
+    let url = format!("{}elsewhere", server.url());
+    let run = run(&["listen", &url]).await;
+    assert_eq!(run.code, Some(3), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("HTTP status 400: no WebSocket endpoint at this path"),
+        "{run:?}"
+    );
+}

@@ -2,7 +2,7 @@
 //! on FastAPI and uvicorn): the CLI speaks the family's protocol, not only
 //! ours.
 //!
-//! Needs `python3` with `zaptools`, `fastapi` and `uvicorn` (`.ci/run`
+//! Needs `python3` with `zaptools`, `fastapi` and `uvicorn` (`cargo xtask setup`
 //! installs them). Without them the test fails when `CI` is set and is
 //! skipped with a notice otherwise.
 #![allow(clippy::unwrap_used, clippy::print_stderr)]

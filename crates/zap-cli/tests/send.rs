@@ -152,3 +152,33 @@ async fn a_url_that_is_not_websocket_exits_2() {
     assert_eq!(run.code, Some(2), "{run:?}");
     assert!(run.stderr.contains("invalid URL"), "{run:?}");
 }
+
+#[tokio::test]
+async fn send_request_shows_the_server_s_error_reply_at_once() {
+    use zap_core::extract::{Data, Reply};
+    let server = serve(EventRegister::new().on(
+        "shout",
+        |Data(text): Data<String>, reply: Reply| async move {
+            reply.send(text.to_uppercase())?;
+            Ok::<(), zap_core::SendError>(())
+        },
+    ))
+    .await;
+    // A timeout far beyond the test's own: only the error reply ends it.
+    let run = run(&[
+        "send",
+        server.url(),
+        "shout",
+        "42",
+        "--request",
+        "--timeout",
+        "1h",
+    ])
+    .await;
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("the server could not handle `shout` (invalid_payload)"),
+        "{run:?}"
+    );
+}

@@ -4,7 +4,7 @@ use std::fmt;
 
 use futures_util::StreamExt;
 
-use zap_protocol::{Event, PayloadError};
+use zap_protocol::{PayloadError, TypedEvent};
 
 use crate::callback::Reaction;
 use crate::common::ZapClient;
@@ -108,7 +108,7 @@ impl ZapConsumer {
     #[track_caller]
     pub fn on_typed<E, F, R, M>(&self, callback: F) -> &Self
     where
-        E: Event,
+        E: TypedEvent,
         F: Fn(Result<E, PayloadError>) -> R + Send + Sync + 'static,
         R: Reaction<M>,
     {
@@ -193,6 +193,7 @@ impl ZapConsumer {
 
     /// Calls `callback` with how each connection's session began, against a
     /// server that offers recovery: new, recovered, or resumed with gaps.
+    /// Registered after a session began, it is called with that outcome first.
     #[track_caller]
     pub fn on_session<F, R, M>(&self, callback: F) -> &Self
     where

@@ -45,6 +45,21 @@
 //! with [`ZapSubscriber::subscribe`] (a stream of `Result<E, PayloadError>`)
 //! or [`ZapConsumer::on_typed`]. String names keep working beside them.
 //!
+//! The names cannot be taken for one another: a received event is an
+//! [`EventData`]; [`TypedEvent`] is the trait of payload types that name
+//! their event; `Event` is only the derive that implements it.
+//!
+//! ```
+//! fn on_said(event: zap_client::EventData) -> String {
+//!     event.event_name().to_owned()
+//! }
+//! ```
+//!
+//! ```compile_fail
+//! // error: expected type, found derive macro `zap_client::Event`
+//! fn on_said(event: zap_client::Event) {}
+//! ```
+//!
 //! # Delivery
 //!
 //! - Events reach each subscription in the order the server sent them;
@@ -85,13 +100,19 @@
 //! it (`zap.ack`, cumulative). After a resume, the unacknowledged events
 //! are written again, in order, before any other; the server runs each id
 //! at most once, so a handler runs exactly once per event even when the
-//! link drops mid-flight. At most
+//! link drops mid-flight. An event the server refuses (`zap.nack`, flood
+//! control) is written again after the server's `retryAfter`, with every
+//! later unacknowledged one, in order; a refusal drops nothing. Against a
+//! server that says it accepts one (`resumeFrame` in `zap.session`), the
+//! token travels in a first `zap.resume` frame instead of the upgrade URL,
+//! which proxies log; other servers get it in the URL. At most
 //! [`max_unacknowledged`](Recovery::max_unacknowledged) events wait for an
 //! acknowledgement; past that, writing pauses until one arrives. While the
-//! server offers recovery, events sent during a reconnection are held (the
-//! outbox holds at least that many, whatever
-//! [`ClientBuilder::outbox`] says) and events accepted but not yet written
-//! when the link dropped are kept for the next connection.
+//! server offers recovery, events accepted but not yet written when the
+//! link dropped are kept for the next connection (up to that many, whatever
+//! [`ClientBuilder::outbox`] says). Events sent while not online are
+//! refused at once ([`SendError::NotOnline`]) unless an outbox was asked
+//! for ([`ClientBuilder::outbox`]), which holds them during reconnection.
 //!
 //! **Limits.** The guarantee holds while the session lives on the server
 //! (its window, about two minutes by default, counts from the drop) and
@@ -170,12 +191,13 @@ pub use subscription::Subscription;
 pub use typed::{TypedRequestError, TypedSubscription};
 pub use weak::WeakZapConsumer;
 pub use zap_protocol::{
-    self as protocol, DecodeError, Event, EventData, Headers, Payload, PayloadError, Request,
+    self as protocol, DecodeError, EventData, Headers, Payload, PayloadError, Request, TypedEvent,
     schemars,
 };
 
-/// `#[derive(Event)]`: names a payload type's event (feature `macros`, on
-/// by default); see [`Event`].
+/// `#[derive(Event)]`: names a payload type's event, implementing
+/// [`TypedEvent`] (feature `macros`, on by default). `Event` is only this
+/// derive: a received event is an [`EventData`].
 #[cfg(feature = "macros")]
 pub use zap_macros::Event;
 

@@ -90,9 +90,10 @@ impl fmt::Display for NewReason {
     }
 }
 
-/// Every [`SessionOutcome`] from the moment the stream was made, in order.
-/// Ends after `clean()` or when the client is dropped. Holds 64; a stream
-/// that is not read loses the oldest.
+/// The latest [`SessionOutcome`] (if a session began already), then every
+/// later one, in order: a stream made after `connect()` still sees how
+/// the current session began. Ends after `clean()` or when the client is
+/// dropped. Holds 64; a stream that is not read loses the oldest.
 ///
 /// Made by `ZapSubscriber::sessions`.
 ///
@@ -109,12 +110,17 @@ impl fmt::Display for NewReason {
 /// # }
 /// ```
 pub struct SessionStream {
+    latest: Option<SessionOutcome>,
     outcomes: Relay<SessionOutcome>,
 }
 
 impl SessionStream {
-    pub(crate) fn new(rx: Option<broadcast::Receiver<SessionOutcome>>) -> Self {
+    pub(crate) fn new(
+        latest: Option<SessionOutcome>,
+        rx: Option<broadcast::Receiver<SessionOutcome>>,
+    ) -> Self {
         SessionStream {
+            latest,
             outcomes: relay(rx, Arc::new(AtomicU64::new(0)), "session stream"),
         }
     }
@@ -124,7 +130,11 @@ impl Stream for SessionStream {
     type Item = SessionOutcome;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<SessionOutcome>> {
-        self.get_mut().outcomes.as_mut().poll_next(cx)
+        let this = self.get_mut();
+        if let Some(latest) = this.latest.take() {
+            return Poll::Ready(Some(latest));
+        }
+        this.outcomes.as_mut().poll_next(cx)
     }
 }
 

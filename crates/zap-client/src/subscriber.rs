@@ -6,7 +6,7 @@ use std::fmt;
 use crate::common::ZapClient;
 use crate::config::Options;
 use crate::engine::Filter;
-use zap_protocol::Event;
+use zap_protocol::TypedEvent;
 
 use crate::{
     ClientBuilder, ErrorStream, SessionStream, StateStream, Subscription, TypedSubscription,
@@ -100,7 +100,7 @@ impl ZapSubscriber {
     /// }
     /// # }
     /// ```
-    pub fn subscribe<E: Event>(&self) -> TypedSubscription<E> {
+    pub fn subscribe<E: TypedEvent>(&self) -> TypedSubscription<E> {
         TypedSubscription::new(self.subscribe_to_event(E::NAME))
     }
 
@@ -120,9 +120,10 @@ impl ZapSubscriber {
         self.client.engine.errors()
     }
 
-    /// How each connection's session began, from now on, against a server
-    /// that offers recovery: new, recovered, or resumed with gaps (see
-    /// [`SessionStream`]).
+    /// How each connection's session began against a server that offers
+    /// recovery: new, recovered, or resumed with gaps (see
+    /// [`SessionStream`]). Starts with the latest outcome, so calling it
+    /// after `connect()` still shows how the current session began.
     pub fn sessions(&self) -> SessionStream {
         self.client.engine.sessions()
     }

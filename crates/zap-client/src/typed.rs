@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_util::Stream;
-use zap_protocol::{Event, PayloadError, Request};
+use zap_protocol::{PayloadError, Request, TypedEvent};
 
 use crate::{RequestError, SendError, Subscription, ZapClient};
 
@@ -31,7 +31,7 @@ pub enum TypedRequestError {
 }
 
 impl ZapClient {
-    /// Sends the typed event `event` under its [`Event::NAME`].
+    /// Sends the typed event `event` under its [`TypedEvent::NAME`].
     ///
     /// ```no_run
     /// # use serde::{Deserialize, Serialize};
@@ -45,7 +45,7 @@ impl ZapClient {
     /// client.emit(&Say { room: "lobby".into(), text: "hi".into() })?;
     /// # Ok(()) }
     /// ```
-    pub fn emit<E: Event>(&self, event: &E) -> Result<(), SendError> {
+    pub fn emit<E: TypedEvent>(&self, event: &E) -> Result<(), SendError> {
         self.send_event(E::NAME, event)
     }
 
@@ -88,7 +88,7 @@ impl<E> TypedSubscription<E> {
     }
 }
 
-impl<E: Event> Stream for TypedSubscription<E> {
+impl<E: TypedEvent> Stream for TypedSubscription<E> {
     type Item = Result<E, PayloadError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {

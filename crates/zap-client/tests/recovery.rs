@@ -388,3 +388,152 @@ async fn the_application_sees_no_recovery_headers() {
     assert_eq!(event.headers().len(), 1, "{event:?}");
     assert_eq!(event.headers()["n"], json!(3));
 }
+
+#[tokio::test]
+async fn a_session_stream_made_after_connect_starts_with_the_current_outcome() {
+    let mut server = Scripted::start().await;
+    let client = client(&server.url);
+    // `connected` waits for the outcome on a stream of its own: by then
+    // the outcome has been announced.
+    let _link = connected(&client, &mut server, "t").await;
+    let mut late = client.sessions();
+    let outcome = next_outcome(&mut late).await;
+    assert_eq!(
+        outcome,
+        SessionOutcome::New {
+            id: "zpt-scripted".into(),
+            reason: NewReason::First,
+            undelivered: 0
+        }
+    );
+    // Once: nothing else is waiting on the late stream.
+    assert!(futures_util::FutureExt::now_or_never(late.next()).is_none());
+}
+
+#[tokio::test]
+async fn sending_while_the_link_is_down_is_refused_at_once_even_when_the_server_offers_recovery() {
+    let mut server = Scripted::start().await;
+    let target = server
+        .url
+        .trim_start_matches("ws://")
+        .trim_end_matches("/ws")
+        .parse()
+        .expect("an address");
+    let proxy = common::Proxy::start(target).await;
+    let client = client(&proxy.url);
+    let mut states = client.connection_state();
+    let _link = connected(&client, &mut server, "t").await;
+    proxy.down();
+    common::wait_for_state(&mut states, zap_client::ConnectionState::Error).await;
+    // Reconnection keeps trying (and failing) meanwhile: `Error` or
+    // `Connecting`, never online, and nothing is held for later.
+    let error = client.send_event("say", 1).expect_err("not online");
+    match &error {
+        zap_client::SendError::NotOnline { state } => assert!(!state.is_online(), "{state}"),
+        other => panic!("{other:?}"),
+    }
+    let said = error.to_string();
+    assert!(
+        said == "cannot send: the connection failed or was lost, and is not back"
+            || said == "cannot send: the client is still connecting",
+        "{said}"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_event_and_every_later_one_are_sent_again_in_order_after_retry_after() {
+    let mut server = Scripted::start().await;
+    let client = client(&server.url);
+    let mut link = connected(&client, &mut server, "t").await;
+    for n in 1..=4 {
+        client.send_event("say", n).expect("sent");
+    }
+    for n in 1..=4 {
+        assert_eq!(id_of(&link.next_event().await), Some(n));
+    }
+    // 1 was handled; 2 was refused (so 3 and 4 were dropped).
+    link.ack(1).await;
+    let retry_after = Duration::from_millis(80);
+    let refused_at = tokio::time::Instant::now();
+    link.send(json!({"eventName": "zap.nack",
+        "payload": {"id": 2, "reason": "rate_limited", "retryAfter": 80}}))
+        .await;
+    let again: Vec<Value> = [
+        link.next_event().await,
+        link.next_event().await,
+        link.next_event().await,
+    ]
+    .into();
+    assert!(
+        refused_at.elapsed() >= retry_after,
+        "sent again after {:?}, before retryAfter",
+        refused_at.elapsed()
+    );
+    assert_eq!(
+        again
+            .iter()
+            .map(|event| (id_of(event), event["payload"].clone()))
+            .collect::<Vec<_>>(),
+        [
+            (Some(2), json!(2)),
+            (Some(3), json!(3)),
+            (Some(4), json!(4))
+        ]
+    );
+    // The journal still holds them (nothing dropped on a refusal): a second
+    // refusal of 3 sends 3 and 4 again.
+    link.send(json!({"eventName": "zap.nack",
+        "payload": {"id": 3, "reason": "rate_limited", "retryAfter": 0}}))
+        .await;
+    assert_eq!(id_of(&link.next_event().await), Some(3));
+    assert_eq!(id_of(&link.next_event().await), Some(4));
+    // New events follow, with the next ids.
+    client.send_event("say", 5).expect("sent");
+    assert_eq!(id_of(&link.next_event().await), Some(5));
+}
+
+#[tokio::test]
+async fn a_server_that_offers_it_gets_the_resume_in_the_first_frame_not_the_url() {
+    let mut server = Scripted::start().await;
+    let client = client(&server.url);
+    let mut sessions = client.sessions();
+    let mut said = client.subscribe_to_events(["said", "direct"]);
+    let (connected, mut link) = tokio::join!(client.connect(), server.accept());
+    connected.expect("connects");
+    link.session("tok/1", "new", json!({"resumeFrame": true}))
+        .await;
+    next_outcome(&mut sessions).await;
+    link.room_event("chat:a", "e1", 4, json!("a4")).await;
+    link.direct(2, json!("d2")).await;
+    for _ in 0..2 {
+        next_payload(&mut said).await;
+    }
+    link.cut();
+
+    let mut link = server.accept().await;
+    assert_eq!(link.param("zap_recover"), Some("1"));
+    assert_eq!(link.param("zap_resume"), Some("frame"));
+    assert_eq!(
+        link.param("zap_session"),
+        None,
+        "the token stays out of the URL"
+    );
+    assert_eq!(link.param("zap_seq"), None);
+    assert!(link.params("zap_room").is_empty());
+    // The very first frame, before the ping.
+    let first = match link.next_any().await {
+        Message::Text(text) => serde_json::from_str::<Value>(text.as_str()).expect("JSON"),
+        other => panic!("the first frame is not zap.resume: {other:?}"),
+    };
+    assert_eq!(
+        first,
+        json!({"eventName": "zap.resume", "payload": {"token": "tok/1", "seq": 2,
+            "rooms": [{"room": "chat:a", "epoch": "e1", "offset": 4}]}})
+    );
+    link.session("tok/1", "recovered", json!({"resumeFrame": true}))
+        .await;
+    assert!(matches!(
+        next_outcome(&mut sessions).await,
+        SessionOutcome::Recovered { .. }
+    ));
+}

@@ -82,6 +82,8 @@ async fn setup() -> Setup {
     let proxy = Proxy::start(server.local_addr()).await;
     let client = ZapSubscriber::builder(&proxy.url)
         .reconnect(fast_retries())
+        // Events sent during the cuts wait in the outbox.
+        .outbox(EVENTS as usize)
         .subscription_capacity(EVENTS as usize + 64)
         .build();
     let mut sessions = client.sessions();

@@ -177,3 +177,103 @@ async fn request_ids_of_different_clients_do_not_collide() {
         "{first} {second}"
     );
 }
+
+#[tokio::test]
+async fn an_error_reply_fails_the_request_at_once_with_its_kind_and_message() {
+    let mut raw = RawServer::start().await;
+    let client = ZapSubscriber::new(&raw.url);
+    let mut all = client.subscribe_to_all_events();
+    let (connected, mut socket) = tokio::join!(client.connect(), raw.accept());
+    connected.expect("connects");
+    // A timeout far beyond the test's own limit: only the error reply can
+    // end this request in time.
+    let request = tokio::spawn({
+        let client = client.clone();
+        async move {
+            client
+                .request_with_timeout("shout", 42, Duration::from_secs(3600))
+                .await
+        }
+    });
+    let id = loop {
+        match within("the request", socket.next()).await {
+            Some(Ok(Message::Text(text))) => {
+                let event = zap_protocol::decode(&text).expect("valid");
+                break event
+                    .header_str("zap-request-id")
+                    .expect("has an id")
+                    .to_owned();
+            }
+            Some(Ok(_)) => {}
+            other => panic!("socket ended: {other:?}"),
+        }
+    };
+    let error_reply = json!({
+        "eventName": "shout",
+        "payload": null,
+        "headers": {
+            "zap-response-to": id,
+            "zap-error": {"kind": "invalid_payload", "message": "invalid type: integer `42`, expected a string"},
+        },
+    });
+    socket
+        .send(Message::text(error_reply.to_string()))
+        .await
+        .expect("sends");
+    let error = within("the error reply", request)
+        .await
+        .expect("task")
+        .expect_err("an error reply");
+    match &error {
+        RequestError::Remote {
+            event,
+            kind,
+            message,
+        } => {
+            assert_eq!(event, "shout");
+            assert_eq!(kind, "invalid_payload");
+            assert_eq!(message, "invalid type: integer `42`, expected a string");
+        }
+        other => panic!("not a remote error: {other:?}"),
+    }
+    assert_eq!(
+        error.to_string(),
+        "the server could not handle `shout` (invalid_payload): invalid type: integer `42`, expected a string"
+    );
+    // The error reply answered the request only.
+    assert!(futures_util::FutureExt::now_or_never(all.next()).is_none());
+}
+
+/// End to end against zap-server: a request whose payload is not what the
+/// handler takes (`Data<String>`, given a number) gets its error reply.
+#[tokio::test]
+async fn a_request_with_a_payload_the_handler_cannot_take_fails_with_invalid_payload() {
+    use zap_core::extract::{Data, Reply};
+    let register = zap_core::EventRegister::new().on(
+        "shout",
+        |Data(text): Data<String>, reply: Reply| async move { reply.send(text.to_uppercase()) },
+    );
+    let server = zap_server::ZapServer::builder()
+        .port(0)
+        .register(register)
+        .start()
+        .await
+        .expect("serves");
+    let client = within("connect", ZapSubscriber::builder(server.url()).connect())
+        .await
+        .expect("connects");
+    let shouted = within("reply", client.request("shout", "hi"))
+        .await
+        .expect("a reply");
+    assert_eq!(shouted.payload().to_value().expect("json"), json!("HI"));
+    let error = within(
+        "the error reply",
+        client.request_with_timeout("shout", 42, Duration::from_secs(3600)),
+    )
+    .await
+    .expect_err("an error reply");
+    assert!(
+        matches!(&error, RequestError::Remote { kind, .. } if kind == "invalid_payload"),
+        "{error:?}"
+    );
+}

@@ -203,7 +203,7 @@ async fn a_silent_server_makes_connect_time_out() {
 }
 
 #[tokio::test]
-async fn the_wrong_path_is_rejected_with_the_http_status() {
+async fn the_wrong_path_is_rejected_with_the_http_status_and_the_body_text() {
     let server = zap_server::ZapServer::builder()
         .port(0)
         .path("/ws")
@@ -215,8 +215,12 @@ async fn the_wrong_path_is_rejected_with_the_http_status() {
         .await
         .expect_err("rejected");
     assert!(
-        matches!(error, ConnectError::Rejected { status: 400 }),
+        matches!(&error, ConnectError::Rejected { status: 400, body } if body == "no WebSocket endpoint at this path"),
         "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "server refused the WebSocket upgrade with HTTP status 400: no WebSocket endpoint at this path"
     );
 }
 
@@ -245,7 +249,7 @@ async fn a_bearer_token_reaches_the_server_and_a_wrong_one_stops_reconnection() 
         .connect();
     let error = within("connect", bad).await.expect_err("refused");
     assert!(
-        matches!(error, ConnectError::Rejected { status: 401 }),
+        matches!(error, ConnectError::Rejected { status: 401, .. }),
         "{error:?}"
     );
     assert!(error.is_permanent(), "a 401 is not retried");

@@ -72,5 +72,28 @@ pub async fn within<F: std::future::Future>(what: &str, future: F) -> F::Output 
 #[doc = include_str!("../../../README.md")]
 pub struct ReadmeDoctests;
 
+/// The code blocks of the crate READMEs that their own crate does not
+/// compile (zap-cli, zap-client and the three adapters include theirs),
+/// compiled here where every crate is at hand. `cargo xtask tidy` checks
+/// that every README with Rust code is included somewhere.
+#[cfg(doctest)]
+pub mod crate_readmes {
+    /// zap-protocol's README.
+    #[doc = include_str!("../../zap-protocol/README.md")]
+    pub struct ZapProtocol;
+    /// zap-server's README.
+    #[doc = include_str!("../../zap-server/README.md")]
+    pub struct ZapServer;
+    /// zap-redis's README.
+    #[doc = include_str!("../../zap-redis/README.md")]
+    pub struct ZapRedis;
+    /// zap-contract's README.
+    #[doc = include_str!("../../zap-contract/README.md")]
+    pub struct ZapContract;
+    /// zap-macros's README.
+    #[doc = include_str!("../../zap-macros/README.md")]
+    pub struct ZapMacros;
+}
+
 /// Upper bound of every wait in the suite: a bug fails a check, never hangs CI.
 pub const WAIT: std::time::Duration = std::time::Duration::from_secs(10);

@@ -8,7 +8,9 @@ use std::pin::Pin;
 use serde::{Deserialize, Serialize};
 use zap_protocol::Frame;
 
-use crate::{ConnectionId, MetaTag, WeakRouter};
+use std::sync::Arc;
+
+use crate::{ConnectionId, HistoryStore, MetaTag, SessionStore, WeakRouter};
 
 /// A boxed future returned by backend queries.
 pub type BackendFuture<T> = Pin<Box<dyn Future<Output = Result<T, BackendError>> + Send + 'static>>;
@@ -120,6 +122,19 @@ pub trait Backend: Send + Sync + fmt::Debug + 'static {
 
     /// The number of connections on every instance.
     fn connection_count(&self) -> BackendFuture<usize>;
+
+    /// Where rooms with history get their offsets when the instances share
+    /// them (`None`, the default: each process keeps its own history).
+    /// Installed with the backend: `EventRegister::backend` is the one call.
+    fn history_store(&self) -> Option<Arc<dyn HistoryStore>> {
+        None
+    }
+
+    /// Where dropped sessions wait for their client, so that they resume on
+    /// any instance (`None`, the default: in this process).
+    fn session_store(&self) -> Option<Arc<dyn SessionStore>> {
+        None
+    }
 }
 
 /// The default backend: one server instance, nothing to publish; cluster

@@ -2,18 +2,20 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Serialize;
 use tokio::sync::Notify;
-use zap_protocol::{Frame, Headers};
+use zap_protocol::{Frame, Headers, RESPONSE_TO_HEADER};
 
+use crate::outbound::{self, Outgoing};
 use crate::outbox::{Outbox, PushError};
 use crate::recovery::{RecoveryStatus, SessionState};
 use crate::transport::close_code;
 use crate::{
-    CloseFrame, ConnectionConfig, ConnectionId, Extensions, Handshake, OverflowPolicy, SendError,
+    CloseFrame, ConnectionConfig, ConnectionId, Delivery, Extensions, Handshake, OverflowPolicy,
+    SendError,
 };
 
 /// A handle to one connection: its id, a way to send it events, and a way to
@@ -47,6 +49,7 @@ struct Inner {
     close_notify: Notify,
     rooms: Mutex<Vec<Arc<str>>>,
     session: Option<Arc<SessionState>>,
+    replies: AtomicU64,
 }
 
 /// A close asked of the session loop. An abortive close (a reader too slow
@@ -106,6 +109,7 @@ impl Connection {
             close_notify: Notify::new(),
             rooms: Mutex::new(Vec::new()),
             session,
+            replies: AtomicU64::new(0),
         }));
         let receiver = ConnectionReceiver {
             connection: connection.clone(),
@@ -132,14 +136,24 @@ impl Connection {
     ///
     /// `payload` is anything serializable (a `&Payload` received earlier is
     /// written back unchanged). The envelope carries no `headers` key; use
-    /// [`send_with_headers`](Self::send_with_headers) to add some.
+    /// [`send_with_headers`](Self::send_with_headers) to add some. To a
+    /// client that asked for recovery the event carries its `zap-seq` and
+    /// is kept for a resume: if the link is down, it waits for the client
+    /// ([`Delivery::kept`](Delivery#structfield.kept)).
     ///
     /// Errors: [`SendError::Closed`] once the connection is closing or gone
     /// (for example inside `disconnected`), [`SendError::Full`] when the
     /// outbound queue is full (see [`OverflowPolicy`]), [`SendError::Encode`]
     /// when the payload is not representable as JSON.
-    pub fn send(&self, event_name: &str, payload: impl Serialize) -> Result<(), SendError> {
-        self.send_encoded(event_name, &payload, None)
+    pub fn send(&self, event_name: &str, payload: impl Serialize) -> Result<Delivery, SendError> {
+        outbound::to_connection(
+            self,
+            Outgoing {
+                name: event_name,
+                payload: &payload,
+                headers: None,
+            },
+        )
     }
 
     /// [`send`](Self::send) with headers (written even when empty, as `{}`).
@@ -156,33 +170,56 @@ impl Connection {
         event_name: &str,
         payload: impl Serialize,
         headers: Headers,
-    ) -> Result<(), SendError> {
-        self.send_encoded(event_name, &payload, Some(&headers))
+    ) -> Result<Delivery, SendError> {
+        outbound::to_connection(
+            self,
+            Outgoing {
+                name: event_name,
+                payload: &payload,
+                headers: Some(&headers),
+            },
+        )
     }
 
-    pub(crate) fn send_encoded(
+    /// Answers request `request_id` (`None`: the event was not a request, the
+    /// answer is a plain event) with an event named `event_name`: what
+    /// [`EventContext::reply`](crate::EventContext::reply) and the
+    /// [`Reply`](crate::extract::Reply) extractor send, on the same path as
+    /// any other send.
+    pub(crate) fn reply(
         &self,
         event_name: &str,
+        request_id: Option<&str>,
         payload: &impl Serialize,
-        headers: Option<&Headers>,
-    ) -> Result<(), SendError> {
-        if let Some(session) = &self.0.session {
-            session.send_direct(event_name, &payload, headers)?;
-            crate::telemetry::events_out(event_name, 1);
-            return Ok(());
+    ) -> Result<Delivery, SendError> {
+        let headers = request_id.map(|id| {
+            let mut headers = Headers::new();
+            headers.insert(RESPONSE_TO_HEADER.to_owned(), id.into());
+            headers
+        });
+        let sent = outbound::to_connection(
+            self,
+            Outgoing {
+                name: event_name,
+                payload,
+                headers: headers.as_ref(),
+            },
+        );
+        if sent.is_ok() {
+            self.0.replies.fetch_add(1, Ordering::Relaxed);
         }
-        if self.is_closed() {
-            return Err(SendError::Closed);
-        }
-        let frame = zap_protocol::encode(event_name, payload, headers)?;
-        self.send_frame(frame)?;
-        crate::telemetry::events_out(event_name, 1);
-        Ok(())
+        sent
     }
 
-    /// Queues an already encoded frame (what broadcasts use to share one
-    /// encoding among many connections).
-    pub fn send_frame(&self, frame: Frame) -> Result<(), SendError> {
+    /// How many answers were sent on this connection (a failed request is
+    /// answered with an error only when its handler answered nothing).
+    pub(crate) fn replies(&self) -> u64 {
+        self.0.replies.load(Ordering::Relaxed)
+    }
+
+    /// Queues an encoded frame as it is: the last step of the one delivery
+    /// path (`outbound`), and how control frames (`zap.ack`, …) go out.
+    pub(crate) fn enqueue(&self, frame: Frame) -> Result<(), SendError> {
         if self.is_closed() {
             return Err(SendError::Closed);
         }

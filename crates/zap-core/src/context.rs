@@ -3,13 +3,11 @@
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use zap_protocol::{
-    EventData, Headers, Payload, PayloadError, REQUEST_ID_HEADER, RESPONSE_TO_HEADER, lifecycle,
-};
+use zap_protocol::{EventData, Headers, Payload, PayloadError, REQUEST_ID_HEADER, lifecycle};
 
 use crate::extract::{FromContext, StateMap};
 use crate::{
-    Connection, ConnectionRouter, ErrorInfo, EventRegister, Handshake, MetaTag, SendError,
+    Connection, ConnectionRouter, Delivery, ErrorInfo, EventRegister, Handshake, MetaTag, SendError,
 };
 
 /// The event being handled, the connection that sent it, and the router of
@@ -164,16 +162,9 @@ impl EventContext {
     ///
     /// A v1 peer that sent no request id gets a plain event of the same name
     /// (no headers), so replying is always safe.
-    pub fn reply(&self, payload: impl Serialize) -> Result<(), SendError> {
-        match self.request_id() {
-            Some(id) => {
-                let mut headers = Headers::new();
-                headers.insert(RESPONSE_TO_HEADER.to_owned(), id.into());
-                self.connection
-                    .send_with_headers(self.event_name(), payload, headers)
-            }
-            None => self.connection.send(self.event_name(), payload),
-        }
+    pub fn reply(&self, payload: impl Serialize) -> Result<Delivery, SendError> {
+        self.connection
+            .reply(self.event_name(), self.request_id(), &payload)
     }
 
     /// In an `error` handler: what failed. `None` in other handlers.

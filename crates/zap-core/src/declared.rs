@@ -4,7 +4,7 @@
 use std::any::type_name;
 use std::fmt;
 
-use zap_protocol::Event;
+use zap_protocol::TypedEvent;
 use zap_protocol::schemars::{Schema, SchemaGenerator};
 
 /// Which way a declared event travels.
@@ -32,7 +32,7 @@ pub struct DeclaredEvent {
 
 impl DeclaredEvent {
     /// The declaration of `E` travelling in `direction`.
-    pub fn of<E: Event>(direction: Direction) -> Self {
+    pub fn of<E: TypedEvent>(direction: Direction) -> Self {
         DeclaredEvent {
             name: E::NAME,
             direction,

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use http::{HeaderMap, HeaderValue, header::SEC_WEBSOCKET_PROTOCOL};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_util::task::TaskTracker;
 
 use crate::{
     CancellationToken, ConnectionConfig, EndReason, EventRegister, Handshake, Rejection, Session,
@@ -50,6 +51,9 @@ pub struct Endpoint {
     config: ConnectionConfig,
     shutdown: CancellationToken,
     slots: Arc<Semaphore>,
+    /// Sessions parked for a resume wait out their window here, so that a
+    /// shutdown waits for them ([`Endpoint::closed`]).
+    parked: TaskTracker,
 }
 
 /// An upgrade request the endpoint accepted: its [`Handshake`] and one of
@@ -76,6 +80,7 @@ impl Endpoint {
             config: ConnectionConfig::default(),
             shutdown: CancellationToken::new(),
             slots: Arc::new(Semaphore::new(DEFAULT_MAX_CONNECTIONS)),
+            parked: TaskTracker::new(),
         }
     }
 
@@ -166,12 +171,24 @@ impl Endpoint {
             .and_then(|chosen| HeaderValue::from_str(chosen).ok())
     }
 
+    /// Waits until every session parked for a resume by this endpoint has
+    /// ended for good (`disconnected` ran) or was handed to a shared store.
+    /// Call it after cancelling the shutdown token and waiting for the
+    /// connections (`ZapServer::shutdown` does both): at shutdown, a session
+    /// kept in this process ends at once, one in a shared store (Redis)
+    /// stays there for another instance.
+    pub async fn closed(&self) {
+        self.parked.close();
+        self.parked.wait().await;
+    }
+
     /// Runs one admitted connection to its end, then frees its slot.
     pub async fn serve<T: Transport>(&self, admission: Admission, transport: T) -> EndReason {
         let Admission { handshake, _slot } = admission;
         let end = Session::new(self.register.clone(), handshake)
             .config(self.config.clone())
             .shutdown_token(self.shutdown.clone())
+            .parked_tasks(self.parked.clone())
             .run(transport)
             .await;
         tracing::debug!(?end, "websocket session ended");

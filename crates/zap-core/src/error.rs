@@ -124,6 +124,27 @@ pub enum ErrorKind {
     /// The peer broke the WebSocket protocol; the connection is closed with
     /// code 1002 (1007 for invalid UTF-8).
     Protocol,
+    /// The event's payload did not decode into what the handler takes
+    /// (a [`Data<T>`](crate::extract::Data) or `payload_as` failed).
+    InvalidPayload,
+    /// The event has no handler (and the register no fallback); raised only
+    /// as an error reply to a request, never to the `error` handler.
+    NoHandler,
+}
+
+impl ErrorKind {
+    /// The kind's name in an error reply's `zap-error` header
+    /// (`docs/protocol.md`, "Error replies").
+    pub fn wire_name(self) -> &'static str {
+        use zap_protocol::ext::error_kind;
+        match self {
+            ErrorKind::InvalidPayload => error_kind::INVALID_PAYLOAD,
+            ErrorKind::Panic => error_kind::PANIC,
+            ErrorKind::NoHandler => error_kind::NO_HANDLER,
+            ErrorKind::RateLimited => error_kind::RATE_LIMITED,
+            _ => error_kind::HANDLER,
+        }
+    }
 }
 
 /// The payload of the `error` lifecycle event.

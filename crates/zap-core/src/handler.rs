@@ -75,6 +75,13 @@ impl<E: Into<HandlerError>> HandlerReturn for Result<(), E> {
     }
 }
 
+/// A handler may end with a send: `async move { conn.send("pong", ()) }`.
+impl<E: Into<HandlerError>> HandlerReturn for Result<crate::Delivery, E> {
+    fn into_result(self) -> HandlerResult {
+        self.map(drop).map_err(Into::into)
+    }
+}
+
 /// Boxes an `on_event` handler (the context alone).
 pub(crate) fn boxed_context<F, Fut>(handler: F) -> BoxedHandler
 where

@@ -91,6 +91,7 @@ mod handshake;
 mod heartbeat;
 mod id;
 mod meta;
+mod outbound;
 mod outbox;
 mod rate;
 mod recovery;
@@ -118,9 +119,10 @@ pub use id::ConnectionId;
 pub use meta::MetaTag;
 pub use rate::{FloodPolicy, Limit, RateLimit};
 pub use recovery::{
-    ACK_EVENT, DirectEvent, EPOCH_HEADER, History, HistoryStore, ID_HEADER, InMemorySessions,
-    Lookup, NewReason, OFFSET_HEADER, Position, ROOM_HEADER, RecoveryConfig, RecoveryStatus,
-    RoomRecord, SEQ_HEADER, SESSION_EVENT, SessionRecord, SessionStore, stamp_room,
+    ACK_EVENT, DirectEvent, DirectTemplate, EPOCH_HEADER, History, HistoryStore, ID_HEADER,
+    InMemorySessions, Lookup, NACK_EVENT, NewReason, OFFSET_HEADER, Position, PushDirect,
+    ROOM_HEADER, RecoveryConfig, RecoveryStatus, RoomRecord, SEQ_HEADER, SESSION_EVENT,
+    SessionRecord, SessionStore, stamp_room,
 };
 pub use register::EventRegister;
 pub use router::{
@@ -131,7 +133,8 @@ pub use transport::{CloseFrame, Inbound, Outbound, Transport, TransportError, cl
 
 pub use tokio_util::sync::CancellationToken;
 pub use zap_protocol::{
-    self as protocol, Event, EventData, Frame, Headers, Payload, PayloadError, Request, schemars,
+    self as protocol, EventData, Frame, Headers, Payload, PayloadError, Request, TypedEvent,
+    schemars,
 };
 
 /// `#[derive(Event)]`: names a payload type's event (feature `macros`, on

@@ -8,6 +8,7 @@
 //! the limit: what follows is the [`FloodPolicy`].
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use tokio::time::Instant;
 
@@ -157,22 +158,41 @@ impl Bucket {
     fn take(&mut self, tokens: f64) {
         self.tokens -= tokens.min(self.limit.burst);
     }
+
+    /// How long until the bucket holds half its burst (at least `tokens`):
+    /// what a refused client waits before it resends, so that a resend of
+    /// many events is not refused again at once.
+    fn refill_time(&self, tokens: f64) -> Duration {
+        let target = (self.limit.burst / 2.0).max(tokens).min(self.limit.burst);
+        let missing = (target - self.tokens).max(0.0);
+        match self.limit.per_second > 0.0 {
+            true => Duration::from_secs_f64(missing / self.limit.per_second),
+            false => Duration::from_secs(1),
+        }
+    }
 }
 
 /// Which limit an event exceeded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Exceeded {
+pub(crate) enum Limited {
     Events,
     Bytes,
     Event,
 }
 
+/// An event over a limit, and how long the sender should wait.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Exceeded {
+    pub(crate) limit: Limited,
+    pub(crate) retry_after: Duration,
+}
+
 impl Exceeded {
     pub(crate) fn describe(self, name: &str) -> String {
-        match self {
-            Exceeded::Events => "event rate limit exceeded: event dropped".to_owned(),
-            Exceeded::Bytes => "byte rate limit exceeded: event dropped".to_owned(),
-            Exceeded::Event => format!("rate limit of event \"{name}\" exceeded: event dropped"),
+        match self.limit {
+            Limited::Events => "event rate limit exceeded: event dropped".to_owned(),
+            Limited::Bytes => "byte rate limit exceeded: event dropped".to_owned(),
+            Limited::Event => format!("rate limit of event \"{name}\" exceeded: event dropped"),
         }
     }
 }
@@ -209,15 +229,19 @@ impl Limiter {
     ) -> Result<(), Exceeded> {
         let now = Instant::now();
         let len = len as f64;
+        let exceeded = |limit, bucket: &Bucket, tokens| Exceeded {
+            limit,
+            retry_after: bucket.refill_time(tokens),
+        };
         if let Some(bytes) = &mut self.bytes
             && !bytes.has(now, len)
         {
-            return Err(Exceeded::Bytes);
+            return Err(exceeded(Limited::Bytes, bytes, len));
         }
         if let Some(events) = &mut self.events
             && !events.has(now, 1.0)
         {
-            return Err(Exceeded::Events);
+            return Err(exceeded(Limited::Events, events, 1.0));
         }
         let named = match limits.per_event.get(name) {
             Some(limit) => {
@@ -226,7 +250,7 @@ impl Limiter {
                     .entry(name.to_owned())
                     .or_insert_with(|| Bucket::new(*limit, now));
                 if !bucket.has(now, 1.0) {
-                    return Err(Exceeded::Event);
+                    return Err(exceeded(Limited::Event, bucket, 1.0));
                 }
                 Some(bucket)
             }
@@ -247,8 +271,6 @@ impl Limiter {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
 
     fn limits(events: f64, burst: f64) -> RateLimit {
@@ -272,7 +294,10 @@ mod tests {
         assert_eq!(limiter.admit(&limits, "e", 10), Ok(()));
         assert_eq!(limiter.admit(&limits, "e", 10), Ok(()));
         assert_eq!(limiter.admit(&limits, "e", 10), Ok(()));
-        assert_eq!(limiter.admit(&limits, "e", 10), Err(Exceeded::Events));
+        assert_eq!(
+            limiter.admit(&limits, "e", 10).map_err(|e| e.limit),
+            Err(Limited::Events)
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -281,7 +306,10 @@ mod tests {
         let mut limiter = Limiter::new(&limits).expect("limited");
         assert_eq!(limiter.admit(&limits, "say", 1), Ok(()));
         assert_eq!(limiter.admit(&limits, "say", 1), Ok(()));
-        assert_eq!(limiter.admit(&limits, "say", 1), Err(Exceeded::Event));
+        assert_eq!(
+            limiter.admit(&limits, "say", 1).map_err(|e| e.limit),
+            Err(Limited::Event)
+        );
         assert_eq!(limiter.admit(&limits, "other", 1), Ok(()));
     }
 
@@ -290,10 +318,16 @@ mod tests {
         let limits = RateLimit::unlimited().bytes(Some(Limit::new(1000.0, 1000.0)));
         let mut limiter = Limiter::new(&limits).expect("limited");
         assert_eq!(limiter.admit(&limits, "e", 600), Ok(()));
-        assert_eq!(limiter.admit(&limits, "e", 600), Err(Exceeded::Bytes));
+        assert_eq!(
+            limiter.admit(&limits, "e", 600).map_err(|e| e.limit),
+            Err(Limited::Bytes)
+        );
         tokio::time::sleep(Duration::from_secs(1)).await;
         assert_eq!(limiter.admit(&limits, "e", 5000), Ok(()));
-        assert_eq!(limiter.admit(&limits, "e", 1), Err(Exceeded::Bytes));
+        assert_eq!(
+            limiter.admit(&limits, "e", 1).map_err(|e| e.limit),
+            Err(Limited::Bytes)
+        );
     }
 
     #[test]

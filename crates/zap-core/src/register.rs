@@ -12,7 +12,10 @@ use crate::declared::DeclaredEvent;
 use crate::extract::StateMap;
 use crate::handler::{AuthHook, BoxedHandler, IntoHandlerResult, boxed_context};
 use crate::id::IdStrategy;
-use crate::{Backend, ConnectionId, ConnectionRouter, EventContext, Handshake, Rejection};
+use crate::recovery::Hub;
+use crate::{
+    Backend, ConnectionId, ConnectionRouter, EventContext, Handshake, Rejection, RouterBuilder,
+};
 
 /// An application's event handlers, built once and shared by every
 /// connection (cloning is cheap: one reference count).
@@ -105,15 +108,29 @@ impl EventRegister {
     /// router is configured once, on its [`RouterBuilder`](crate::RouterBuilder)
     /// (`ConnectionRouter::builder().backend(…)`), never replaced here.
     #[track_caller]
-    pub fn backend(mut self, backend: impl Backend) -> Self {
-        self.assert_own_router("backend");
+    pub fn backend(self, backend: impl Backend) -> Self {
+        // Everything the backend provides, in one call: the bus, shared
+        // room history and resumable sessions (see `RouterBuilder::build`).
+        self.rebuild("backend", |router, _| router.backend(backend))
+    }
+
+    /// A new, empty router with this register's settings changed by
+    /// `change` (builder settings live on the value: the register this one
+    /// was cloned from keeps its own router and settings).
+    #[track_caller]
+    fn rebuild(
+        mut self,
+        method: &str,
+        change: impl FnOnce(RouterBuilder, &Hub) -> RouterBuilder,
+    ) -> Self {
+        self.assert_own_router(method);
         let old = &self.0.router;
-        let mut builder = ConnectionRouter::builder()
-            .backend(backend)
-            .hub(old.hub().clone());
+        let hub = Arc::new(old.hub().derive());
+        let mut builder = ConnectionRouter::builder().shared_backend(old.backend().clone());
         if let Some(event) = old.presence_event() {
             builder = builder.presence_event(event);
         }
+        let builder = change(builder, &hub).hub(hub);
         self.inner_mut().router = builder.build();
         self
     }
@@ -128,16 +145,9 @@ impl EventRegister {
     /// On a register made with [`with_router`](Self::with_router), as
     /// [`backend`](Self::backend) does.
     #[track_caller]
-    pub fn presence_event(mut self, name: impl Into<String>) -> Self {
-        self.assert_own_router("presence_event");
-        let backend = self.0.router.backend().clone();
-        let hub = self.0.router.hub().clone();
-        self.inner_mut().router = ConnectionRouter::builder()
-            .shared_backend(backend)
-            .hub(hub)
-            .presence_event(name)
-            .build();
-        self
+    pub fn presence_event(self, name: impl Into<String>) -> Self {
+        let name = name.into();
+        self.rebuild("presence_event", |router, _| router.presence_event(name))
     }
 
     fn inner_mut(&mut self) -> &mut Inner {
@@ -148,7 +158,7 @@ impl EventRegister {
     fn assert_own_router(&self, method: &str) {
         assert!(
             !self.0.shared_router,
-            "EventRegister::{method} on a register built with `with_router` would drop the shared router: configure it on `ConnectionRouter::builder()` instead"
+            "EventRegister::{method} on a register built with `with_router` would drop the shared router: configure the register that owns the router (`EventRegister::new()…`) and share it with `EventRegister::with_router(owner.router().clone())`"
         );
     }
 
@@ -306,33 +316,21 @@ impl EventRegister {
     /// let register = EventRegister::new()
     ///     .history("chat:*", History::last(500).max_age(Duration::from_secs(120)));
     /// ```
+    #[track_caller]
     pub fn history(self, pattern: &str, history: crate::History) -> Self {
-        self.0.router.hub().add_rule(pattern, history);
-        self
+        self.rebuild("history", |router, hub| {
+            hub.add_rule(pattern, history);
+            router
+        })
     }
 
     /// Sets how resumable sessions behave (window, direct-event buffer).
+    #[track_caller]
     pub fn recovery(self, config: crate::RecoveryConfig) -> Self {
-        self.0.router.hub().set_config(config);
-        self
-    }
-
-    /// Keeps dropped sessions in `store` (default: [`InMemorySessions`](crate::InMemorySessions);
-    /// `zap_redis::RedisSessions` lets a session resume on another instance).
-    pub fn session_store(self, store: impl crate::SessionStore) -> Self {
-        self.0.router.hub().set_store(std::sync::Arc::new(store));
-        self
-    }
-
-    /// Gives the events of rooms with history their offsets in `store`, shared
-    /// by every instance (for example `zap_redis::RedisBackend`), instead of
-    /// in this process.
-    pub fn history_store(self, store: impl crate::HistoryStore) -> Self {
-        self.0
-            .router
-            .hub()
-            .set_history_store(std::sync::Arc::new(store));
-        self
+        self.rebuild("recovery", |router, hub| {
+            hub.set_config(config);
+            router
+        })
     }
 
     /// Carries the connection's value of type `T` (in its
@@ -345,12 +343,42 @@ impl EventRegister {
     /// struct Nick(String);
     /// let register = zap_core::EventRegister::new().keep_on_resume::<Nick>("nick");
     /// ```
+    #[track_caller]
     pub fn keep_on_resume<T>(self, key: &str) -> Self
     where
         T: serde::Serialize + serde::de::DeserializeOwned + Clone + Send + Sync + 'static,
     {
-        self.0.router.hub().keep::<T>(key);
-        self
+        self.rebuild("keep_on_resume", |router, hub| {
+            hub.keep::<T>(key);
+            router
+        })
+    }
+
+    /// Binds each resumable session to the identity `identify` reads from
+    /// its handshake (usually what the [`authorize`](Self::authorize) hook
+    /// stored in its extensions): a resume whose handshake gives another
+    /// identity, or none, gets a new session (`reason: "unknown"`, as for a
+    /// forged token), and the session stays for its owner. Without it, a
+    /// token alone resumes its session: keep tokens secret (they never
+    /// appear in the server's logs; clients can keep them out of URLs with
+    /// the first-frame resume of `docs/protocol.md`).
+    ///
+    /// ```
+    /// #[derive(Clone)]
+    /// struct User(String);
+    /// let register = zap_core::EventRegister::new()
+    ///     .session_identity(|handshake| handshake.extensions().get::<User>().map(|user| user.0));
+    /// ```
+    #[track_caller]
+    pub fn session_identity<F>(self, identify: F) -> Self
+    where
+        F: Fn(&Handshake) -> Option<String> + Send + Sync + 'static,
+    {
+        let identify: crate::recovery::Identify = Arc::new(identify);
+        self.rebuild("session_identity", |router, hub| {
+            hub.set_identify(identify);
+            router
+        })
     }
 
     /// Runs instead of `connected` when a connection resumes an earlier

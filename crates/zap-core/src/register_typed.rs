@@ -1,7 +1,7 @@
 //! [`EventRegister`] methods for extractor handlers, application state and
 //! typed events (kept apart from the core builder in `register.rs`).
 
-use zap_protocol::Event;
+use zap_protocol::TypedEvent;
 
 use crate::EventRegister;
 use crate::declared::{DeclaredEvent, Direction};
@@ -51,7 +51,7 @@ impl EventRegister {
     /// ```
     pub fn on_typed<E, H, Args>(self, handler: H) -> Self
     where
-        E: Event,
+        E: TypedEvent,
         H: Handler<Args>,
         Args: TypedArgs<E>,
     {
@@ -63,7 +63,7 @@ impl EventRegister {
     /// Declares that the server sends the typed event `E` (with
     /// [`Connection::emit`](crate::Connection::emit) or
     /// [`Broadcast::emit`](crate::Broadcast::emit)), for the contract.
-    pub fn sends<E: Event>(mut self) -> Self {
+    pub fn sends<E: TypedEvent>(mut self) -> Self {
         self.declare(DeclaredEvent::of::<E>(Direction::Sends));
         self
     }

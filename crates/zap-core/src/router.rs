@@ -9,9 +9,10 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard, Wea
 
 use serde::Serialize;
 use serde_json::json;
-use zap_protocol::{EncodeError, Frame, Headers};
+use zap_protocol::{Frame, Headers};
 
 use crate::backend::{Backend, BackendError, InProcess, MemberInfo, Membership, Target};
+use crate::outbound::{self, Dest, Outgoing};
 use crate::recovery::{self, Hub};
 use crate::{Connection, ConnectionId, MetaTag, SendError};
 
@@ -92,8 +93,38 @@ pub struct Delivery {
     pub full: usize,
     /// Local recipients that were closing or gone.
     pub closed: usize,
+    /// Recipients whose link is down but whose session waits for a resume:
+    /// the event was kept and will be replayed to them.
+    pub kept: usize,
     /// Whether the other instances were reached.
     pub remote: Remote,
+}
+
+impl Delivery {
+    /// One recipient's queue took the event.
+    pub(crate) fn queued() -> Self {
+        Delivery {
+            delivered: 1,
+            ..Delivery::default()
+        }
+    }
+
+    /// The event waits for one recipient's resume.
+    pub(crate) fn held() -> Self {
+        Delivery {
+            kept: 1,
+            ..Delivery::default()
+        }
+    }
+
+    /// Counts what one local recipient's queue said.
+    pub(crate) fn count(&mut self, queued: Result<(), SendError>) {
+        match queued {
+            Ok(()) => self.delivered += 1,
+            Err(SendError::Full { .. }) => self.full += 1,
+            Err(_) => self.closed += 1,
+        }
+    }
 }
 
 fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
@@ -205,6 +236,12 @@ impl ConnectionRouter {
         }
     }
 
+    /// Number of sessions this instance keeps parked for a resume (bounded
+    /// by [`RecoveryConfig::max_parked`](crate::RecoveryConfig::max_parked)).
+    pub fn parked_sessions(&self) -> usize {
+        self.0.hub.parked_count()
+    }
+
     /// Number of live connections on every instance.
     pub async fn cluster_count(&self) -> Result<usize, BackendError> {
         self.0.backend.connection_count().await
@@ -212,17 +249,24 @@ impl ConnectionRouter {
 
     /// Sends an event to the connection with this id, wherever it is.
     ///
-    /// On a single instance an unknown id is [`SendError::NotFound`]. With a
-    /// distributed backend, an id not held here is published to the other
-    /// instances: `Ok` then means "handed over", and a backend failure is
+    /// On a single instance an unknown id is [`SendError::NotFound`]. A
+    /// session parked for a resume keeps the event ([`Delivery::kept`](Delivery#structfield.kept)).
+    /// With a distributed backend, an id not held here is published to the
+    /// other instances: `Ok` then means "handed over"
+    /// ([`Remote::Published`]), and a backend failure is
     /// [`SendError::Backend`].
     pub fn send_to(
         &self,
         id: &str,
         event_name: &str,
         payload: impl Serialize,
-    ) -> Result<(), SendError> {
-        self.send_to_encoded(id, event_name, &payload, None)
+    ) -> Result<Delivery, SendError> {
+        let event = Outgoing {
+            name: event_name,
+            payload: &payload,
+            headers: None,
+        };
+        outbound::send(self, Dest::Id(id), &[], event)
     }
 
     /// [`send_to`](Self::send_to) with headers.
@@ -232,36 +276,13 @@ impl ConnectionRouter {
         event_name: &str,
         payload: impl Serialize,
         headers: Headers,
-    ) -> Result<(), SendError> {
-        self.send_to_encoded(id, event_name, &payload, Some(&headers))
-    }
-
-    fn send_to_encoded(
-        &self,
-        id: &str,
-        event_name: &str,
-        payload: &impl Serialize,
-        headers: Option<&Headers>,
-    ) -> Result<(), SendError> {
-        if let Some(connection) = self.connection(id) {
-            return connection.send_encoded(event_name, payload, headers);
-        }
-        let frame = zap_protocol::encode(event_name, payload, headers)?;
-        if self
-            .0
-            .hub
-            .store()
-            .push_direct(&ConnectionId::new(id), &frame)
-        {
-            return Ok(()); // a dropped session: kept for its resume
-        }
-        if !self.0.backend.is_distributed() {
-            return Err(SendError::NotFound(ConnectionId::new(id)));
-        }
-        self.0
-            .backend
-            .publish(Target::Connection(ConnectionId::new(id)), &[], &frame)
-            .map_err(SendError::Backend)
+    ) -> Result<Delivery, SendError> {
+        let event = Outgoing {
+            name: event_name,
+            payload: &payload,
+            headers: Some(&headers),
+        };
+        outbound::send(self, Dest::Id(id), &[], event)
     }
 
     /// Adds `connection` to `room` (created on first join). Returns `false`
@@ -482,7 +503,7 @@ impl ConnectionRouter {
         epoch: &str,
         offset: u64,
     ) -> Delivery {
-        recovery::deliver_sequenced(self, room, except, frame, epoch, offset)
+        recovery::room::deliver_sequenced(self, room, except, frame, epoch, offset)
     }
 
     /// The rooms of `connection` with its metadata.
@@ -527,41 +548,32 @@ impl ConnectionRouter {
         }
     }
 
-    /// Queues `frame` for the matching connections of this instance only
-    /// (what backends call with what other instances published).
+    /// Delivers a direct event that a shared [`SessionStore`](crate::SessionStore)
+    /// numbered `seq` to connection `id` if this instance holds it (what
+    /// session stores call on every instance, see
+    /// [`SessionStore::sequence_direct`](crate::SessionStore::sequence_direct)).
+    pub fn deliver_direct(&self, id: &str, seq: u64, frame: &Frame) -> Delivery {
+        outbound::numbered(self, id, seq, frame)
+    }
+
+    /// Runs `f` for every live connection of this instance (under the
+    /// connections lock).
+    pub(crate) fn for_each_connection(&self, f: impl FnMut(&Connection)) {
+        read(&self.0.connections).values().for_each(f);
+    }
+
+    /// Delivers what another instance published for `target` (minus
+    /// `except`) to the connections of this instance, on the same path as
+    /// a local send: direct events to a recoverable connection are stamped
+    /// and kept by its session, rooms with history here record them. What
+    /// a [`Backend`] calls with what it receives.
     pub fn deliver_local(
         &self,
         target: &Target,
         except: &[ConnectionId],
         frame: &Frame,
     ) -> Delivery {
-        let mut delivery = Delivery::default();
-        let mut deliver = |connection: &Connection| {
-            if except.iter().any(|id| id == connection.id()) {
-                return;
-            }
-            match connection.send_frame(frame.clone()) {
-                Ok(()) => delivery.delivered += 1,
-                Err(SendError::Full { .. }) => delivery.full += 1,
-                Err(_) => delivery.closed += 1,
-            }
-        };
-        match target {
-            Target::Room(room) => {
-                if let Some(members) = read(&self.0.rooms).get(room.as_str()) {
-                    members
-                        .values()
-                        .for_each(|member| deliver(&member.connection));
-                }
-            }
-            Target::All => read(&self.0.connections).values().for_each(deliver),
-            Target::Connection(id) => {
-                if let Some(connection) = read(&self.0.connections).get(id) {
-                    deliver(connection);
-                }
-            }
-        }
-        delivery
+        outbound::arrived(self, target, except, frame)
     }
 }
 
@@ -617,18 +629,26 @@ impl RouterBuilder {
         self
     }
 
-    /// The router, attached to its backend.
+    /// The router, attached to its backend, with the stores the backend
+    /// provides (shared room history, resumable sessions) installed.
     pub fn build(self) -> ConnectionRouter {
         let backend = self
             .backend
             .unwrap_or_else(|| Arc::new(InProcess::default()));
+        let hub = self.hub.unwrap_or_default();
+        if let Some(store) = backend.history_store() {
+            hub.set_history_store(store);
+        }
+        if let Some(store) = backend.session_store() {
+            hub.set_store(store);
+        }
         let router = ConnectionRouter(Arc::new(Inner {
             connections: RwLock::default(),
             rooms: RwLock::default(),
             backend,
             presence: self.presence,
             emptied: tokio::sync::Notify::new(),
-            hub: self.hub.unwrap_or_default(),
+            hub,
         }));
         router.0.backend.attach(router.downgrade());
         router
@@ -653,8 +673,8 @@ impl Broadcast<'_> {
 
     /// Encodes the event once and queues it for every recipient, on this
     /// instance and (with a distributed backend) on the others.
-    pub fn send(self, event_name: &str, payload: impl Serialize) -> Result<Delivery, EncodeError> {
-        self.send_encoded(event_name, &payload, None)
+    pub fn send(self, event_name: &str, payload: impl Serialize) -> Result<Delivery, SendError> {
+        self.send_event(event_name, &payload, None)
     }
 
     /// [`send`](Self::send) with headers.
@@ -663,99 +683,25 @@ impl Broadcast<'_> {
         event_name: &str,
         payload: impl Serialize,
         headers: Headers,
-    ) -> Result<Delivery, EncodeError> {
-        self.send_encoded(event_name, &payload, Some(&headers))
+    ) -> Result<Delivery, SendError> {
+        self.send_event(event_name, &payload, Some(&headers))
     }
 
-    fn send_encoded(
+    pub(crate) fn send_event<P: Serialize + ?Sized>(
         self,
         event_name: &str,
-        payload: &impl Serialize,
+        payload: &P,
         headers: Option<&Headers>,
-    ) -> Result<Delivery, EncodeError> {
-        if let Target::Room(room) = &self.target
-            && let Some(delivery) =
-                self.to_history_store(room, || zap_protocol::encode(event_name, payload, headers))
-        {
-            return delivery.inspect(|d| crate::telemetry::events_out(event_name, d.delivered));
-        }
-        if let Target::Room(room) = &self.target
-            && let Some(log) = self.router.0.hub.log(room)
-        {
-            let (router, except) = (self.router, &self.except);
-            let mut delivery =
-                recovery::send_to_room(router, &log, room, except, event_name, payload, headers)?;
-            // History in this process only: other instances get it plain.
-            let backend = &router.0.backend;
-            if backend.is_distributed() {
-                let frame = zap_protocol::encode(event_name, payload, headers)?;
-                delivery.remote = match backend.publish(self.target.clone(), except, &frame) {
-                    Ok(()) => Remote::Published,
-                    Err(err) => Remote::Dropped(err),
-                };
-            }
-            crate::telemetry::events_out(event_name, delivery.delivered);
-            return Ok(delivery);
-        }
-        let frame = zap_protocol::encode(event_name, payload, headers)?;
-        let delivery = self.send_frame(&frame);
-        crate::telemetry::events_out(event_name, delivery.delivered);
-        Ok(delivery)
-    }
-
-    /// A room with history in a shared store: the store sequences the event
-    /// and every instance (this one included) delivers it when it comes back.
-    fn to_history_store(
-        &self,
-        room: &str,
-        frame: impl FnOnce() -> Result<Frame, EncodeError>,
-    ) -> Option<Result<Delivery, EncodeError>> {
-        let hub = &self.router.0.hub;
-        let history = hub.history_of(room)?;
-        let store = hub.history_store()?;
-        let frame = match frame() {
-            Ok(frame) => frame,
-            Err(err) => return Some(Err(err)),
+    ) -> Result<Delivery, SendError> {
+        let dest = match &self.target {
+            Target::Room(room) => Dest::Room(room),
+            _ => Dest::All,
         };
-        let remote = match store.append(room, &self.except, &frame, &history) {
-            Ok(()) => Remote::Published,
-            Err(err) => Remote::Dropped(err),
+        let event = Outgoing {
+            name: event_name,
+            payload,
+            headers,
         };
-        Some(Ok(Delivery {
-            remote,
-            ..Delivery::default()
-        }))
-    }
-
-    /// Queues an encoded frame for every recipient.
-    pub fn send_frame(self, frame: &Frame) -> Delivery {
-        if let Target::Room(room) = &self.target
-            && let Some(Ok(delivery)) = self.to_history_store(room, || Ok(frame.clone()))
-        {
-            return delivery;
-        }
-        if let Target::Room(room) = &self.target
-            && let Some(log) = self.router.0.hub.log(room)
-        {
-            let mut delivery =
-                recovery::send_frame_to_room(self.router, &log, room, &self.except, frame);
-            let backend = &self.router.0.backend;
-            if backend.is_distributed() {
-                delivery.remote = match backend.publish(self.target.clone(), &self.except, frame) {
-                    Ok(()) => Remote::Published,
-                    Err(err) => Remote::Dropped(err),
-                };
-            }
-            return delivery;
-        }
-        let mut delivery = self.router.deliver_local(&self.target, &self.except, frame);
-        let backend = &self.router.0.backend;
-        if backend.is_distributed() {
-            delivery.remote = match backend.publish(self.target, &self.except, frame) {
-                Ok(()) => Remote::Published,
-                Err(err) => Remote::Dropped(err),
-            };
-        }
-        delivery
+        outbound::send(self.router, dest, &self.except, event)
     }
 }

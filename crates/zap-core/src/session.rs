@@ -12,7 +12,10 @@ use futures_util::future::CatchUnwind;
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use zap_protocol::{EventData, Frame, Payload, lifecycle};
+use tokio_util::task::TaskTracker;
+use zap_protocol::{
+    EventData, Frame, Headers, Payload, REQUEST_ID_HEADER, RESPONSE_TO_HEADER, ext, lifecycle,
+};
 
 use crate::connection::{CloseRequest, ConnectionReceiver};
 use crate::grace;
@@ -85,6 +88,7 @@ pub struct Session {
     handshake: Handshake,
     config: ConnectionConfig,
     shutdown: CancellationToken,
+    parked: TaskTracker,
 }
 
 /// Which handler a running future belongs to.
@@ -95,12 +99,26 @@ enum Stage {
     Error,
 }
 
-/// A handler in flight, with what is needed to report its failure.
+/// A handler in flight, with what is needed to report its failure and to
+/// acknowledge its event once it finished.
 struct Running {
     stage: Stage,
     event: Arc<str>,
     future: CatchUnwind<AssertUnwindSafe<BoxFuture<HandlerResult>>>,
     started: Instant,
+    /// The client event's `zap-id` (ids start at 1; 0: none): acknowledged
+    /// once the handler finished.
+    zap_id: u64,
+    /// The request being handled, to answer it if the handler fails.
+    request: Option<Box<PendingRequest>>,
+}
+
+/// A request (`zap-request-id`) whose handler is running.
+struct PendingRequest {
+    id: String,
+    /// The connection's reply count when the handler started: a handler
+    /// that already answered is not answered again.
+    replies: u64,
 }
 
 type Outcome = Result<HandlerResult, Box<dyn Any + Send>>;
@@ -134,6 +152,7 @@ impl Session {
             handshake,
             config: ConnectionConfig::default(),
             shutdown: CancellationToken::new(),
+            parked: TaskTracker::new(),
         }
     }
 
@@ -149,9 +168,40 @@ impl Session {
         self
     }
 
+    /// Runs a session parked for a resume on `tracker` (an [`Endpoint`]'s,
+    /// so that its shutdown waits for it; default: a tracker of its own).
+    ///
+    /// [`Endpoint`]: crate::Endpoint
+    pub fn parked_tasks(mut self, tracker: TaskTracker) -> Self {
+        self.parked = tracker;
+        self
+    }
+
+    /// Finds the session a recoverable connection resumes (reading it from
+    /// the first frame when the client asked so), or starts a new one.
+    /// Returns it with the first frame when that was an ordinary event (the
+    /// loop handles it first).
+    async fn open_recoverable<T: Transport>(
+        &self,
+        transport: &mut T,
+        mut request: recovery::ResumeRequest,
+    ) -> (Option<Box<recovery::Attach>>, Option<Box<FirstFrame>>) {
+        let first = match request.in_frame {
+            true => read_resume(transport, &mut request).await,
+            false => None,
+        };
+        let attach = recovery::prepare(&self.register, &self.handshake, request).await;
+        (Some(Box::new(attach)), first)
+    }
+
     /// Runs the connection to its end and says why it ended.
     pub async fn run<T: Transport>(self, mut transport: T) -> EndReason {
-        let attach = recovery::prepare(&self.register, &self.handshake).await;
+        // Boxed: only a recoverable connection pays for finding its
+        // session, and every session's future stays small.
+        let (attach, first) = match recovery::request(&self.register, &self.handshake) {
+            Some(request) => Box::pin(self.open_recoverable(&mut transport, request)).await,
+            None => (None, None),
+        };
         let (id, session) = match &attach {
             Some(attach) => (attach.id(), Some(attach.session())),
             None => (self.register.connection_id(&self.handshake), None),
@@ -168,9 +218,11 @@ impl Session {
             close_transport(&mut transport, &receiver, frame).await;
             return EndReason::DuplicateId;
         }
-        let resumed = attach.as_ref().is_some_and(recovery::Attach::is_resume);
+        let resumed = attach.as_ref().is_some_and(|attach| attach.is_resume());
         if let Some(attach) = attach {
-            attach.attach(&router, &connection);
+            // Boxed: only a recoverable connection pays for it, and every
+            // session's future stays small.
+            Box::pin(attach.attach(&router, &connection)).await;
         }
         tracing::debug!(id = %connection.id(), path = self.handshake.path(), "connected");
         telemetry::connection_opened();
@@ -185,7 +237,7 @@ impl Session {
         };
         driver.run_to_end(connected).await;
         let (end, running) = driver
-            .event_loop(&mut transport, receiver, &self.shutdown)
+            .event_loop(&mut transport, receiver, first, &self.shutdown)
             .await;
 
         // The end: no more sends, let an in-flight handler finish, then
@@ -195,16 +247,23 @@ impl Session {
         if let Some(session) = driver.connection.session().cloned() {
             let shared = router.hub().store().is_shared();
             if recovery::should_park(&end, &driver.connection, &session, shared) {
-                // The peer sees the end now, and the connection's slot is
-                // free: the window is waited out by a task of its own.
+                // The peer sees the end now; once this returns the session
+                // is in the store (a resume finds it) and the connection's
+                // slot is free: the window is waited out by a task of its own.
                 drop(transport);
+                let parked = Box::pin(recovery::park(&router, &driver.connection, &session)).await;
                 let (register, config) = (self.register.clone(), self.config.clone());
                 let (connection, shutdown) = (driver.connection.clone(), self.shutdown.clone());
                 let ended = end.clone();
-                tokio::spawn(async move {
-                    let parking =
-                        recovery::park_and_wait(&router, &connection, &session, &shutdown);
-                    match parking.await {
+                self.parked.spawn(async move {
+                    let parking = match parked {
+                        Ok(parked) => {
+                            recovery::wait_out(parked, &router, &connection, &session, &shutdown)
+                                .await
+                        }
+                        Err(parking) => parking,
+                    };
+                    match parking {
                         recovery::Parking::Ended => {
                             let driver = Driver {
                                 register: &register,
@@ -219,8 +278,7 @@ impl Session {
                 });
                 return end;
             }
-            session.end();
-            router.hub().unset_live(&session.token, &driver.connection);
+            let _ = recovery::end(&router, &driver.connection, &session).await;
         }
         driver.disconnected(&router, &self.shutdown, &end).await;
         tracing::debug!(id = %driver.connection.id(), reason = ?end, "disconnected");
@@ -271,6 +329,8 @@ impl Driver<'_> {
             event,
             future: AssertUnwindSafe(handler(ctx)).catch_unwind(),
             started: Instant::now(),
+            zap_id: 0,
+            request: None,
         }
     }
 
@@ -280,17 +340,51 @@ impl Driver<'_> {
         Some(self.start(Stage::Lifecycle, Arc::from(name), handler, ctx))
     }
 
-    fn dispatch(&self, event: EventData) -> Option<Running> {
-        match self.register.handler_for(event.event_name()) {
-            Some(handler) => {
-                let name = event.shared_event_name();
-                telemetry::event_in(&name);
-                Some(self.start(Stage::Event, name, handler, self.context(event)))
+    /// A client event that passed recovery and flood control: its handler
+    /// starts. An event with no handler counts as handled at once (a
+    /// request is answered with a `no_handler` error).
+    fn dispatch(&self, event: EventData, zap_id: Option<u64>) -> Option<Running> {
+        let request = self.pending_request(&event);
+        let Some(handler) = self.register.handler_for(event.event_name()) else {
+            tracing::debug!(id = %self.connection.id(), event = event.event_name(), "no handler for event");
+            if let Some(request) = request {
+                let message = format!("no handler for event \"{}\"", event.event_name());
+                self.error_reply(
+                    event.event_name(),
+                    &request.id,
+                    ErrorKind::NoHandler,
+                    &message,
+                );
             }
-            None => {
-                tracing::debug!(id = %self.connection.id(), event = event.event_name(), "no handler for event");
-                None
-            }
+            recovery::handled(&self.connection, zap_id);
+            return None;
+        };
+        let name = event.shared_event_name();
+        telemetry::event_in(&name);
+        let mut running = self.start(Stage::Event, name, handler, self.context(event));
+        running.zap_id = zap_id.unwrap_or(0);
+        running.request = request;
+        Some(running)
+    }
+
+    fn pending_request(&self, event: &EventData) -> Option<Box<PendingRequest>> {
+        let id = event.header_str(REQUEST_ID_HEADER)?;
+        Some(Box::new(PendingRequest {
+            id: id.to_owned(),
+            replies: self.connection.replies(),
+        }))
+    }
+
+    /// Answers a failed request with an error reply (`zap-error`).
+    fn error_reply(&self, event: &str, request_id: &str, kind: ErrorKind, message: &str) {
+        let mut headers = Headers::new();
+        headers.insert(RESPONSE_TO_HEADER.to_owned(), request_id.into());
+        headers.insert(
+            ext::ERROR_HEADER.to_owned(),
+            serde_json::json!({"kind": kind.wire_name(), "message": message}),
+        );
+        if let Err(err) = self.connection.send_with_headers(event, (), headers) {
+            tracing::debug!(id = %self.connection.id(), %err, "error reply not sent");
         }
     }
 
@@ -308,14 +402,19 @@ impl Driver<'_> {
         Some(self.start(Stage::Error, Arc::from(lifecycle::ERROR), handler, ctx))
     }
 
-    /// What follows a finished handler: nothing, or the `error` handler.
+    /// What follows a finished handler: nothing, or the `error` handler
+    /// (and an error reply to a failed request). A client event counts as
+    /// handled from here: returned, or failed and reported.
     fn finished(&self, running: Running, outcome: Outcome) -> Option<Running> {
         if running.stage == Stage::Event {
             telemetry::handler_duration(&running.event, running.started.elapsed());
         }
         let (kind, message) = match outcome {
-            Ok(Ok(())) => return None,
-            Ok(Err(err)) => (ErrorKind::Handler, err.to_string()),
+            Ok(Ok(())) => {
+                recovery::handled(&self.connection, Some(running.zap_id).filter(|id| *id > 0));
+                return None;
+            }
+            Ok(Err(err)) => (failure_kind(&err), err.to_string()),
             Err(panic) => (ErrorKind::Panic, panic_message(&*panic)),
         };
         telemetry::handler_failed(if kind == ErrorKind::Panic {
@@ -327,7 +426,14 @@ impl Driver<'_> {
             tracing::error!(id = %self.connection.id(), ?kind, %message, "the error handler itself failed");
             return None;
         }
-        self.report(ErrorInfo::new(Some(&*running.event), kind, message))
+        if let Some(request) = &running.request
+            && self.connection.replies() == request.replies
+        {
+            self.error_reply(&running.event, &request.id, kind, &message);
+        }
+        let report = self.report(ErrorInfo::new(Some(&*running.event), kind, message));
+        recovery::handled(&self.connection, Some(running.zap_id).filter(|id| *id > 0));
+        report
     }
 
     /// Awaits a handler and any `error` handler it leads to.
@@ -358,6 +464,7 @@ impl Driver<'_> {
         &self,
         transport: &mut T,
         receiver: ConnectionReceiver,
+        first: Option<Box<FirstFrame>>,
         shutdown: &CancellationToken,
     ) -> (EndReason, Option<Running>) {
         let rx = &receiver;
@@ -368,6 +475,11 @@ impl Driver<'_> {
             grace: None,
             limiter: None,
         };
+        if let Some(inbound) = first
+            && let Some(end) = Box::pin(self.on_read(*inbound, transport, &mut state)).await
+        {
+            return (end, state.running);
+        }
         let mut heartbeat = Heartbeat::new(
             self.config.ping_interval,
             self.config.idle_timeout,
@@ -525,12 +637,15 @@ impl Driver<'_> {
             Inbound::Text(bytes) => {
                 state.running = match zap_protocol::decode_slice(&bytes) {
                     Ok(event) => match recovery::admit(&self.connection, event) {
-                        // A resend of an event already handled.
+                        // A resend of an event already handled, or one after
+                        // a refused id (the client resends from that one).
                         None => None,
-                        Some(event) => match self.admit(state, event.event_name(), bytes.len()) {
-                            Ok(()) => self.dispatch(event),
-                            Err(exceeded) => self.rate_limited(state, event.event_name(), exceeded),
-                        },
+                        Some((event, zap_id)) => {
+                            match self.admit(state, event.event_name(), bytes.len()) {
+                                Ok(()) => self.dispatch(event, zap_id),
+                                Err(exceeded) => self.rate_limited(state, &event, zap_id, exceeded),
+                            }
+                        }
                     },
                     Err(err) => self.report(ErrorInfo::new(
                         None,
@@ -666,19 +781,31 @@ impl Driver<'_> {
     }
 
     /// An event over the rate limit: dropped, `error` raised, and the
-    /// connection closed with 1008 under [`FloodPolicy::Close`].
+    /// connection closed with 1008 under [`FloodPolicy::Close`]. A client
+    /// event with a `zap-id` is never acknowledged: the client is told to
+    /// resend it (`zap.nack`); a request without one gets an error reply.
     fn rate_limited(
         &self,
         state: &mut LoopState,
-        name: &str,
+        event: &EventData,
+        zap_id: Option<u64>,
         exceeded: Exceeded,
     ) -> Option<Running> {
+        let name = event.event_name();
         if self.config.rate_limit.policy == FloodPolicy::Close {
             let frame = CloseFrame::new(close_code::POLICY, "rate limit exceeded");
             state.closing = Some((frame.clone(), EndReason::Closed(frame)));
         }
         telemetry::rate_limited(name);
         let message = exceeded.describe(name);
+        match zap_id {
+            Some(id) => recovery::refused(&self.connection, id, exceeded.retry_after),
+            None => {
+                if let Some(request) = event.header_str(REQUEST_ID_HEADER) {
+                    self.error_reply(name, request, ErrorKind::RateLimited, &message);
+                }
+            }
+        }
         self.report(ErrorInfo::new(Some(name), ErrorKind::RateLimited, message))
     }
 
@@ -689,6 +816,55 @@ impl Driver<'_> {
             format!("message of {size} bytes exceeds the limit of {max} bytes"),
         ))
     }
+}
+
+/// The kind of a handler's error: a payload that did not decode into what
+/// the handler takes is told apart from the handler's own failures.
+fn failure_kind(err: &crate::HandlerError) -> ErrorKind {
+    let source = err.get_ref();
+    match source.is::<crate::extract::DataRejection>() || source.is::<zap_protocol::PayloadError>()
+    {
+        true => ErrorKind::InvalidPayload,
+        false => ErrorKind::Handler,
+    }
+}
+
+/// What the transport gave first.
+type FirstFrame = Option<Result<Inbound, TransportError>>;
+
+/// How long a client that asked to resume in its first frame has to send it.
+const RESUME_FRAME_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Reads the client's first frame for a resume (`zap_resume=frame`). A
+/// `zap.resume` fills `request`; anything else (or nothing in time) leaves
+/// it a new session, and what was read is returned to be handled as usual.
+async fn read_resume<T: Transport>(
+    transport: &mut T,
+    request: &mut recovery::ResumeRequest,
+) -> Option<Box<FirstFrame>> {
+    let first = async {
+        loop {
+            match transport.next().await {
+                Some(Ok(Inbound::Ping | Inbound::Pong)) => continue,
+                other => return other,
+            }
+        }
+    };
+    let Ok(inbound) = tokio::time::timeout(RESUME_FRAME_TIMEOUT, first).await else {
+        tracing::debug!("no resume frame in time: a new session");
+        return None;
+    };
+    if let Some(Ok(Inbound::Text(bytes))) = &inbound
+        && let Ok(event) = zap_protocol::decode_slice(bytes)
+        && event.event_name() == ext::RESUME_EVENT
+    {
+        // A malformed one is a new session: never an application event.
+        if !request.read_frame(&event) {
+            tracing::debug!("malformed resume frame: a new session");
+        }
+        return None;
+    }
+    Some(Box::new(inbound))
 }
 
 fn shutdown_close() -> (CloseFrame, EndReason) {

@@ -105,6 +105,14 @@ pub(crate) fn connection_closed(end: &EndReason) {
     metrics::counter!("zap_closes_total", "reason" => reason).increment(1);
 }
 
+pub(crate) fn parked_sessions(count: usize) {
+    metrics::gauge!("zap_parked_sessions").set(count as f64);
+}
+
+pub(crate) fn parked_evicted() {
+    metrics::counter!("zap_parked_evictions_total").increment(1);
+}
+
 pub(crate) fn room_created() {
     metrics::gauge!("zap_rooms").increment(1.0);
 }

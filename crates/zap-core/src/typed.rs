@@ -1,13 +1,13 @@
 //! Sending typed events: [`Connection::emit`], [`Broadcast::emit`] and
 //! [`ConnectionRouter::emit_to`] take the event's name from its type.
 
-use zap_protocol::{EncodeError, Event};
+use zap_protocol::TypedEvent;
 
 use crate::{Broadcast, Connection, ConnectionRouter, Delivery, SendError};
 
 impl Connection {
     /// Queues the typed event `event` for this connection, under its
-    /// [`Event::NAME`].
+    /// [`TypedEvent::NAME`].
     ///
     /// ```no_run
     /// # use serde::{Deserialize, Serialize};
@@ -21,7 +21,7 @@ impl Connection {
     /// conn.emit(&Welcome { id: conn.id().to_string() })?;
     /// # Ok(()) }
     /// ```
-    pub fn emit<E: Event>(&self, event: &E) -> Result<(), SendError> {
+    pub fn emit<E: TypedEvent>(&self, event: &E) -> Result<Delivery, SendError> {
         // The same path as `send`: recovery stamping, metrics.
         self.send(E::NAME, event)
     }
@@ -29,8 +29,8 @@ impl Connection {
 
 impl Broadcast<'_> {
     /// Encodes the typed event once and queues it for every recipient,
-    /// under its [`Event::NAME`].
-    pub fn emit<E: Event>(self, event: &E) -> Result<Delivery, EncodeError> {
+    /// under its [`TypedEvent::NAME`].
+    pub fn emit<E: TypedEvent>(self, event: &E) -> Result<Delivery, SendError> {
         // The same path as `send`: room history, metrics.
         self.send(E::NAME, event)
     }
@@ -39,7 +39,7 @@ impl Broadcast<'_> {
 impl ConnectionRouter {
     /// Sends the typed event to the connection with this id, wherever it is
     /// (see [`send_to`](Self::send_to)).
-    pub fn emit_to<E: Event>(&self, id: &str, event: &E) -> Result<(), SendError> {
+    pub fn emit_to<E: TypedEvent>(&self, id: &str, event: &E) -> Result<Delivery, SendError> {
         self.send_to(id, E::NAME, event)
     }
 }

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use zap_client::{Subscription, ZapSubscriber};
 use zap_core::extract::{Data, Extension, Reply, State};
 use zap_core::{
-    Connection, ConnectionRouter, Event, EventContext, EventRegister, Headers, InProcess,
+    Connection, ConnectionRouter, EventContext, EventRegister, Headers, InProcess, TypedEvent,
 };
 use zap_server::ZapServer;
 
@@ -301,7 +301,7 @@ fn the_register_declares_its_typed_events() {
             ("chat.said", zap_core::Direction::Sends)
         ]
     );
-    assert_eq!(<Say as Event>::NAME, "chat.say");
+    assert_eq!(<Say as TypedEvent>::NAME, "chat.say");
 }
 
 #[test]

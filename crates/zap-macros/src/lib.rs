@@ -1,5 +1,5 @@
 //! `#[derive(Event)]`: gives a payload type the name of its event
-//! (`zap_protocol::Event`), and with `response = T` makes it a typed request
+//! (implements the trait `zap_protocol::TypedEvent`), and with `response = T` makes it a typed request
 //! (`zap_protocol::Request`).
 //!
 //! ```ignore
@@ -19,7 +19,7 @@ use proc_macro::TokenStream;
 use quote::quote;
 use syn::{DeriveInput, parse_macro_input};
 
-/// Implements `Event` (and `Request` with `response = T`) for a type.
+/// Implements `TypedEvent` (and `Request` with `response = T`) for a type.
 ///
 /// Attributes, in `#[event(...)]`: `name = "…"` (required), `response = Type`
 /// (optional), `crate = path` (optional).
@@ -60,7 +60,7 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
         }
     });
     Ok(quote! {
-        impl #impl_generics #krate::Event for #ident #ty_generics #where_clause {
+        impl #impl_generics #krate::TypedEvent for #ident #ty_generics #where_clause {
             const NAME: &'static str = #name;
             #response
         }

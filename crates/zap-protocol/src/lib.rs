@@ -46,7 +46,7 @@ pub use event::EventData;
 pub use frame::Frame;
 pub use headers::{Headers, REQUEST_ID_HEADER, RESPONSE_TO_HEADER};
 pub use payload::{Payload, PayloadError};
-pub use typed::{Event, Request};
+pub use typed::{Request, TypedEvent};
 
 /// The JSON Schema crate typed events describe their payloads with.
 pub use schemars;

@@ -5,7 +5,8 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-/// A payload type that names its event.
+/// A payload type that names its event: a trait, not a type (a received
+/// event is an [`EventData`](crate::EventData)).
 ///
 /// Derive it with `#[derive(Event)]` from `zap-macros` (re-exported by
 /// `zap-core` and `zap-client`), next to serde's derives and
@@ -19,18 +20,18 @@ use serde::de::DeserializeOwned;
 /// #[schemars(crate = "zap_protocol::schemars")]
 /// struct Say { room: String, text: String }
 ///
-/// impl zap_protocol::Event for Say {
+/// impl zap_protocol::TypedEvent for Say {
 ///     const NAME: &'static str = "chat.say";
 /// }
 ///
-/// assert_eq!(<Say as zap_protocol::Event>::NAME, "chat.say");
+/// assert_eq!(<Say as zap_protocol::TypedEvent>::NAME, "chat.say");
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a typed event",
     label = "no event name for this type",
     note = "derive it: `#[derive(Serialize, Deserialize, JsonSchema, Event)]` with `#[event(name = \"...\")]`"
 )]
-pub trait Event: Serialize + DeserializeOwned + JsonSchema + Send + Sync + 'static {
+pub trait TypedEvent: Serialize + DeserializeOwned + JsonSchema + Send + Sync + 'static {
     /// The event's name on the wire (`eventName`).
     const NAME: &'static str;
 
@@ -51,7 +52,7 @@ pub trait Event: Serialize + DeserializeOwned + JsonSchema + Send + Sync + 'stat
     message = "`{Self}` is not a typed request",
     note = "give its event a response type: `#[event(name = \"...\", response = MyReply)]`"
 )]
-pub trait Request: Event {
+pub trait Request: TypedEvent {
     /// The payload of the reply.
     type Response: Serialize + DeserializeOwned + JsonSchema + Send + Sync + 'static;
 }

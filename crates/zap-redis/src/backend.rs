@@ -11,8 +11,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use zap_core::{
-    Backend, BackendError, BackendFuture, ConnectionId, Frame, History, HistoryStore, Lookup,
-    MemberInfo, Membership, Position, SessionRecord, SessionStore, Target, WeakRouter,
+    Backend, BackendError, BackendFuture, ConnectionId, DirectEvent, DirectTemplate, Frame,
+    History, HistoryStore, Lookup, MemberInfo, Membership, Position, PushDirect, SessionRecord,
+    SessionStore, Target, WeakRouter,
 };
 
 use crate::state::State;
@@ -81,7 +82,17 @@ impl RedisBackend {
     /// (writer, subscriber, heartbeat), and returns once this instance
     /// listens on the bus channel. Fails if Redis cannot be reached now.
     pub async fn connect_with_config(config: RedisConfig) -> Result<Self, ConnectError> {
-        let client = redis::Client::open(config.url.as_str()).map_err(ConnectError::InvalidUrl)?;
+        let url = crate::error::shown_url(&config.url);
+        let unreachable = |reason: String| ConnectError::Unreachable {
+            url: url.clone(),
+            reason,
+        };
+        let client = redis::Client::open(config.url.as_str()).map_err(|source| {
+            ConnectError::InvalidUrl {
+                url: url.clone(),
+                source,
+            }
+        })?;
         let manager_config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(config.connect_timeout))
             .set_response_timeout(Some(config.query_timeout))
@@ -90,8 +101,13 @@ impl RedisBackend {
         let connecting = client.get_connection_manager_with_config(manager_config);
         let commands = match tokio::time::timeout(config.connect_timeout, connecting).await {
             Ok(Ok(commands)) => commands,
-            Ok(Err(err)) => return Err(ConnectError::Unreachable(err.to_string())),
-            Err(_) => return Err(ConnectError::Unreachable("connect timeout".into())),
+            Ok(Err(err)) => return Err(unreachable(err.to_string())),
+            Err(_) => {
+                return Err(unreachable(format!(
+                    "no answer within the connect timeout ({:?})",
+                    config.connect_timeout
+                )));
+            }
         };
         let (writes, queue) = mpsc::channel(config.queue);
         let connect_timeout = config.connect_timeout;
@@ -109,7 +125,7 @@ impl RedisBackend {
         match tokio::time::timeout(connect_timeout, on_bus).await {
             Ok(Ok(())) => {}
             Ok(Err(_)) | Err(_) => {
-                return Err(ConnectError::Unreachable(
+                return Err(unreachable(
                     "no subscription to the bus channel within the connect timeout".into(),
                 ));
             }
@@ -197,27 +213,19 @@ impl Backend for RedisBackend {
         let state = self.state.clone();
         Box::pin(async move { query::connection_count(&state).await })
     }
+
+    /// Room history in Redis Streams, shared by every instance.
+    fn history_store(&self) -> Option<Arc<dyn HistoryStore>> {
+        Some(Arc::new(self.clone()))
+    }
+
+    /// Resumable sessions in Redis: a client resumes on any instance.
+    fn session_store(&self) -> Option<Arc<dyn SessionStore>> {
+        Some(Arc::new(self.clone()))
+    }
 }
 
 impl RedisBackend {
-    /// `register` with rooms, room history and resumable sessions all in
-    /// this Redis: a client resumes on any instance, even after the one it
-    /// was on died.
-    ///
-    /// ```no_run
-    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-    /// use zap_core::{EventRegister, History};
-    /// let redis = zap_redis::RedisBackend::connect("redis://127.0.0.1/").await?;
-    /// let register = redis.install(EventRegister::new()).history("chat:*", History::last(500));
-    /// # Ok(()) }
-    /// ```
-    pub fn install(&self, register: zap_core::EventRegister) -> zap_core::EventRegister {
-        register
-            .backend(self.clone())
-            .history_store(self.clone())
-            .session_store(self.clone())
-    }
-
     fn queue(&self, command: Command) -> Result<(), BackendError> {
         if !self.state.is_available() {
             self.state.count_dropped();
@@ -265,10 +273,11 @@ impl SessionStore for RedisBackend {
         Box::pin(async move { sessions::park(&state, record, window).await })
     }
 
-    fn take(&self, token: &str) -> BackendFuture<Lookup> {
+    fn take(&self, token: &str, identity: Option<&str>) -> BackendFuture<Lookup> {
         let state = self.state.clone();
         let token = token.to_owned();
-        Box::pin(async move { sessions::take(&state, &token).await })
+        let identity = identity.map(str::to_owned);
+        Box::pin(async move { sessions::take(&state, &token, identity.as_deref()).await })
     }
 
     fn checkpoint(&self, record: SessionRecord, window: Duration) {
@@ -277,11 +286,41 @@ impl SessionStore for RedisBackend {
         )));
     }
 
-    fn push_direct(&self, id: &ConnectionId, frame: &Frame) -> bool {
-        // Kept in Redis if that session is parked; a live connection on
-        // another instance gets it through the bus all the same.
-        let _ = self.queue(Command::Direct(sessions::Direct::new(id, frame)));
-        false
+    fn push_direct(&self, id: &ConnectionId, frame: &Frame) -> PushDirect {
+        // Redis decides, atomically: numbered and kept for a recoverable
+        // session (parked, moving, or live on another instance, which gets
+        // it through the bus), else published plain for its holder.
+        match sessions::Direct::new(&self.state, id, frame) {
+            Some(direct) => match self.queue(Command::Direct(direct)) {
+                Ok(()) => PushDirect::Handed,
+                Err(_) => PushDirect::NotHere,
+            },
+            None => PushDirect::NotHere,
+        }
+    }
+
+    fn sequence_direct(
+        &self,
+        token: &str,
+        id: &ConnectionId,
+        event: &DirectTemplate,
+        after: u64,
+        capacity: usize,
+    ) -> Result<(), BackendError> {
+        let sequence = sessions::Sequence::new(token, id, event, after, capacity);
+        self.queue(Command::Sequence(sequence))
+    }
+
+    fn attached(&self, token: &str, _generation: u64) -> BackendFuture<Vec<DirectEvent>> {
+        let state = self.state.clone();
+        let token = token.to_owned();
+        Box::pin(async move { sessions::attached(&state, &token).await })
+    }
+
+    fn end(&self, token: &str, generation: u64) -> BackendFuture<()> {
+        let state = self.state.clone();
+        let token = token.to_owned();
+        Box::pin(async move { sessions::end(&state, &token, generation).await })
     }
 
     fn expire(&self, token: &str, generation: u64) -> BackendFuture<Option<SessionRecord>> {

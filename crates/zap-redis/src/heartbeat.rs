@@ -12,6 +12,7 @@ use redis::RedisResult;
 use zap_core::ConnectionId;
 
 use crate::state::{State, now_ms};
+use crate::writer::{DELETE_CONNECTION_IF_OURS, DELETE_MEMBER_IF_OURS};
 
 pub(crate) async fn run(state: Arc<State>) {
     let mut ticker = tokio::time::interval(state.config.heartbeat);
@@ -96,12 +97,25 @@ pub(crate) async fn forget(state: &State, instance: &str) -> RedisResult<()> {
         .iter()
         .filter_map(|pair| serde_json::from_str(pair).ok())
         .collect();
+    // Only what the instance still holds: a session that resumed on
+    // another instance keeps its id and rooms there.
     let mut pipe = redis::pipe();
     for (room, id) in &memberships {
-        pipe.cmd("HDEL").arg(keys.room(room)).arg(id).ignore();
+        pipe.cmd("EVAL")
+            .arg(DELETE_MEMBER_IF_OURS)
+            .arg(1)
+            .arg(keys.room(room))
+            .arg(id)
+            .arg(instance);
     }
     for id in &connections {
-        pipe.cmd("HDEL").arg(keys.connections()).arg(id).ignore();
+        pipe.cmd("EVAL")
+            .arg(DELETE_CONNECTION_IF_OURS)
+            .arg(1)
+            .arg(keys.connections())
+            .arg(id)
+            .arg(instance)
+            .ignore();
     }
     pipe.cmd("HDEL").arg(keys.counts()).arg(instance).ignore();
     pipe.cmd("ZREM").arg(keys.alive()).arg(instance).ignore();
@@ -109,7 +123,13 @@ pub(crate) async fn forget(state: &State, instance: &str) -> RedisResult<()> {
         .arg(keys.instance_memberships(instance))
         .arg(keys.instance_connections(instance))
         .ignore();
-    pipe.query_async::<()>(&mut conn).await?;
+    let removed: Vec<i64> = pipe.query_async(&mut conn).await?;
+    let memberships: Vec<(String, String)> = memberships
+        .into_iter()
+        .zip(removed)
+        .filter(|(_, removed)| *removed == 1)
+        .map(|(membership, _)| membership)
+        .collect();
     if instance != state.instance {
         tracing::warn!(%instance, connections = connections.len(), "reaped a dead instance");
         if let Some(router) = state.router() {

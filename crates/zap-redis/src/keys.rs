@@ -54,13 +54,14 @@ impl Keys {
     }
 
     /// A session key: `kind` is `s` (record), `sg` (generation), `sp`
-    /// (parked: its deadline), `sd` (direct events while parked), `sdl`
-    /// (direct events lost while parked), `sx` (tombstone).
+    /// (parked: its deadline), `sd` (its last direct events, `<seq>|<frame>`),
+    /// `sq` (its last direct sequence number), `sh` (the instance holding
+    /// it), `sx` (tombstone).
     pub(crate) fn session(&self, kind: &str, token: &str) -> String {
         format!("{}:{kind}:{token}", self.prefix)
     }
 
-    /// String: the token of the session of a connection id while parked.
+    /// String: the token of the recoverable session of a connection id.
     pub(crate) fn session_of(&self, id: &str) -> String {
         format!("{}:sid:{id}", self.prefix)
     }

@@ -33,7 +33,7 @@
 //! - **Faults**: with Redis down, local delivery keeps working and
 //!   cross-instance sends are dropped and counted (never queued without
 //!   bound); the backend reconnects and rewrites its membership by itself.
-//! - **Recovery** ([`RedisBackend::install`]): room history in Redis Streams
+//! - **Recovery** (installed by `.backend(redis)` itself): room history in Redis Streams
 //!   (one stream per room, trimmed by length and age; a script gives each
 //!   event its offset and publishes it, and every instance delivers it in
 //!   offset order) and resumable sessions in Redis with an expiry, so a

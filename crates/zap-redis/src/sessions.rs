@@ -6,7 +6,11 @@ use std::time::Duration;
 
 use redis::Value;
 use serde::{Deserialize, Serialize};
-use zap_core::{BackendError, ConnectionId, Frame, Lookup, SessionRecord};
+use zap_core::{
+    BackendError, ConnectionId, DirectEvent, DirectTemplate, Frame, Lookup, SessionRecord, Target,
+};
+
+use crate::wire;
 
 use crate::state::{State, now_ms};
 
@@ -30,15 +34,17 @@ struct Stored {
     r: SessionRecord,
 }
 
-/// KEYS: s, sg, sx, sh. ARGV: generation, value, ttl ms, tombstone ttl ms,
-/// instance.
+/// KEYS: s, sg, sx, sh, sid. ARGV: generation, value, ttl ms, tombstone
+/// ttl ms, instance, token.
 const CHECKPOINT: &str = r#"
 local g = tonumber(redis.call('GET', KEYS[2]) or '0')
 if g ~= tonumber(ARGV[1]) then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 0 and g > 0 then return 0 end
 redis.call('SET', KEYS[4], ARGV[5], 'PX', ARGV[3])
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3])
 redis.call('SET', KEYS[3], '1', 'PX', ARGV[4])
+redis.call('SET', KEYS[5], ARGV[6], 'PX', ARGV[3])
 return 1
 "#;
 
@@ -55,59 +61,108 @@ redis.call('SET', KEYS[5], ARGV[6], 'PX', ARGV[3])
 return 1
 "#;
 
-/// KEYS: s, sg, sx, sp, sd, sdl, sh. ARGV: ttl ms, force ('1' takes a live
-/// session's checkpoint), the taking instance.
+/// KEYS: s, sg, sx, sp, sd, sh, sq. ARGV: ttl ms, force ('1' takes a live
+/// session's checkpoint), the taking instance, the client's identity ('' for
+/// none: a session bound to another identity is unknown to it).
 /// Returns {0} unknown, {2} expired, {3, value, holder} live elsewhere (not
-/// taken), {1, value, deadline or '', generation, lost, holder, direct...}.
+/// taken), {1, value, deadline or '', generation, holder, seq, direct...}.
 /// The record stays (as the new holder's, until it writes its own), so a
-/// resume racing this one waits for the new holder instead of failing.
+/// resume racing this one waits for the new holder instead of failing; the
+/// direct list stays too: events sent meanwhile are kept there until the
+/// new holder has attached (see DIRECT and `attached`).
 const TAKE: &str = r#"
 local value = redis.call('GET', KEYS[1])
 if not value then
   if redis.call('EXISTS', KEYS[3]) == 1 then return {2} end
   return {0}
 end
+local ok, stored = pcall(cjson.decode, value)
+if not ok or (stored.r and stored.r.identity or '') ~= ARGV[4] then return {0} end
 local deadline = redis.call('GET', KEYS[4]) or ''
-local holder = redis.call('GET', KEYS[7]) or ''
+local holder = redis.call('GET', KEYS[6]) or ''
 if deadline == '' and ARGV[2] ~= '1' then return {3, value, holder} end
-local lost = redis.call('GET', KEYS[6]) or '0'
 local direct = redis.call('LRANGE', KEYS[5], 0, -1)
+local seq = redis.call('GET', KEYS[7]) or '0'
 local generation = redis.call('INCR', KEYS[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[1])
-redis.call('DEL', KEYS[4], KEYS[5], KEYS[6])
+redis.call('DEL', KEYS[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
-redis.call('SET', KEYS[7], ARGV[3], 'PX', ARGV[1])
-local reply = {1, value, deadline, generation, lost, holder}
-for _, frame in ipairs(direct) do table.insert(reply, frame) end
+redis.call('SET', KEYS[6], ARGV[3], 'PX', ARGV[1])
+local reply = {1, value, deadline, generation, holder, seq}
+for _, entry in ipairs(direct) do table.insert(reply, entry) end
 return reply
 "#;
 
-/// KEYS: s, sg, sp, sd, sdl. ARGV: generation.
+/// KEYS: s, sg, sp, sd, sq. ARGV: generation, key prefix.
 const EXPIRE: &str = r#"
 local g = tonumber(redis.call('GET', KEYS[2]) or '0')
 if g ~= tonumber(ARGV[1]) then return false end
 if redis.call('EXISTS', KEYS[3]) == 0 then return false end
 local value = redis.call('GET', KEYS[1])
 redis.call('DEL', KEYS[1], KEYS[3], KEYS[4], KEYS[5])
+local ok, stored = pcall(cjson.decode, value)
+if ok and stored.r and stored.r.id then redis.call('DEL', ARGV[2] .. ':sid:' .. stored.r.id) end
 return value
 "#;
 
-/// KEYS: sid. ARGV: frame, capacity, prefix.
+/// KEYS: s, sg, sx, sp, sd, sh, sq. ARGV: generation, tombstone ttl ms,
+/// key prefix. A clean close: the session is gone everywhere, its token
+/// expired.
+const END: &str = r#"
+local g = tonumber(redis.call('GET', KEYS[2]) or '0')
+if g > tonumber(ARGV[1]) then return 0 end
+local value = redis.call('GET', KEYS[1])
+if value then
+  local ok, stored = pcall(cjson.decode, value)
+  if ok and stored.r and stored.r.id then redis.call('DEL', ARGV[3] .. ':sid:' .. stored.r.id) end
+end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[4], KEYS[5], KEYS[6], KEYS[7])
+redis.call('SET', KEYS[3], '1', 'PX', ARGV[2])
+return 1
+"#;
+
+/// KEYS: bus. ARGV: key prefix, token, bus header prefix for a numbered
+/// event, frame prefix, frame suffix, capacity, ttl ms, the last number the
+/// sender knows of. Numbers a direct event of a live or parked session
+/// (never at or below that last number: a Redis that lost its data does not
+/// start again at 1), keeps it (the last `capacity`) and publishes it,
+/// stamped, for the instance holding the connection.
+const SEQUENCE: &str = r#"
+local keys = function(kind) return ARGV[1] .. ':' .. kind .. ':' .. ARGV[2] end
+local seq = redis.call('INCR', keys('sq'))
+if seq <= tonumber(ARGV[8]) then
+  seq = tonumber(ARGV[8]) + 1
+  redis.call('SET', keys('sq'), seq)
+end
+local frame = ARGV[4] .. seq .. ARGV[5]
+redis.call('RPUSH', keys('sd'), seq .. '|' .. frame)
+if redis.call('LLEN', keys('sd')) > tonumber(ARGV[6]) then redis.call('LPOP', keys('sd')) end
+redis.call('PEXPIRE', keys('sq'), ARGV[7])
+redis.call('PEXPIRE', keys('sd'), ARGV[7])
+redis.call('PUBLISH', KEYS[1], ARGV[3] .. seq .. '}\n' .. frame)
+return seq
+"#;
+
+/// KEYS: sid, bus. ARGV: key prefix, bus header prefix for a numbered
+/// event, frame prefix, frame suffix, capacity, ttl ms, the plain bus
+/// message. A direct event by connection id: numbered and kept (as by
+/// SEQUENCE) when the id belongs to a recoverable session, else published
+/// plain for the instance holding the connection.
 const DIRECT: &str = r#"
 local token = redis.call('GET', KEYS[1])
-if not token then return 0 end
-local parked = ARGV[3] .. ':sp:' .. token
-local ttl = redis.call('PTTL', parked)
-if ttl <= 0 then return 0 end
-local list = ARGV[3] .. ':sd:' .. token
-redis.call('RPUSH', list, ARGV[1])
-if redis.call('LLEN', list) > tonumber(ARGV[2]) then
-  redis.call('LPOP', list)
-  redis.call('INCR', ARGV[3] .. ':sdl:' .. token)
-  redis.call('PEXPIRE', ARGV[3] .. ':sdl:' .. token, ttl)
+if not token then
+  redis.call('PUBLISH', KEYS[2], ARGV[7])
+  return 0
 end
-redis.call('PEXPIRE', list, ttl)
-return 1
+local keys = function(kind) return ARGV[1] .. ':' .. kind .. ':' .. token end
+local seq = redis.call('INCR', keys('sq'))
+local frame = ARGV[3] .. seq .. ARGV[4]
+redis.call('RPUSH', keys('sd'), seq .. '|' .. frame)
+if redis.call('LLEN', keys('sd')) > tonumber(ARGV[5]) then redis.call('LPOP', keys('sd')) end
+redis.call('PEXPIRE', keys('sq'), ARGV[6])
+redis.call('PEXPIRE', keys('sd'), ARGV[6])
+redis.call('PUBLISH', KEYS[2], ARGV[2] .. seq .. '}\n' .. frame)
+return seq
 "#;
 
 fn millis(duration: Duration) -> String {
@@ -139,45 +194,145 @@ impl Checkpoint {
         let token = &self.record.token;
         pipe.cmd("EVAL")
             .arg(CHECKPOINT)
-            .arg(4)
+            .arg(5)
             .arg(keys.session("s", token))
             .arg(keys.session("sg", token))
             .arg(keys.session("sx", token))
             .arg(keys.session("sh", token))
+            .arg(keys.session_of(self.record.id.as_str()))
             .arg(self.record.generation)
             .arg(stored(state, &self.record, self.window))
             .arg(millis(LIVE_TTL))
             .arg(millis(LIVE_TTL + TOMBSTONE))
             .arg(&state.instance)
+            .arg(token)
             .ignore();
     }
 }
 
-/// A direct event for a connection id whose session may be parked, queued
-/// for the writer.
-pub(crate) struct Direct {
+/// How many direct events a session keeps in Redis for a resume.
+const DIRECT_CAPACITY: usize = 1024;
+
+/// A direct event of a recoverable session to number, keep and publish,
+/// queued for the writer (see `SessionStore::sequence_direct`).
+pub(crate) struct Sequence {
+    token: String,
+    template: DirectTemplate,
     id: ConnectionId,
-    frame: String,
+    after: u64,
+    capacity: usize,
 }
 
-impl Direct {
-    pub(crate) fn new(id: &ConnectionId, frame: &Frame) -> Self {
-        Direct {
+impl Sequence {
+    pub(crate) fn new(
+        token: &str,
+        id: &ConnectionId,
+        template: &DirectTemplate,
+        after: u64,
+        capacity: usize,
+    ) -> Self {
+        Sequence {
+            token: token.to_owned(),
+            template: template.clone(),
             id: id.clone(),
-            frame: frame.as_str().to_owned(),
+            after,
+            capacity,
         }
     }
 
     pub(crate) fn add_to(self, state: &State, pipe: &mut redis::Pipeline) {
         pipe.cmd("EVAL")
-            .arg(DIRECT)
+            .arg(SEQUENCE)
             .arg(1)
-            .arg(state.keys.session_of(self.id.as_str()))
-            .arg(self.frame)
-            .arg(1024)
+            .arg(state.keys.bus())
             .arg(state.keys.prefix())
+            .arg(&self.token)
+            .arg(wire::direct_prefix(&state.instance, &self.id))
+            .arg(self.template.prefix)
+            .arg(self.template.suffix)
+            .arg(self.capacity.max(1))
+            .arg(millis(LIVE_TTL))
+            .arg(self.after)
             .ignore();
     }
+}
+
+/// A direct event by connection id from an instance that does not hold the
+/// connection, queued for the writer: numbered and kept if the id is a
+/// recoverable session's, else published plain (see DIRECT).
+pub(crate) struct Direct {
+    id: ConnectionId,
+    template: DirectTemplate,
+    plain: Vec<u8>,
+}
+
+impl Direct {
+    pub(crate) fn new(state: &State, id: &ConnectionId, frame: &Frame) -> Option<Self> {
+        Some(Direct {
+            id: id.clone(),
+            template: DirectTemplate::from_frame(frame)?,
+            plain: wire::encode(&state.instance, Target::Connection(id.clone()), &[], frame),
+        })
+    }
+
+    pub(crate) fn add_to(self, state: &State, pipe: &mut redis::Pipeline) {
+        pipe.cmd("EVAL")
+            .arg(DIRECT)
+            .arg(2)
+            .arg(state.keys.session_of(self.id.as_str()))
+            .arg(state.keys.bus())
+            .arg(state.keys.prefix())
+            .arg(wire::direct_prefix(&state.instance, &self.id))
+            .arg(self.template.prefix)
+            .arg(self.template.suffix)
+            .arg(DIRECT_CAPACITY)
+            .arg(millis(LIVE_TTL))
+            .arg(self.plain)
+            .ignore();
+    }
+}
+
+/// The direct events kept for a session, numbered, oldest first (list
+/// entries are `<seq>|<frame>`).
+fn direct_events<'a>(entries: impl Iterator<Item = &'a Value>) -> Vec<DirectEvent> {
+    entries
+        .filter_map(text)
+        .filter_map(|entry| {
+            let (seq, frame) = entry.split_once('|')?;
+            Some(DirectEvent {
+                seq: seq.parse().ok()?,
+                frame: frame.to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// The direct events kept for `token` (what a resume that claimed the
+/// session replays once it is attached).
+pub(crate) async fn attached(state: &State, token: &str) -> Result<Vec<DirectEvent>, BackendError> {
+    let mut cmd = redis::cmd("LRANGE");
+    cmd.arg(state.keys.session("sd", token)).arg(0).arg(-1);
+    let entries: Vec<Value> = bounded(state, &cmd).await?;
+    Ok(direct_events(entries.iter()))
+}
+
+/// Ends a session for good (a clean close): a resume gets a new session.
+pub(crate) async fn end(state: &State, token: &str, generation: u64) -> Result<(), BackendError> {
+    let keys = &state.keys;
+    let mut cmd = redis::cmd("EVAL");
+    cmd.arg(END)
+        .arg(7)
+        .arg(keys.session("s", token))
+        .arg(keys.session("sg", token))
+        .arg(keys.session("sx", token))
+        .arg(keys.session("sp", token))
+        .arg(keys.session("sd", token))
+        .arg(keys.session("sh", token))
+        .arg(keys.session("sq", token))
+        .arg(generation)
+        .arg(millis(TOMBSTONE))
+        .arg(keys.prefix());
+    bounded::<i64>(state, &cmd).await.map(drop)
 }
 
 async fn bounded<T: redis::FromRedisValue>(
@@ -232,17 +387,21 @@ const PARK_WAIT: Duration = Duration::from_secs(3);
 
 /// Takes a session: a parked one within its deadline, or the checkpoint of
 /// a live one whose instance died or did not park it in time.
-pub(crate) async fn take(state: &State, token: &str) -> Result<Lookup, BackendError> {
+pub(crate) async fn take(
+    state: &State,
+    token: &str,
+    identity: Option<&str>,
+) -> Result<Lookup, BackendError> {
     let started = tokio::time::Instant::now();
     loop {
         let force = started.elapsed() >= PARK_WAIT;
-        let reply = take_once(state, token, force).await?;
+        let reply = take_once(state, token, identity, force).await?;
         if reply.first().and_then(number) != Some(3) {
             return found(state, reply).await;
         }
         let holder = reply.get(2).and_then(text).unwrap_or_default();
         if instance_dead_since(state, &holder, Duration::ZERO).await? {
-            let reply = take_once(state, token, true).await?;
+            let reply = take_once(state, token, identity, true).await?;
             return found(state, reply).await;
         }
         // Its instance is alive: give it a moment to notice the drop.
@@ -250,7 +409,12 @@ pub(crate) async fn take(state: &State, token: &str) -> Result<Lookup, BackendEr
     }
 }
 
-async fn take_once(state: &State, token: &str, force: bool) -> Result<Vec<Value>, BackendError> {
+async fn take_once(
+    state: &State,
+    token: &str,
+    identity: Option<&str>,
+    force: bool,
+) -> Result<Vec<Value>, BackendError> {
     let keys = &state.keys;
     let mut cmd = redis::cmd("EVAL");
     cmd.arg(TAKE)
@@ -260,16 +424,16 @@ async fn take_once(state: &State, token: &str, force: bool) -> Result<Vec<Value>
         .arg(keys.session("sx", token))
         .arg(keys.session("sp", token))
         .arg(keys.session("sd", token))
-        .arg(keys.session("sdl", token))
         .arg(keys.session("sh", token))
+        .arg(keys.session("sq", token))
         .arg(millis(LIVE_TTL))
         .arg(if force { "1" } else { "0" })
-        .arg(&state.instance);
+        .arg(&state.instance)
+        .arg(identity.unwrap_or(""));
     bounded(state, &cmd).await
 }
 
 async fn found(state: &State, reply: Vec<Value>) -> Result<Lookup, BackendError> {
-    let keys = &state.keys;
     match reply.first().and_then(number) {
         Some(1) => {}
         Some(2) => return Ok(Lookup::Expired),
@@ -279,8 +443,8 @@ async fn found(state: &State, reply: Vec<Value>) -> Result<Lookup, BackendError>
     let value = reply.get(1).and_then(text).ok_or_else(malformed)?;
     let deadline = reply.get(2).and_then(text).unwrap_or_default();
     let generation = reply.get(3).and_then(number).ok_or_else(malformed)?;
-    let lost = reply.get(4).and_then(number).unwrap_or(0);
-    let holder = reply.get(5).and_then(text).unwrap_or_default();
+    let holder = reply.get(4).and_then(text).unwrap_or_default();
+    let seq = reply.get(5).and_then(number).unwrap_or(0);
     let Stored {
         i: writer,
         w: window,
@@ -288,11 +452,6 @@ async fn found(state: &State, reply: Vec<Value>) -> Result<Lookup, BackendError>
     } = serde_json::from_str(&value).map_err(|_| malformed())?;
     let instance = if holder.is_empty() { writer } else { holder };
     let window = Duration::from_millis(window);
-    let _ = bounded::<()>(
-        state,
-        redis::cmd("DEL").arg(keys.session_of(record.id.as_str())),
-    )
-    .await;
     let expired = match deadline.parse::<i64>() {
         Ok(deadline) => now_ms() > deadline,
         // A live checkpoint: expired when its instance died more than a
@@ -303,10 +462,10 @@ async fn found(state: &State, reply: Vec<Value>) -> Result<Lookup, BackendError>
         return Ok(Lookup::Expired);
     }
     record.generation = generation;
-    record.seq += lost;
-    for frame in reply.iter().skip(6).filter_map(text) {
-        record.push_direct(&Frame::from_text(frame));
-    }
+    // Redis numbers and keeps the session's direct events: its list and
+    // counter are the truth, whichever instance sent them.
+    record.seq = record.seq.max(seq);
+    record.direct = direct_events(reply.iter().skip(6)).into();
     Ok(Lookup::Found(Box::new(record)))
 }
 
@@ -341,8 +500,9 @@ pub(crate) async fn expire(
         .arg(keys.session("sg", token))
         .arg(keys.session("sp", token))
         .arg(keys.session("sd", token))
-        .arg(keys.session("sdl", token))
-        .arg(generation);
+        .arg(keys.session("sq", token))
+        .arg(generation)
+        .arg(keys.prefix());
     let value: Option<String> = bounded(state, &cmd).await?;
     Ok(value
         .and_then(|value| serde_json::from_str::<Stored>(&value).ok())

@@ -70,6 +70,13 @@ fn deliver(state: &State, bytes: &[u8]) {
         }
         return;
     }
+    if let (Some(seq), zap_core::Target::Connection(id)) = (message.seq, &message.target) {
+        // Numbered by Redis: every instance gets it, the holder queues it.
+        if let Some(router) = state.router() {
+            router.deliver_direct(id.as_str(), seq, &message.frame);
+        }
+        return;
+    }
     if message.origin == state.instance {
         return; // delivered locally when it was published
     }

@@ -16,6 +16,10 @@ struct Header {
     /// For a room with history: `[epoch, offset]`, written by Redis.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     s: Option<(String, u64)>,
+    /// For a direct event of a recoverable session: its `zap-seq`, written
+    /// by Redis.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    d: Option<u64>,
 }
 
 /// One decoded bus message.
@@ -26,6 +30,8 @@ pub(crate) struct BusMessage {
     pub(crate) frame: Frame,
     /// `(epoch, offset)` of an event of a room with history.
     pub(crate) stamp: Option<(String, u64)>,
+    /// The `zap-seq` of a direct event numbered by Redis.
+    pub(crate) seq: Option<u64>,
 }
 
 /// `header \n frame`: the frame is copied once, never re-encoded.
@@ -40,6 +46,7 @@ pub(crate) fn encode(
         t: target,
         x: except.to_vec(),
         s: None,
+        d: None,
     };
     // A header of strings always serializes.
     let mut bytes = serde_json::to_vec(&header).unwrap_or_default();
@@ -59,6 +66,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<BusMessage> {
         except: header.x,
         frame: Frame::from_text(text),
         stamp: header.s,
+        seq: header.d,
     })
 }
 
@@ -70,10 +78,27 @@ pub(crate) fn sequenced_prefix(origin: &str, room: &str, except: &[ConnectionId]
         t: Target::Room(room.to_owned()),
         x: except.to_vec(),
         s: None,
+        d: None,
     };
     let mut text = serde_json::to_string(&header).unwrap_or_default();
     text.pop(); // the closing brace
     text.push_str(",\"s\":");
+    text
+}
+
+/// The header of a numbered direct event up to its number: the session
+/// script appends `<seq>}`, a newline and the stamped frame.
+pub(crate) fn direct_prefix(origin: &str, id: &ConnectionId) -> String {
+    let header = Header {
+        o: origin.to_owned(),
+        t: Target::Connection(id.clone()),
+        x: Vec::new(),
+        s: None,
+        d: None,
+    };
+    let mut text = serde_json::to_string(&header).unwrap_or_default();
+    text.pop();
+    text.push_str(",\"d\":");
     text
 }
 
@@ -108,6 +133,20 @@ mod tests {
         let message = decode(text.as_bytes()).expect("decodes");
         assert_eq!(message.stamp, Some(("ep".to_owned(), 7)));
         assert_eq!(message.target, Target::Room("lobby".into()));
+        assert_eq!(message.frame, frame);
+    }
+
+    #[test]
+    fn a_direct_prefix_completed_by_the_script_decodes_with_its_number() {
+        let frame = zap_protocol::encode("dm", &1, None).expect("encodes");
+        let text = format!(
+            "{}7}}\n{}",
+            direct_prefix("inst-1", &"zpt-9".into()),
+            frame.as_str()
+        );
+        let message = decode(text.as_bytes()).expect("decodes");
+        assert_eq!(message.seq, Some(7));
+        assert_eq!(message.target, Target::Connection("zpt-9".into()));
         assert_eq!(message.frame, frame);
     }
 

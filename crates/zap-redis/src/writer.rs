@@ -18,8 +18,10 @@ pub(crate) enum Command {
     Membership(Membership),
     /// An event of a room with history (see [`crate::history`]).
     Sequenced(crate::history::Append),
-    /// A direct event for a session that may be parked (see [`crate::sessions`]).
+    /// A direct event by connection id (see [`crate::sessions`]).
     Direct(crate::sessions::Direct),
+    /// A direct event of a recoverable session, to number (see [`crate::sessions`]).
+    Sequence(crate::sessions::Sequence),
     /// A checkpoint of a live session.
     Checkpoint(crate::sessions::Checkpoint),
 }
@@ -60,9 +62,12 @@ async fn apply(state: &State, commands: Vec<Command>) {
     if !state.is_available() {
         for command in commands {
             match command {
-                Command::Publish(_) | Command::Sequenced(_) => state.count_dropped(),
+                Command::Publish(_)
+                | Command::Sequenced(_)
+                | Command::Direct(_)
+                | Command::Sequence(_) => state.count_dropped(),
                 Command::Membership(_) => state.request_resync(),
-                Command::Direct(_) | Command::Checkpoint(_) => {}
+                Command::Checkpoint(_) => {}
             }
         }
         return;
@@ -83,7 +88,14 @@ async fn apply(state: &State, commands: Vec<Command>) {
                 append.add_to(state, &mut pipe);
                 publishes += 1;
             }
-            Command::Direct(direct) => direct.add_to(state, &mut pipe),
+            Command::Direct(direct) => {
+                direct.add_to(state, &mut pipe);
+                publishes += 1;
+            }
+            Command::Sequence(sequence) => {
+                sequence.add_to(state, &mut pipe);
+                publishes += 1;
+            }
             Command::Checkpoint(checkpoint) => checkpoint.add_to(state, &mut pipe),
         }
     }
@@ -98,6 +110,30 @@ async fn apply(state: &State, commands: Vec<Command>) {
         }
     }
 }
+
+/// KEYS: connections hash. ARGV: id, instance. Deletes the id's entry only
+/// when that instance holds it.
+pub(crate) const DELETE_CONNECTION_IF_OURS: &str = "if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then \
+    return redis.call('HDEL', KEYS[1], ARGV[1]) end return 0";
+
+/// KEYS: room hash. ARGV: id, instance. Deletes the id's membership only
+/// when that instance recorded it (a member value is `{"i": instance, …}`).
+pub(crate) const DELETE_MEMBER_IF_OURS: &str = "local v = redis.call('HGET', KEYS[1], ARGV[1]) \
+    if not v then return 0 end \
+    local ok, member = pcall(cjson.decode, v) \
+    if ok and member.i == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end return 0";
+
+/// KEYS: connections hash. ARGV: id, instance. Records the instance as the
+/// id's holder unless another instance holds it.
+const SET_CONNECTION_UNLESS_HELD: &str = "local v = redis.call('HGET', KEYS[1], ARGV[1]) \
+    if v and v ~= ARGV[2] then return 0 end return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])";
+
+/// KEYS: room hash. ARGV: id, member value, instance. Records the
+/// membership unless another instance recorded it.
+const SET_MEMBER_UNLESS_HELD: &str = "local v = redis.call('HGET', KEYS[1], ARGV[1]) \
+    if v then local ok, member = pcall(cjson.decode, v) \
+    if ok and member.i ~= ARGV[3] then return 0 end end \
+    return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])";
 
 /// Decrements a count field, never below zero.
 const DECREMENT_TO_ZERO: &str = "local n = redis.call('HINCRBY', KEYS[1], ARGV[1], -1) \
@@ -149,9 +185,14 @@ fn record(state: &State, pipe: &mut redis::Pipeline, change: Membership) {
                 .ignore();
         }
         Membership::Disconnected(id) => {
-            pipe.cmd("HDEL")
+            // Only if still ours: a session resumed on another instance
+            // keeps its id there.
+            pipe.cmd("EVAL")
+                .arg(DELETE_CONNECTION_IF_OURS)
+                .arg(1)
                 .arg(keys.connections())
                 .arg(id.as_str())
+                .arg(me)
                 .ignore();
             // Never below zero (our count may have been reaped meanwhile).
             pipe.cmd("EVAL")
@@ -177,9 +218,12 @@ fn record(state: &State, pipe: &mut redis::Pipeline, change: Membership) {
                 .ignore();
         }
         Membership::Left { room, id } => {
-            pipe.cmd("HDEL")
+            pipe.cmd("EVAL")
+                .arg(DELETE_MEMBER_IF_OURS)
+                .arg(1)
                 .arg(keys.room(&room))
                 .arg(id.as_str())
+                .arg(me)
                 .ignore();
             pipe.cmd("SREM")
                 .arg(keys.instance_memberships(me))
@@ -217,22 +261,38 @@ async fn resync(state: &State) -> RedisResult<()> {
     let mut pipe = redis::pipe();
     for stale in old_pairs.iter().filter(|p| !current_pairs.contains(*p)) {
         if let Ok((room, id)) = serde_json::from_str::<(String, String)>(stale) {
-            pipe.cmd("HDEL").arg(keys.room(&room)).arg(id).ignore();
+            pipe.cmd("EVAL")
+                .arg(DELETE_MEMBER_IF_OURS)
+                .arg(1)
+                .arg(keys.room(&room))
+                .arg(id)
+                .arg(me)
+                .ignore();
         }
     }
     for stale in old_conns
         .iter()
         .filter(|c| !current_conns.contains(c.as_str()))
     {
-        pipe.cmd("HDEL").arg(keys.connections()).arg(stale).ignore();
+        pipe.cmd("EVAL")
+            .arg(DELETE_CONNECTION_IF_OURS)
+            .arg(1)
+            .arg(keys.connections())
+            .arg(stale)
+            .arg(me)
+            .ignore();
     }
     pipe.cmd("DEL")
         .arg(keys.instance_memberships(me))
         .arg(keys.instance_connections(me))
         .ignore();
+    // What another instance holds now (a session resumed there while this
+    // one was away) is left to it.
     for connection in &connections {
         let id = connection.id().as_str();
-        pipe.cmd("HSET")
+        pipe.cmd("EVAL")
+            .arg(SET_CONNECTION_UNLESS_HELD)
+            .arg(1)
             .arg(keys.connections())
             .arg(id)
             .arg(me)
@@ -243,10 +303,13 @@ async fn resync(state: &State) -> RedisResult<()> {
             .ignore();
     }
     for (room, id, meta) in &memberships {
-        pipe.cmd("HSET")
+        pipe.cmd("EVAL")
+            .arg(SET_MEMBER_UNLESS_HELD)
+            .arg(1)
             .arg(keys.room(room))
             .arg(id.as_str())
             .arg(member_value(me, meta.as_ref()))
+            .arg(me)
             .ignore();
         pipe.cmd("SADD")
             .arg(keys.instance_memberships(me))

@@ -205,14 +205,19 @@ async fn a_backend_cannot_start_without_redis() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, zap_redis::ConnectError::Unreachable(_)),
+        matches!(err, zap_redis::ConnectError::Unreachable { .. }),
         "{err}"
+    );
+    let said = err.to_string();
+    assert!(
+        said.starts_with("cannot reach Redis at redis://127.0.0.1:1/: "),
+        "{said}"
     );
     let err = zap_redis::RedisBackend::connect("not a url")
         .await
         .unwrap_err();
     assert!(
-        matches!(err, zap_redis::ConnectError::InvalidUrl(_)),
+        matches!(err, zap_redis::ConnectError::InvalidUrl { .. }),
         "{err}"
     );
 }

@@ -43,7 +43,7 @@ async fn instance(redis_url: &str, prefix: &str) -> (ZapServer, RedisBackend) {
         .heartbeat(std::time::Duration::from_millis(200))
         .instance_ttl(std::time::Duration::from_secs(1));
     let backend = RedisBackend::connect_with_config(config).await.unwrap();
-    let register = backend.install(register());
+    let register = register().backend(backend.clone());
     let server = ZapServer::builder()
         .port(0)
         .register(register)
@@ -234,18 +234,18 @@ async fn room_events_survive_the_sigkill_of_the_instance_the_client_was_on() {
 }
 
 #[tokio::test]
-async fn a_restart_with_in_process_history_reports_an_epoch_gap() {
+async fn a_restarted_instance_resumes_the_session_with_history_from_redis() {
     let Some(redis) = Redis::start().await else {
         return;
     };
     let prefix = prefix("recovery-epoch");
-    // Sessions in Redis, history in each process: a restart keeps the
-    // session but not the history.
+    // `.backend(redis)` alone keeps sessions and room history in Redis: a
+    // restart of the only instance loses neither.
     let start = || async {
         let backend = RedisBackend::connect_with_config(config(&redis, &prefix))
             .await
             .unwrap();
-        let register = register().backend(backend.clone()).session_store(backend);
+        let register = register().backend(backend);
         ZapServer::builder()
             .port(0)
             .register(register)
@@ -265,8 +265,16 @@ async fn a_restart_with_in_process_history_reports_an_epoch_gap() {
     let second = start().await;
     proxy.set_upstream(second.local_addr());
     let session = client.connect().await.unwrap();
-    assert_eq!(session["status"], "gaps", "{session}");
-    assert_eq!(session["gaps"], json!(["feed"]));
+    assert_eq!(session["status"], "recovered", "{session}");
+    second.router().to("feed").send("tick", 1).unwrap();
+    let next = client.next().await.unwrap();
+    assert_eq!(next.payload().parse::<u64>().unwrap(), 1);
+    assert_eq!(
+        next.headers()["zap-offset"],
+        2,
+        "the room's offsets continue"
+    );
+    assert_eq!(client.duplicates, 0);
 }
 
 #[tokio::test]

@@ -203,9 +203,8 @@ impl ZapServerBuilder {
         let scheme = if self.tls.is_some() { "wss" } else { "ws" };
         #[cfg(not(feature = "tls"))]
         let scheme = "ws";
-        let router = endpoint.register().router().clone();
         let shared = Arc::new(Shared {
-            endpoint,
+            endpoint: endpoint.clone(),
             path: self.path.clone(),
             ws_config,
             handshake_timeout: self.handshake_timeout,
@@ -224,7 +223,7 @@ impl ZapServerBuilder {
         Ok(ZapServer::new(
             local_addr,
             format!("{scheme}://{local_addr}{}", self.path),
-            router,
+            endpoint,
             shutdown,
             tracker,
             accept,

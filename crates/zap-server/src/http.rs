@@ -103,6 +103,17 @@ async fn write_response<S: AsyncWrite + Unpin>(
     headers: &HeaderMap,
     body: &[u8],
 ) -> std::io::Result<()> {
+    // One write: a client that reads the status reads the body with it
+    // (zap-client shows a refusal's body, which says why).
+    let response = response_bytes(status, headers, body);
+    stream.write_all(&response).await?;
+    stream.flush().await?;
+    let _ = stream.shutdown().await;
+    Ok(())
+}
+
+/// A whole response, head and body, as bytes.
+fn response_bytes(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Vec<u8> {
     let mut head = String::with_capacity(256);
     let reason = status.canonical_reason().unwrap_or("");
     let _ = write!(head, "HTTP/1.1 {} {reason}\r\n", status.as_u16());
@@ -119,11 +130,9 @@ async fn write_response<S: AsyncWrite + Unpin>(
         "content-length: {}\r\nconnection: close\r\n\r\n",
         body.len()
     );
-    stream.write_all(head.as_bytes()).await?;
-    stream.write_all(body).await?;
-    stream.flush().await?;
-    let _ = stream.shutdown().await;
-    Ok(())
+    let mut response = head.into_bytes();
+    response.extend_from_slice(body);
+    response
 }
 
 /// Writes the `101 Switching Protocols` response.

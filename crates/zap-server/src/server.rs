@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use zap_core::ConnectionRouter;
+use zap_core::{ConnectionRouter, Endpoint};
 
 use crate::ZapServerBuilder;
 
@@ -34,6 +34,7 @@ pub struct ZapServer {
     local_addr: SocketAddr,
     url: String,
     router: ConnectionRouter,
+    endpoint: Endpoint,
     shutdown: CancellationToken,
     tracker: TaskTracker,
     accept: JoinHandle<()>,
@@ -48,7 +49,7 @@ impl ZapServer {
     pub(crate) fn new(
         local_addr: SocketAddr,
         url: String,
-        router: ConnectionRouter,
+        endpoint: Endpoint,
         shutdown: CancellationToken,
         tracker: TaskTracker,
         accept: JoinHandle<()>,
@@ -56,7 +57,8 @@ impl ZapServer {
         ZapServer {
             local_addr,
             url,
-            router,
+            router: endpoint.register().router().clone(),
+            endpoint,
             shutdown,
             tracker,
             accept,
@@ -86,6 +88,9 @@ impl ZapServer {
         let _ = self.accept.await;
         self.tracker.close();
         self.tracker.wait().await;
+        // Sessions parked for a resume: ended (`disconnected` ran), or left
+        // in a shared store for another instance.
+        self.endpoint.closed().await;
         tracing::info!(local_addr = %self.local_addr, "zaptools server stopped");
     }
 

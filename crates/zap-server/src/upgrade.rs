@@ -127,10 +127,10 @@ where
 
 #[cfg(test)]
 mod tests {
-    /// An idle connection's task holds this future: guard its size (3.5 KiB
-    /// with rustc 1.95, of which 0.4 KiB since the session loop has its idle
-    /// deadline timer, rate limiter and shutdown grace, and 16 bytes for the
-    /// transport's read gate).
+    /// An idle connection's task holds this future: guard its size (3,360
+    /// bytes with rustc 1.95, since a resumable session's opening, its
+    /// attach and the first frame of a resume are boxed: only a recoverable
+    /// connection pays for them).
     #[tokio::test]
     #[allow(clippy::unwrap_used)]
     async fn a_socket_future_stays_small() {
@@ -150,6 +150,6 @@ mod tests {
         let peer = client.local_addr().unwrap();
         let future = super::serve_socket(client, peer, shared, Default::default());
         let size = std::mem::size_of_val(&future);
-        assert!(size <= 3600, "the socket future grew to {size} bytes");
+        assert!(size <= 3392, "the socket future grew to {size} bytes");
     }
 }

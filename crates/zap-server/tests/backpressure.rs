@@ -57,8 +57,11 @@ async fn a_slow_reader_is_closed_when_its_queue_overflows_and_fast_readers_are_u
     let mut sent = 0;
     let mut overflowed = false;
     while sent < MAX_FRAMES {
-        let frame = zap_protocol::encode("storm", &(sent, &payload), None).unwrap();
-        let delivery = server.router().to("storm").send_frame(&frame);
+        let delivery = server
+            .router()
+            .to("storm")
+            .send("storm", (sent, &payload))
+            .unwrap();
         overflowed |= delivery.full > 0;
         // Memory stays bounded: never more than QUEUE frames wait per connection.
         for member in server.router().members("storm") {
@@ -111,8 +114,11 @@ async fn with_the_reject_policy_a_slow_reader_stays_connected_and_misses_frames(
     let payload = "y".repeat(FRAME_BYTES);
     let mut full = 0;
     for sent in 0..MAX_FRAMES {
-        let frame = zap_protocol::encode("storm", &(sent, &payload), None).unwrap();
-        let delivery = server.router().to("storm").send_frame(&frame);
+        let delivery = server
+            .router()
+            .to("storm")
+            .send("storm", (sent, &payload))
+            .unwrap();
         full += delivery.full;
         for member in server.router().members("storm") {
             assert!(member.connection.queued() <= QUEUE);

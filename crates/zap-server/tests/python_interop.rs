@@ -1,7 +1,7 @@
 //! The real Python zaptools client (PyPI `zaptools`) against this server:
 //! the contract of docs/protocol.md with a peer we did not write.
 //!
-//! Needs `python3` with `zaptools` installed (`.ci/run` installs it). Without
+//! Needs `python3` with `zaptools` installed (`cargo xtask setup` installs it). Without
 //! it the test fails when `CI` is set and is skipped with a notice otherwise.
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
 

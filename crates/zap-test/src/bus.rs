@@ -27,6 +27,9 @@ pub struct MemoryBus(Arc<Mutex<BusState>>);
 struct BusState {
     nodes: Vec<NodeState>,
     log: Vec<Published>,
+    /// The session store the nodes share (as instances share Redis), so a
+    /// session resumes on any node.
+    sessions: Arc<zap_core::InMemorySessions>,
 }
 
 #[derive(Debug)]
@@ -195,6 +198,10 @@ impl Backend for BusNode {
 
     fn is_distributed(&self) -> bool {
         true
+    }
+
+    fn session_store(&self) -> Option<Arc<dyn zap_core::SessionStore>> {
+        Some(self.bus.lock().sessions.clone())
     }
 
     fn publish(

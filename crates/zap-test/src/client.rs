@@ -322,11 +322,10 @@ impl TestClient {
             state.recovery.resumable()
         };
         self.reader.abort();
-        let end = if resumable {
-            None
-        } else {
-            Some(self.session_end().await)
-        };
+        // The server noticed: its session ended (a resumable one is in the
+        // session store by then, so a resume on any node finds it).
+        let ended = self.session_end().await;
+        let end = (!resumable).then_some(ended);
         CutClient {
             inbox: self.inbox.clone(),
             options: self.options.clone(),

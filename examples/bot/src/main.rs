@@ -38,6 +38,8 @@ struct Said {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // Logs, and every handler's error (a `warn`), go to stderr through
+    // `tracing`; `RUST_LOG=debug` (or `RUST_LOG=zap_client=debug`) shows more.
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

@@ -21,12 +21,36 @@ use zap_core::{
 };
 use zap_server::{ServerError, ZapServer};
 
-/// The page served at `/`, built on [`ZAPTOOLS_JS`].
+/// The page served at `/`, built on [`ZAPTOOLS_MODULES`].
 pub const INDEX_HTML: &str = include_str!("../static/index.html");
 
-/// The browser module served at `/zaptools.js`: the zaptools protocol with
-/// reconnection, session recovery and at-least-once sends, no dependencies.
-pub const ZAPTOOLS_JS: &str = include_str!("../static/zaptools.js");
+/// Includes one module of the `zaptools` npm package's build.
+macro_rules! module {
+    ($name:literal) => {
+        (
+            $name,
+            include_str!(concat!("../../../clients/typescript/dist/", $name)),
+        )
+    };
+}
+
+/// The `zaptools` npm package's build (`clients/typescript/dist`, ES
+/// modules, no dependencies), served at `/zaptools/<name>`: the zaptools
+/// protocol with reconnection, session recovery and at-least-once sends.
+/// The page imports `/zaptools/index.js`; no bundler involved.
+pub const ZAPTOOLS_MODULES: &[(&str, &str)] = &[
+    module!("backoff.js"),
+    module!("client.js"),
+    module!("contract.js"),
+    module!("environment.js"),
+    module!("errors.js"),
+    module!("index.js"),
+    module!("listeners.js"),
+    module!("persist.js"),
+    module!("protocol.js"),
+    module!("recovery.js"),
+    module!("socket.js"),
+];
 
 /// Longest accepted name, room or message, in characters.
 const MAX_NAME: usize = 32;
@@ -189,13 +213,16 @@ pub fn register() -> EventRegister {
 
 mod metrics;
 
-/// The page and its module, by path.
+/// The page and its modules, by path.
 fn asset(path: &str) -> Option<(&'static str, &'static str)> {
-    match path {
-        "/" => Some((INDEX_HTML, "text/html; charset=utf-8")),
-        "/zaptools.js" => Some((ZAPTOOLS_JS, "text/javascript; charset=utf-8")),
-        _ => None,
+    if path == "/" {
+        return Some((INDEX_HTML, "text/html; charset=utf-8"));
     }
+    let name = path.strip_prefix("/zaptools/")?;
+    ZAPTOOLS_MODULES
+        .iter()
+        .find(|(module, _)| *module == name)
+        .map(|(_, body)| (*body, "text/javascript; charset=utf-8"))
 }
 
 /// Starts the chat on `address:port`: WebSocket at `/ws`, page at `/`,

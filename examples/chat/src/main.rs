@@ -9,6 +9,8 @@ use std::io::IsTerminal;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // Logs, and every handler's error (a `warn`), go to stderr through
+    // `tracing`; `RUST_LOG=debug` (or `RUST_LOG=zap_core=debug`) shows more.
     tracing_subscriber::fmt()
         // Colour codes only on a terminal, not in a file or a pipe.
         .with_ansi(std::io::stdout().is_terminal())

@@ -4,7 +4,7 @@
 //! link is cut while the other keeps sending recovers every message once.
 //! Saves screenshots to `<target>/screenshots/`.
 //!
-//! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs
+//! Needs Debian's `chromium` and `chromium-driver` (`cargo xtask setup` installs
 //! them). Without them the test fails when `CI` is set and is skipped with
 //! a notice otherwise. It never downloads a browser.
 #![allow(clippy::print_stderr)]
@@ -102,6 +102,32 @@ impl Observer {
             .await
             .with_context(|| format!("the observer waited 20 s for `{name}`"))?
     }
+}
+
+/// Records every status the page shows from now on, in `window.statuses`.
+async fn record_statuses(page: &Session) -> anyhow::Result<()> {
+    page.eval(
+        "(() => { window.statuses = []; const status = document.getElementById('status'); \
+         new MutationObserver(() => window.statuses.push(status.dataset.state)) \
+         .observe(status, { attributes: true, attributeFilter: ['data-state'] }); return true; })()",
+    )
+    .await?;
+    Ok(())
+}
+
+/// The statuses recorded since [`record_statuses`].
+async fn statuses(page: &Session) -> anyhow::Result<Vec<String>> {
+    let value = page.eval("window.statuses").await?;
+    Ok(serde_json::from_value(value)?)
+}
+
+/// A JavaScript expression: the log line reading `text` is (`true`) or is
+/// not marked pending.
+fn pending(text: &str, is: bool) -> String {
+    format!(
+        "Array.from(document.querySelectorAll('#log li')).some((li) => li.textContent === {} && li.classList.contains('pending') === {is})",
+        json!(text)
+    )
 }
 
 async fn say(page: &Session, text: &str) -> anyhow::Result<()> {
@@ -215,7 +241,8 @@ async fn a_page_cut_off_recovers_every_missed_message_exactly_once() -> anyhow::
         .await?;
 
     // Bob's link drops and stays down while ada keeps talking, and bob
-    // writes a message of his own.
+    // writes a message of his own: it shows as pending.
+    record_statuses(&bob).await?;
     proxy.cut();
     bob.wait_for("bob's page to notice", &format!("!({})", is_online()))
         .await?;
@@ -224,6 +251,11 @@ async fn a_page_cut_off_recovers_every_missed_message_exactly_once() -> anyhow::
         say(&ada, text).await?;
     }
     say(&bob, "written while cut off").await?;
+    bob.wait_for(
+        "bob's message marked pending",
+        &pending("bob: written while cut off", true),
+    )
+    .await?;
     for text in said {
         let message = cat.next_event("message").await?;
         assert_eq!(
@@ -246,6 +278,17 @@ async fn a_page_cut_off_recovers_every_missed_message_exactly_once() -> anyhow::
     .await?;
     let message = cat.next_event("message").await?;
     assert_eq!(message["text"], "written while cut off");
+    bob.wait_for(
+        "bob's message no longer pending once handled",
+        &pending("bob: written while cut off", false),
+    )
+    .await?;
+    let shown = statuses(&bob).await?;
+    assert!(
+        !shown.iter().any(|state| state == "error"),
+        "a cut shows offline or connecting, never error: {shown:?}"
+    );
+    assert!(shown.iter().any(|state| state == "offline"), "{shown:?}");
     // Bob's session resumed: nobody saw him leave and come back.
     assert_eq!(lines_reading(&ada, "bob left").await?, 0);
     assert_eq!(lines_reading(&ada, "bob joined").await?, 1);
@@ -261,11 +304,111 @@ async fn a_page_cut_off_recovers_every_missed_message_exactly_once() -> anyhow::
     assert_eq!(lines_reading(&ada, line).await?, 1, "at ada");
     assert_eq!(lines_reading(&bob, line).await?, 1, "at bob");
     assert_eq!(bob.text("recovered").await?, "3");
+    let badge = "!document.getElementById('recovery').hidden";
+    assert_eq!(bob.eval(badge).await?, json!(true), "the badge shows");
 
     let dir = screenshot_dir();
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     std::fs::write(dir.join("chat-recovered.png"), bob.screenshot().await?)?;
+
+    // A later cut with nothing missed: the badge of the last recovery goes.
+    proxy.cut();
+    bob.wait_for("bob's page to notice again", &format!("!({})", is_online()))
+        .await?;
+    assert_eq!(bob.eval(badge).await?, json!(false), "hidden while offline");
+    proxy.restore();
+    bob.wait_for(
+        "the second recovery",
+        &has_text("log", "recovered 0 missed messages"),
+    )
+    .await?;
+    assert_eq!(bob.eval(badge).await?, json!(false), "no stale badge");
     drop((ada, bob));
+    server.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_cut_off_beyond_the_history_shows_a_gap_marker_then_the_kept_messages()
+-> anyhow::Result<()> {
+    let Some(driver) = Driver::start_or_skip().await? else {
+        return Ok(());
+    };
+    let server = example_chat::start("127.0.0.1", 0).await?;
+    let proxy = Proxy::start(server.local_addr()).await?;
+    let bob = driver.session().await?;
+    join(&bob, &format!("http://{}/", proxy.addr), "bob", "lobby").await?;
+    let mut cat = Observer::join(server.url(), "cat", "lobby").await?;
+    bob.wait_for("cat in bob's members", &has_text("members", "cat"))
+        .await?;
+
+    // More messages than the room's history (500) while bob is cut off.
+    proxy.cut();
+    bob.wait_for("bob's page to notice", &format!("!({})", is_online()))
+        .await?;
+    let missed = 520;
+    for n in 0..missed {
+        let message = json!({"eventName": "message", "payload": {"text": format!("m{n}")}});
+        cat.ws.send(Message::text(message.to_string())).await?;
+    }
+    // cat's messages are not echoed to cat: an empty message, refused
+    // after cat's others were handled (one connection's events run in
+    // order), tells when the server has them all.
+    let empty = json!({"eventName": "message", "payload": {"text": ""}});
+    cat.ws.send(Message::text(empty.to_string())).await?;
+    cat.next_event("chat-error").await?;
+    proxy.restore();
+
+    bob.wait_for(
+        "the gap marker",
+        &has_text("log", "were lost while offline; the ones still kept follow"),
+    )
+    .await?;
+    assert_eq!(
+        lines_reading(
+            &bob,
+            "⚠ some messages in lobby were lost while offline; the ones still kept follow"
+        )
+        .await?,
+        1
+    );
+    // What the room's history holds (its last 500 events: m20..m519)
+    // follows the marker, in order, then the replay ends: no reload, no
+    // rejoin (docs/protocol.md, "After a gap").
+    bob.wait_for(
+        "the last kept message",
+        &has_text("log", &format!("cat: m{}", missed - 1)),
+    )
+    .await?;
+    let after_marker: Vec<String> = serde_json::from_value(
+        bob.eval(
+            "(() => { const lines = Array.from(document.querySelectorAll('#log li')).map((li) => li.textContent); \
+             const at = lines.findIndex((line) => line.includes('were lost while offline')); \
+             return lines.slice(at + 1).filter((line) => line.startsWith('cat: ')); })()",
+        )
+        .await?,
+    )?;
+    let kept: Vec<String> = (missed - 500..missed)
+        .map(|n| format!("cat: m{n}"))
+        .collect();
+    assert_eq!(after_marker, kept);
+    bob.wait_for(
+        "the end of the replay",
+        &has_text(
+            "log",
+            "recovered 500 missed messages (older ones were lost)",
+        ),
+    )
+    .await?;
+    assert_eq!(
+        lines_reading(&bob, "you joined lobby").await?,
+        1,
+        "no rejoin"
+    );
+    let dir = screenshot_dir();
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::write(dir.join("chat-gap.png"), bob.screenshot().await?)?;
+    drop(bob);
     server.shutdown().await;
     Ok(())
 }

@@ -179,18 +179,51 @@ async fn a_name_taken_in_the_room_is_refused() {
     other.expect("joined").await;
 }
 
-#[tokio::test]
-async fn the_browser_module_is_served_next_to_the_page() {
-    let server = example_chat::start("127.0.0.1", 0).await.unwrap();
+/// `GET path` on the chat; the whole response.
+async fn get(server: &zap_server::ZapServer, path: &str) -> String {
     let mut tcp = tokio::net::TcpStream::connect(server.local_addr())
         .await
         .unwrap();
-    tcp.write_all(b"GET /zaptools.js HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        .await
-        .unwrap();
-    let mut module = String::new();
-    tcp.read_to_string(&mut module).await.unwrap();
-    assert!(module.starts_with("HTTP/1.1 200 OK"), "{module}");
-    assert!(module.contains("text/javascript"), "{module}");
-    assert!(module.contains("export class ZapClient"), "{module}");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    tcp.read_to_string(&mut response).await.unwrap();
+    response
+}
+
+#[tokio::test]
+async fn every_module_of_the_npm_package_build_is_served_under_zaptools() {
+    let server = example_chat::start("127.0.0.1", 0).await.unwrap();
+    let dist =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../clients/typescript/dist");
+    let mut built: Vec<String> = std::fs::read_dir(&dist)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".js"))
+        .collect();
+    built.sort();
+    let served: Vec<&str> = example_chat::ZAPTOOLS_MODULES
+        .iter()
+        .map(|(name, _)| *name)
+        .collect();
+    assert_eq!(
+        served,
+        built,
+        "ZAPTOOLS_MODULES must list every module of {}",
+        dist.display()
+    );
+    for name in built {
+        let response = get(&server, &format!("/zaptools/{name}")).await;
+        assert!(
+            response.starts_with("HTTP/1.1 200 OK"),
+            "{name}: {response}"
+        );
+        assert!(response.contains("text/javascript"), "{name}: {response}");
+        let body = std::fs::read_to_string(dist.join(&name)).unwrap();
+        assert!(response.ends_with(&body), "{name} is served as built");
+    }
+    let index = get(&server, "/zaptools/index.js").await;
+    assert!(index.contains("createClient"), "{index}");
+    let outside = get(&server, "/zaptools/../Cargo.toml").await;
+    assert!(!outside.starts_with("HTTP/1.1 200"), "{outside}");
 }

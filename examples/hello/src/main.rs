@@ -10,11 +10,14 @@ use zap_server::ZapServer;
 /// A handler takes what it needs as arguments (extractors): here the
 /// connection the event came from.
 async fn hello_trigger(connection: Connection) -> Result<(), SendError> {
-    connection.send("hello", "HELLO FROM SERVER !!!")
+    connection.send("hello", "HELLO FROM SERVER !!!")?;
+    Ok(())
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // Logs, and every handler's error (a `warn`), go to stderr through
+    // `tracing`; `RUST_LOG=debug` (or `RUST_LOG=zap_core=debug`) shows more.
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),

@@ -23,6 +23,8 @@ async fn drained(router: ConnectionRouter) {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // Logs, and every handler's error (a `warn`), go to stderr through
+    // `tracing`; `RUST_LOG=debug` (or `RUST_LOG=zap_core=debug`) shows more.
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),

@@ -1,5 +1,5 @@
 //! Room fan-out over Redis, 2 instances: the benchmark room with history in
-//! Redis Streams (`RedisBackend::install`) versus plain Redis pub/sub, same
+//! Redis Streams (`.history(…)` on a Redis-backed register) versus plain Redis pub/sub, same
 //! load, same run, each against its own fresh redis-server.
 
 use zap_core::{EventRegister, History};
@@ -18,8 +18,8 @@ async fn through_redis(shape: Fanout, history: bool) -> anyhow::Result<f64> {
         let config = RedisConfig::new(redis.url()).prefix("bench");
         let backend = RedisBackend::connect_with_config(config).await?;
         let register: EventRegister = if history {
-            backend
-                .install(servers::register())
+            servers::register()
+                .backend(backend)
                 .history("bench", History::last(1_000))
         } else {
             servers::register().backend(backend)

@@ -7,6 +7,7 @@ use crate::args::ListenArgs;
 use crate::client::{Watch, build, connect};
 use crate::exit::Failure;
 use crate::output::{event_json, print_line};
+use crate::ready::ReadyFile;
 
 pub(crate) async fn run(args: ListenArgs) -> Result<(), Failure> {
     let client = build(&args.connect)?;
@@ -17,6 +18,12 @@ pub(crate) async fn run(args: ListenArgs) -> Result<(), Failure> {
     };
     let mut watch = Watch::new(&client, args.connect.reconnect);
     connect(&client).await?;
+    // Subscribed before connecting, online now: nothing sent from here on
+    // is missed. Removed on every way out of this function.
+    let _ready = match &args.ready_file {
+        Some(path) => Some(ReadyFile::write(path)?),
+        None => None,
+    };
     let mut received = 0u64;
     let outcome = loop {
         if args.count.is_some_and(|count| received >= count) {

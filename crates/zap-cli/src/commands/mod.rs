@@ -5,3 +5,4 @@ pub(crate) mod listen;
 pub(crate) mod repl;
 pub(crate) mod send;
 pub(crate) mod serve;
+pub(crate) mod wait;

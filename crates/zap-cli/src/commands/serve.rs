@@ -1,5 +1,7 @@
-//! `zap serve [--port N] [--echo | --broadcast]`: a throwaway server that
-//! prints every event it receives as `CONNECTION_ID JSON`.
+//! `zap serve [--port N] [--echo | --broadcast] [--verbose]`: a throwaway
+//! server. Quiet by default (it is `zap bench`'s target): it prints where
+//! it listens and the errors; `--verbose` adds every connection and every
+//! event it receives, as `CONNECTION_ID JSON` on stdout.
 
 use anyhow::Context;
 use zap_core::{ConnectionConfig, EventContext, EventRegister, HandlerResult, RateLimit};
@@ -22,22 +24,26 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), Failure> {
         (_, true) => Answer::Broadcast,
         _ => Answer::Nothing,
     };
-    let quiet = args.quiet;
+    let verbose = args.verbose;
     let register = EventRegister::new()
-        .on_connected(|ctx| async move {
-            let peer = ctx.handshake().peer_addr();
-            let peer = peer.map(|addr| addr.to_string()).unwrap_or_default();
-            eprintln!("zap: + {} connected {peer}", ctx.connection().id());
+        .on_connected(move |ctx| async move {
+            if verbose {
+                let peer = ctx.handshake().peer_addr();
+                let peer = peer.map(|addr| addr.to_string()).unwrap_or_default();
+                eprintln!("zap: + {} connected {peer}", ctx.connection().id());
+            }
         })
-        .on_disconnected(|ctx| async move {
-            eprintln!("zap: - {} disconnected", ctx.connection().id());
+        .on_disconnected(move |ctx| async move {
+            if verbose {
+                eprintln!("zap: - {} disconnected", ctx.connection().id());
+            }
         })
         .on_error(|ctx| async move {
             if let Some(info) = ctx.error() {
                 eprintln!("zap: ! {} {info}", ctx.connection().id());
             }
         })
-        .fallback(move |ctx| handle(ctx, answer, quiet));
+        .fallback(move |ctx| handle(ctx, answer, verbose));
     let server = ZapServer::builder()
         .address(args.address.as_str())
         .port(args.port)
@@ -54,21 +60,30 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-async fn handle(ctx: EventContext, answer: Answer, quiet: bool) -> HandlerResult {
+async fn handle(ctx: EventContext, answer: Answer, verbose: bool) -> HandlerResult {
     let frame = ctx.event().encode();
-    if !quiet {
+    if verbose {
         println!("{} {}", ctx.connection().id(), frame.as_str());
     }
     match answer {
         Answer::Nothing => {}
         // A request (zap-request-id) gets a reply; anything else comes back as sent.
-        Answer::Echo if ctx.request_id().is_some() => ctx.reply(ctx.payload())?,
-        Answer::Echo => ctx.connection().send_frame(frame)?,
+        Answer::Echo if ctx.request_id().is_some() => {
+            ctx.reply(ctx.payload())?;
+        }
+        Answer::Echo => {
+            let (name, payload) = (ctx.event_name(), ctx.payload());
+            match ctx.event().headers_opt() {
+                Some(headers) => {
+                    ctx.connection()
+                        .send_with_headers(name, payload, headers.clone())?
+                }
+                None => ctx.connection().send(name, payload)?,
+            };
+        }
         Answer::Broadcast => {
-            ctx.router()
-                .all()
-                .except(ctx.connection().id())
-                .send_frame(&frame);
+            let all = ctx.router().all().except(ctx.connection().id());
+            all.send(ctx.event_name(), ctx.payload())?;
         }
     }
     Ok(())

@@ -122,7 +122,14 @@ pub fn echo() -> EventRegister {
         if ctx.request_id().is_some() {
             ctx.reply(ctx.payload())?;
         } else {
-            ctx.connection().send_frame(ctx.event().encode())?;
+            match ctx.event().headers_opt() {
+                Some(headers) => {
+                    let headers = headers.clone();
+                    ctx.connection()
+                        .send_with_headers(ctx.event_name(), ctx.payload(), headers)?
+                }
+                None => ctx.connection().send(ctx.event_name(), ctx.payload())?,
+            };
         }
         Ok(())
     })

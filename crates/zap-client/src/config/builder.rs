@@ -108,9 +108,12 @@ impl<C> ClientBuilder<C> {
     /// held ones are kept. Held events are discarded (and reported as
     /// [`ConnectionError::OutboxDiscarded`](crate::ConnectionError::OutboxDiscarded))
     /// when the client stops trying: `disconnect()`, `clean()`, or giving up.
-    /// Default: 0 (no outbox: sending while not online is an error), but
-    /// while the server offers recovery the outbox holds at least
-    /// [`Recovery::max_unacknowledged`] events.
+    /// Default: 0 (no outbox: sending while not online is
+    /// [`SendError::NotOnline`](crate::SendError::NotOnline) at once). While
+    /// the server offers recovery, events accepted while online but not
+    /// yet written when the link dropped are kept for the next connection
+    /// (up to [`Recovery::max_unacknowledged`]) whatever this says; new
+    /// events are held only by an outbox asked for here.
     pub fn outbox(mut self, capacity: usize) -> Self {
         self.options.outbox = capacity;
         self

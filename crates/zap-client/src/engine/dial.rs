@@ -132,6 +132,11 @@ fn handshake_error(error: WsError) -> ConnectError {
     match error {
         WsError::Http(response) => ConnectError::Rejected {
             status: response.status().as_u16(),
+            body: response
+                .body()
+                .as_deref()
+                .map(crate::error::body_text)
+                .unwrap_or_default(),
         },
         WsError::Io(error) => ConnectError::Io(Arc::new(error)),
         WsError::ConnectionClosed | WsError::AlreadyClosed => ConnectError::Io(Arc::new(

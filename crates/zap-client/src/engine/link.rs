@@ -82,7 +82,10 @@ impl Link {
                 capacity: self.queue_capacity,
             });
         }
-        let capacity = self.outbox_capacity(&inner);
+        // Only an outbox the application asked for holds new events: the
+        // recovery floor keeps what was accepted while online (put back),
+        // it does not turn `NotOnline` into a silent `Ok`.
+        let capacity = self.outbox_capacity;
         if !inner.holding || capacity == 0 {
             return Err(SendError::NotOnline { state: state() });
         }
@@ -214,6 +217,24 @@ mod tests {
         assert_eq!(link.put_back(frames(&["a", "b"])), 2);
         let link = Link::new(8, 4);
         assert_eq!(link.put_back(frames(&["a"])), 1, "not holding");
+    }
+
+    #[test]
+    fn the_floor_of_a_recovering_session_holds_no_new_event() {
+        let link = Link::new(8, 0);
+        link.hold(true);
+        link.set_floor(2);
+        let refused = link.send(frames(&["new"]).remove(0), || ConnectionState::Error);
+        assert!(
+            matches!(
+                refused,
+                Err(SendError::NotOnline {
+                    state: ConnectionState::Error
+                })
+            ),
+            "{refused:?}"
+        );
+        assert!(outbox(&link).is_empty());
     }
 
     #[test]

@@ -13,6 +13,7 @@
 mod clock;
 mod control;
 mod dial;
+mod farewell;
 mod link;
 mod outgoing;
 mod pending;
@@ -131,7 +132,10 @@ impl Engine {
             EventData::with_payload(event_name, payload, Some(headers)).map_err(SendError::from)?;
         self.shared.link.send_live(event, || self.state())?;
         match tokio::time::timeout(timeout, ticket.reply()).await {
-            Ok(Some(reply)) => Ok(reply),
+            Ok(Some(reply)) => match RequestError::from_error_reply(&reply) {
+                Some(error) => Err(error),
+                None => Ok(reply),
+            },
             Ok(None) => Err(RequestError::ConnectionLost),
             Err(_) => Err(RequestError::Timeout(timeout)),
         }

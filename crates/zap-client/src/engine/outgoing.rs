@@ -1,14 +1,18 @@
-//! [`Outgoing`]: the frames on their way to the socket (unacknowledged
-//! events of a resumed session, held events, then the send queue, plus
-//! pings and our close frame), written without ever keeping the session
-//! from reading, timing out or stopping.
+//! [`Outgoing`]: the frames on their way to the socket (a `zap.resume`
+//! first frame, unacknowledged events of a resumed session or of a refusal
+//! (`zap.nack`), held events, then the send queue, plus pings and our close
+//! frame), written without ever keeping the session from reading, timing
+//! out or stopping.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use futures_util::Sink;
 use tokio::sync::mpsc;
+use tokio::time::{Instant, Sleep};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message};
@@ -50,6 +54,12 @@ impl Item {
 /// our bytes (TCP backpressure) only leaves an item waiting in `next`.
 #[derive(Debug)]
 pub(crate) struct Outgoing {
+    /// `zap.resume`, when this connection resumes in a first frame:
+    /// written before anything else, the ping included.
+    hello: Option<Frame>,
+    /// A refusal (`zap.nack`) being waited out: no event is written until
+    /// its deadline, then the journal from its id on is written again.
+    refusal: Option<Refusal>,
     /// Unacknowledged events of the resumed session, already stamped:
     /// written first.
     resend: VecDeque<Frame>,
@@ -73,12 +83,28 @@ pub(crate) struct Outgoing {
     unflushed: bool,
 }
 
+/// The server refused the event `from` and drops every later one until it
+/// comes again.
+#[derive(Debug)]
+struct Refusal {
+    from: u64,
+    until: Pin<Box<Sleep>>,
+}
+
 impl Outgoing {
     /// `gated`: recovery was asked for. A ping goes out first, so even a
     /// server that waits for the client answers (with a pong), and events
-    /// wait for [`Outgoing::open_gate`].
-    pub(crate) fn new(backlog: Vec<EventData>, queue: mpsc::Receiver<Queued>, gated: bool) -> Self {
+    /// wait for [`Outgoing::open_gate`]. `hello` (a `zap.resume`) goes out
+    /// before the ping.
+    pub(crate) fn new(
+        backlog: Vec<EventData>,
+        queue: mpsc::Receiver<Queued>,
+        gated: bool,
+        hello: Option<Frame>,
+    ) -> Self {
         Outgoing {
+            hello,
+            refusal: None,
             resend: VecDeque::new(),
             backlog: backlog.into(),
             queue,
@@ -104,6 +130,29 @@ impl Outgoing {
         self.resend.extend(resend);
     }
 
+    /// The server refused the event `id` (`zap.nack`): after `retry_after`,
+    /// every unacknowledged event from `id` on is written again, in order,
+    /// before any other; meanwhile no event is written (the server would
+    /// drop it). A second refusal meanwhile extends the wait and resends
+    /// from the lower id.
+    pub(crate) fn refused(&mut self, id: u64, retry_after: Duration) {
+        let deadline = Instant::now() + retry_after;
+        match &mut self.refusal {
+            Some(refusal) => {
+                refusal.from = refusal.from.min(id);
+                if deadline > refusal.until.deadline() {
+                    refusal.until.as_mut().reset(deadline);
+                }
+            }
+            None => {
+                self.refusal = Some(Refusal {
+                    from: id,
+                    until: Box::pin(tokio::time::sleep_until(deadline)),
+                });
+            }
+        }
+    }
+
     /// Writes a ping before the next event.
     pub(crate) fn ping(&mut self) {
         self.ping_due = self.writing;
@@ -127,7 +176,9 @@ impl Outgoing {
     /// Whether everything there is to write has been written and flushed.
     pub(crate) fn is_done(&self) -> bool {
         let nothing_left = !self.writing
-            || (self.resend.is_empty()
+            || (self.hello.is_none()
+                && self.refusal.is_none()
+                && self.resend.is_empty()
                 && self.backlog.is_empty()
                 && self.waiting.is_none()
                 && !self.queue_open
@@ -190,12 +241,27 @@ impl Outgoing {
     /// gate is open) the events to resend, the held events, the send queue,
     /// then our close frame.
     fn take_next(&mut self, resume: &Resume, cx: &mut Context<'_>) -> Option<Item> {
+        if let Some(frame) = self.hello.take() {
+            return Some(Item::Frame {
+                frame,
+                unsent: None,
+            });
+        }
         if self.ping_due {
             self.ping_due = false;
             return Some(Item::Ping);
         }
         if self.gated {
             return None;
+        }
+        if let Some(refusal) = &mut self.refusal {
+            if refusal.until.as_mut().poll(cx).is_pending() {
+                return None;
+            }
+            // Everything from the refused id on, again, in order; what was
+            // queued to resend is among it.
+            self.resend = resume.frames_from(refusal.from).into();
+            self.refusal = None;
         }
         if let Some(frame) = self.resend.pop_front() {
             return Some(Item::Frame {

@@ -5,6 +5,7 @@ use std::future::poll_fn;
 use std::sync::Arc;
 
 use futures_util::StreamExt;
+use futures_util::stream::{SplitSink, SplitStream};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
@@ -14,8 +15,9 @@ use super::Shared;
 use super::clock::{after, after_from};
 use super::control::Outcome;
 use super::dial::Ws;
+use super::farewell::Farewell;
 use super::outgoing::Outgoing;
-use super::recovery::{ACK_EVENT, SESSION_EVENT, is_reserved, unstamped};
+use super::recovery::{ACK_EVENT, NACK_EVENT, SESSION_EVENT, is_reserved, unstamped};
 use super::supervisor::{Run, stopped};
 use crate::{ConnectionError, ConnectionState};
 
@@ -37,7 +39,12 @@ pub(crate) async fn run(shared: &Shared, ws: Ws, run: &mut Run) -> SessionEnd {
     let backlog = shared.link.open(tx);
     let mut attached = Attached {
         shared,
-        out: Outgoing::new(backlog, rx, shared.resume.is_enabled()),
+        out: Outgoing::new(
+            backlog,
+            rx,
+            shared.resume.is_enabled(),
+            shared.resume.take_hello(),
+        ),
     };
     shared.signals.set_state(ConnectionState::Online);
     run.outcome.send_replace(Outcome::Online);
@@ -93,8 +100,23 @@ async fn serve(
     out: &mut Outgoing,
     stop: &mut watch::Receiver<Option<Instant>>,
 ) -> SessionEnd {
+    let (sink, stream) = ws.split();
+    // Dropped before `serve_split` returns (the task dropped by a runtime
+    // that shuts down): a close frame ends the session at once.
+    let mut farewell = Farewell::new(sink);
+    let end = serve_split(shared, &mut farewell.sink, stream, out, stop).await;
+    farewell.disarm();
+    end
+}
+
+async fn serve_split(
+    shared: &Shared,
+    sink: &mut SplitSink<Ws, Message>,
+    mut stream: SplitStream<Ws>,
+    out: &mut Outgoing,
+    stop: &mut watch::Receiver<Option<Instant>>,
+) -> SessionEnd {
     let options = &shared.options;
-    let (mut sink, mut stream) = ws.split();
     let heartbeat = options.heartbeat;
     let watching = heartbeat.interval().is_some();
     let mut ticker = heartbeat.interval().map(|every| {
@@ -162,7 +184,7 @@ async fn serve(
                     Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
                 }
             }
-            written = poll_fn(|cx| out.poll_drive(&mut sink, &shared.resume, cx)), if !out.is_done() => {
+            written = poll_fn(|cx| out.poll_drive(sink, &shared.resume, cx)), if !out.is_done() => {
                 if let Err(error) = written {
                     if stopping {
                         return SessionEnd::Stopped;
@@ -293,6 +315,10 @@ fn extension(
         }),
         SESSION_EVENT => Err("sent again on the same connection".to_owned()),
         ACK_EVENT => shared.resume.acknowledge(event.payload()),
+        NACK_EVENT => shared
+            .resume
+            .refused(event.payload())
+            .map(|(id, retry_after)| out.refused(id, retry_after)),
         _ => {
             tracing::debug!(event = name, "unknown reserved event: skipped");
             Ok(())

@@ -25,6 +25,8 @@ struct Inner {
     states: Option<broadcast::Sender<ConnectionState>>,
     errors: Option<broadcast::Sender<ConnectionError>>,
     sessions: Option<broadcast::Sender<SessionOutcome>>,
+    /// The last outcome announced: a stream made later starts with it.
+    latest_session: Option<SessionOutcome>,
 }
 
 impl Signals {
@@ -35,6 +37,7 @@ impl Signals {
                 states: Some(broadcast::channel(CAPACITY).0),
                 errors: Some(broadcast::channel(CAPACITY).0),
                 sessions: Some(broadcast::channel(CAPACITY).0),
+                latest_session: None,
             }),
         }
     }
@@ -68,21 +71,23 @@ impl Signals {
         }
     }
 
-    /// Logs and announces how a session began.
+    /// Logs, keeps and announces how a session began.
     pub(crate) fn announce(&self, outcome: SessionOutcome) {
         tracing::debug!(?outcome, "session");
-        if let Some(tx) = &self.lock().sessions {
+        let mut inner = self.lock();
+        inner.latest_session = Some(outcome.clone());
+        if let Some(tx) = &inner.sessions {
             let _no_listener = tx.send(outcome);
         }
     }
 
+    /// The latest outcome, if any, then every later one: subscribed under
+    /// the same lock as `announce`, so none is missed or seen twice.
     pub(crate) fn sessions(&self) -> SessionStream {
-        SessionStream::new(
-            self.lock()
-                .sessions
-                .as_ref()
-                .map(broadcast::Sender::subscribe),
-        )
+        let inner = self.lock();
+        let rx = inner.sessions.as_ref().map(broadcast::Sender::subscribe);
+        let latest = rx.as_ref().and(inner.latest_session.clone());
+        SessionStream::new(latest, rx)
     }
 
     pub(crate) fn states(&self) -> StateStream {

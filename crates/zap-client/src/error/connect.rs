@@ -42,10 +42,18 @@ pub enum ConnectError {
     /// (for example 401 when a bearer token is wrong, 404 for a wrong path,
     /// 503 when it is full). A 4xx status other than 408 and 429 is
     /// permanent: fix the URL or the credentials; 5xx, 408 and 429 are retried.
-    #[error("server refused the WebSocket upgrade with HTTP status {status}")]
+    /// The message shows the status and the text of the response body,
+    /// which often says why (zap-server: which path it serves).
+    #[error(
+        "server refused the WebSocket upgrade with HTTP status {status}{}",
+        said(body)
+    )]
     Rejected {
         /// The HTTP status code.
         status: u16,
+        /// The response body as text (lossy UTF-8, trimmed, at most 512
+        /// bytes); empty when the server sent none.
+        body: String,
     },
     /// The WebSocket handshake failed for another reason (not a WebSocket
     /// server, subprotocol mismatch, protocol error).
@@ -74,6 +82,34 @@ pub enum ConnectError {
     Cleaned,
 }
 
+/// `: <body>` when the server said something.
+fn said(body: &str) -> String {
+    if body.is_empty() {
+        String::new()
+    } else {
+        format!(": {body}")
+    }
+}
+
+/// The most of a response body shown in a [`ConnectError::Rejected`].
+pub(crate) const BODY_SHOWN: usize = 512;
+
+/// A response body as shown in [`ConnectError::Rejected`]: lossy UTF-8,
+/// trimmed, cut at [`BODY_SHOWN`] bytes on a character boundary.
+pub(crate) fn body_text(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let text = text.trim();
+    let mut end = text.len().min(BODY_SHOWN);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    if end < text.len() {
+        format!("{}…", &text[..end])
+    } else {
+        text.to_owned()
+    }
+}
+
 impl ConnectError {
     /// Whether retrying the same attempt cannot succeed (a bad URL or
     /// header, a missing feature, a refusal such as 401, 403 or 404, a
@@ -81,7 +117,7 @@ impl ConnectError {
     /// errors.
     pub fn is_permanent(&self) -> bool {
         match self {
-            ConnectError::Rejected { status } => {
+            ConnectError::Rejected { status, .. } => {
                 (400..500).contains(status) && !matches!(status, 408 | 429)
             }
             ConnectError::InvalidUrl { .. }

@@ -6,6 +6,7 @@ mod request;
 mod send;
 
 pub use connect::ConnectError;
+pub(crate) use connect::body_text;
 pub use connection::ConnectionError;
 pub use request::RequestError;
 pub use send::SendError;

@@ -4,6 +4,18 @@ use zap_protocol::EncodeError;
 
 use crate::ConnectionState;
 
+/// Why a client that is not online cannot send, in words.
+fn not_online(state: ConnectionState) -> &'static str {
+    match state {
+        ConnectionState::Connecting => "the client is still connecting",
+        ConnectionState::Offline => "the client is offline (not connected, or disconnected)",
+        ConnectionState::Error => "the connection failed or was lost, and is not back",
+        // Refusals are decided when not online; a state read a moment later
+        // may already be `Online` again.
+        ConnectionState::Online => "the client was not online when the event was sent",
+    }
+}
+
 /// Why an event was not accepted for sending. Returned at once: sending never
 /// waits and never drops an event silently.
 #[derive(Debug, thiserror::Error)]
@@ -11,8 +23,9 @@ use crate::ConnectionState;
 pub enum SendError {
     /// The client is not online (and no outbox is holding events for a
     /// reconnection under way). Call `connect()`, wait for
-    /// [`ConnectionState::Online`], or enable the outbox.
-    #[error("cannot send: the client is {state}, not online")]
+    /// [`ConnectionState::Online`], or enable the outbox
+    /// ([`ClientBuilder::outbox`](crate::ClientBuilder::outbox)).
+    #[error("cannot send: {}", not_online(*state))]
     NotOnline {
         /// The state at the time of the call.
         state: ConnectionState,

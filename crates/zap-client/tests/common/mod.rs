@@ -53,7 +53,7 @@ pub fn register() -> EventRegister {
                     headers.clone(),
                 )?,
                 None => ctx.connection().send(ctx.event_name(), ctx.payload())?,
-            }
+            };
             Ok(())
         })
         .on_event("burst", |ctx: EventContext| async move {

@@ -53,7 +53,7 @@ pub async fn a_bad_typed_payload_reaches_the_error_handler(it: &impl Integration
     let mut client = Client::connect(server.url()).await;
     assert_eq!(client.call("typed", json!(41)).await, json!(42));
     client.send("typed", json!("forty")).await;
-    let message = expect_error(&mut client, Some("typed"), "handler").await;
+    let message = expect_error(&mut client, Some("typed"), "invalid_payload").await;
     assert!(message.contains("u32"), "{message}");
     client.assert_echoes("ok").await;
 }

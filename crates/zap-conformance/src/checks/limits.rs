@@ -165,11 +165,11 @@ pub async fn a_slow_reader_is_disconnected_when_its_outbound_queue_overflows(
     let server = it.serve(Endpoint::new(register).config(config)).await;
     let slow = Client::connect(server.url()).await; // never read from again
     let connection = router.connection(&slow.id).expect("a live connection");
-    let frame = zap_core::protocol::encode("flood", &"f".repeat(64 * 1024), None).unwrap();
+    let payload = "f".repeat(64 * 1024);
     let mut full = false;
     for _ in 0..4000 {
-        match connection.send_frame(frame.clone()) {
-            Ok(()) => {}
+        match connection.send("flood", &payload) {
+            Ok(_) => {}
             Err(SendError::Full { capacity, .. }) => {
                 assert_eq!(capacity, QUEUE);
                 full = true;

@@ -54,9 +54,7 @@ pub async fn a_slow_reader_of_1mb_broadcasts_holds_bounded_memory(it: &impl Inte
     let mut rejected = 0;
     let blob = "m".repeat(EVENT_BYTES);
     for n in 0..EVENTS {
-        let frame = zap_core::protocol::encode("storm", &(n, &blob), None).unwrap();
-        rejected += router.to("storm").send_frame(&frame).full;
-        drop(frame);
+        rejected += router.to("storm").send("storm", (n, &blob)).unwrap().full;
         assert!(slow_connection.queued_bytes() <= QUEUE_BYTES);
         let (name, payload) = fast.recv().await;
         assert_eq!(
@@ -101,11 +99,11 @@ pub async fn an_overflowing_slow_reader_reads_a_1008_close_frame(it: &impl Integ
     let server = it.serve(Endpoint::new(register).config(config)).await;
     let mut slow = Client::connect(server.url()).await;
     let connection = router.connection(&slow.id).expect("a live connection");
-    let frame = zap_core::protocol::encode("flood", &"f".repeat(EVENT_BYTES), None).unwrap();
+    let payload = "f".repeat(EVENT_BYTES);
     let mut full = false;
     for _ in 0..EVENTS {
-        match connection.send_frame(frame.clone()) {
-            Ok(()) => tokio::task::yield_now().await,
+        match connection.send("flood", &payload) {
+            Ok(_) => tokio::task::yield_now().await,
             Err(SendError::Full { max_bytes, .. }) => {
                 assert_eq!(max_bytes, QUEUE_BYTES);
                 full = true;

@@ -1,6 +1,6 @@
 //! The contract fixture shared by the tests: a small chat register with a
 //! received event, a sent event, a request, optional fields and an enum;
-//! and the Node tools (`tsc`, the AsyncAPI schema) that `.ci/run`
+//! and the Node tools (`tsc`, the AsyncAPI schema) that `cargo xtask setup`
 //! installs into `.ci/npm`.
 #![allow(dead_code, unreachable_pub)] // each test binary uses a subset
 #![allow(clippy::print_stderr)] // a skipped check says so loudly
@@ -75,7 +75,7 @@ pub fn contract() -> zap_contract::Contract {
         .address("/ws")
 }
 
-/// `.ci/npm/node_modules`, where `.ci/run` installs typescript, ajv and
+/// `.ci/npm/node_modules`, where `cargo xtask setup` installs typescript, ajv and
 /// @asyncapi/specs (or `ZAP_NODE_MODULES`). `None` outside CI when they
 /// are missing, after saying so loudly; in CI their absence fails the test.
 pub fn node_modules() -> Option<PathBuf> {
@@ -92,7 +92,7 @@ pub fn node_modules() -> Option<PathBuf> {
         return Some(dir);
     }
     let message = format!(
-        "node, or typescript / ajv / @asyncapi/specs in {}, missing: install them with `npm install --prefix .ci/npm typescript@5 @asyncapi/specs@6 ajv@8 ajv-formats@3` (as .ci/run does)",
+        "node, or typescript / ajv / @asyncapi/specs in {}, missing: install them with `npm install --prefix .ci/npm typescript@5 @asyncapi/specs@6 ajv@8 ajv-formats@3` (or run `cargo xtask setup`)",
         dir.display()
     );
     assert!(std::env::var_os("CI").is_none(), "{message}");

@@ -51,6 +51,17 @@ export type ServerEventName = keyof ServerEvents;
 /** The name of a request. */
 export type RequestName = keyof Requests;
 
+/**
+ * The whole contract as one type: `createClient<Contract>(url)` of the
+ * `zaptools` npm package checks every event name, payload, request and
+ * response against it.
+ */
+export interface Contract {
+  clientEvents: ClientEvents;
+  serverEvents: ServerEvents;
+  requests: Requests;
+}
+
 /** One event as it travels in a WebSocket text frame. */
 export interface ZapFrame<N extends string = string, P = unknown> {
   eventName: N;
@@ -58,9 +69,9 @@ export interface ZapFrame<N extends string = string, P = unknown> {
   headers?: { [key: string]: unknown };
 }
 
-/** A zaptools client whose events are checked against this contract. */
+/** A zaptools client whose events are checked against this contract (the `zaptools` package's `ZapClient<Contract>` is one). */
 export interface TypedZapClient {
-  sendEvent<K extends ClientEventName>(eventName: K, payload: ClientEvents[K], headers?: { [key: string]: unknown }): void;
-  onEvent<K extends ServerEventName>(eventName: K, callback: (payload: ServerEvents[K], frame: ZapFrame<K, ServerEvents[K]>) => void): void;
-  request<K extends RequestName>(eventName: K, payload: Requests[K]["request"]): Promise<Requests[K]["response"]>;
+  send<K extends ClientEventName>(eventName: K, payload: ClientEvents[K], headers?: { [key: string]: unknown }): void;
+  on<K extends ServerEventName>(eventName: K, callback: (payload: ServerEvents[K], event: ZapFrame<K, ServerEvents[K]>) => void): void;
+  request<K extends RequestName>(eventName: K, payload: Requests[K]["request"], options?: { timeout?: number }): Promise<Requests[K]["response"]>;
 }

@@ -3,9 +3,9 @@ import type { TypedZapClient, ClientEvents, ServerEvents, Said } from "./events"
 
 declare const client: TypedZapClient;
 
-client.sendEvent("chat.say", { room: "lobby", text: "hi", to: null });
-client.sendEvent("chat.say", { room: "lobby", text: "hi" });
-client.onEvent("chat.said", (said: Said) => {
+client.send("chat.say", { room: "lobby", text: "hi", to: null });
+client.send("chat.say", { room: "lobby", text: "hi" });
+client.on("chat.said", (said: Said) => {
   const mood: "happy" | "grumpy" = said.mood;
   console.log(said.from, said.text, mood);
 });

@@ -3,4 +3,4 @@ import type { TypedZapClient } from "./events";
 
 declare const client: TypedZapClient;
 
-client.sendEvent("chat.say", { room: "lobby", text: 42 });
+client.send("chat.say", { room: "lobby", text: 42 });

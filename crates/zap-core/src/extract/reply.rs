@@ -3,10 +3,10 @@
 use std::marker::PhantomData;
 
 use serde::Serialize;
-use zap_protocol::{Headers, REQUEST_ID_HEADER, RESPONSE_TO_HEADER, Request};
+use zap_protocol::{REQUEST_ID_HEADER, Request};
 
 use crate::extract::FromContext;
-use crate::{Connection, EventContext, SendError};
+use crate::{Connection, Delivery, EventContext, SendError};
 
 /// The default type parameter of [`Reply`]: a reply of any payload.
 #[derive(Debug, Clone, Copy)]
@@ -55,27 +55,23 @@ impl<R> Reply<R> {
         self.request_id.as_deref()
     }
 
-    fn send_any(&self, payload: &impl Serialize) -> Result<(), SendError> {
-        let headers = self.request_id.as_ref().map(|id| {
-            let mut headers = Headers::new();
-            headers.insert(RESPONSE_TO_HEADER.to_owned(), id.as_str().into());
-            headers
-        });
-        let frame = zap_protocol::encode(&self.event_name, payload, headers.as_ref())?;
-        self.connection.send_frame(frame)
+    fn send_any(&self, payload: &impl Serialize) -> Result<Delivery, SendError> {
+        // The same path as every send: stamped and kept for a resume.
+        self.connection
+            .reply(&self.event_name, self.request_id.as_deref(), payload)
     }
 }
 
 impl Reply<Untyped> {
     /// Sends the reply.
-    pub fn send(&self, payload: impl Serialize) -> Result<(), SendError> {
+    pub fn send(&self, payload: impl Serialize) -> Result<Delivery, SendError> {
         self.send_any(&payload)
     }
 }
 
 impl<R: Request> Reply<R> {
     /// Sends the typed reply.
-    pub fn send(&self, response: R::Response) -> Result<(), SendError> {
+    pub fn send(&self, response: R::Response) -> Result<Delivery, SendError> {
         self.send_any(&response)
     }
 }

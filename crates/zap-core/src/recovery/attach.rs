@@ -112,29 +112,40 @@ async fn fetch(
 }
 
 /// `None` for a connection that did not ask for recovery (plain v1).
-pub(crate) async fn prepare(register: &EventRegister, handshake: &Handshake) -> Option<Attach> {
-    let hub = register.router().hub();
-    let config = hub.config();
-    if !config.enabled {
+/// What the client asked for (`None`: no recovery, plain v1).
+pub(crate) fn request(register: &EventRegister, handshake: &Handshake) -> Option<ResumeRequest> {
+    if !register.router().hub().config().enabled {
         return None;
     }
-    let request = ResumeRequest::parse(handshake)?;
+    ResumeRequest::parse(handshake)
+}
+
+/// Finds the session `request` resumes (claiming it in the store), or
+/// starts a new one.
+pub(crate) async fn prepare(
+    register: &EventRegister,
+    handshake: &Handshake,
+    request: ResumeRequest,
+) -> Attach {
+    let hub = register.router().hub();
+    let config = hub.config();
     let store = hub.store();
+    let identity = hub.identity(handshake);
     let mut reason = NewReason::Fresh;
     if let Some(token) = &request.token {
-        take_over(register.router(), token).await;
-        match store.take(token).await {
+        take_over(register.router(), token, identity.as_deref()).await;
+        match store.take(token, identity.as_deref()).await {
             Ok(Lookup::Found(record)) => {
                 hub.wake(token);
                 let session = Arc::new(SessionState::from_record(&record, store));
                 let fetched = fetch(register.router(), &request, &record).await;
-                return Some(Attach {
+                return Attach {
                     session,
                     request,
                     record: Some(*record),
                     reason,
                     fetched,
-                });
+                };
             }
             Ok(Lookup::Expired) => reason = NewReason::Expired,
             Ok(Lookup::Unknown) => reason = NewReason::Unknown,
@@ -146,26 +157,31 @@ pub(crate) async fn prepare(register: &EventRegister, handshake: &Handshake) -> 
     }
     let id = register.connection_id(handshake);
     let token = uuid::Uuid::new_v4().simple().to_string();
-    let session = Arc::new(SessionState::new(token, id, store, config.direct_buffer));
-    Some(Attach {
-        session,
+    let mut session = SessionState::new(token, id, store, config.direct_buffer);
+    session.identity = identity;
+    Attach {
+        session: Arc::new(session),
         request,
         record: None,
         reason,
         fetched: HashMap::new(),
-    })
+    }
 }
 
 /// When the session is still carried by a live connection of this instance
 /// (its client saw the link die before the server did), closes that
 /// connection and waits until it has parked the session.
-async fn take_over(router: &ConnectionRouter, token: &str) {
+async fn take_over(router: &ConnectionRouter, token: &str, identity: Option<&str>) {
     let Some(old) = router.hub().live(token) else {
         return;
     };
     let Some(session) = old.session().cloned() else {
         return;
     };
+    if session.identity.as_deref() != identity {
+        // A token is not an identity: another client's session stays put.
+        return;
+    }
     session.take_over();
     old.abort(
         close_code::GOING_AWAY,
@@ -214,11 +230,24 @@ impl Attach {
     /// Runs once `connection` is registered with the router, before its
     /// loop starts: the session's rooms and missed events, then
     /// `zap.session` at the front of the queue.
-    pub(crate) fn attach(self, router: &ConnectionRouter, connection: &Connection) {
+    pub(crate) async fn attach(self, router: &ConnectionRouter, connection: &Connection) {
         let hub = router.hub();
         let session = &self.session;
         hub.set_live(&session.token, connection);
-        let direct_gap = session.attach(connection, self.request.seq);
+        // Direct events the store kept since the resume claimed the session
+        // (sent on any instance meanwhile): replayed with the rest.
+        let kept = match &self.record {
+            Some(_) => hub
+                .store()
+                .attached(&session.token, session.generation)
+                .await
+                .unwrap_or_else(|err| {
+                    tracing::warn!(id = %connection.id(), %err, "session store unavailable while attaching");
+                    Vec::new()
+                }),
+            None => Vec::new(),
+        };
+        let direct_gap = session.attach(connection, self.request.seq, kept);
         let mut gaps = Vec::new();
         if let Some(record) = &self.record {
             for room in &record.rooms {
@@ -310,6 +339,13 @@ impl Rejoin<'_> {
                 true
             }
             None => {
+                // A gap: what the history still holds follows `zap.session`
+                // (the client adopts its epoch and offsets).
+                if self.from.is_some() {
+                    for frame in log.held(connection.id()) {
+                        connection.queue_replay(frame);
+                    }
+                }
                 session.note_join(room, current);
                 false
             }

@@ -1,5 +1,6 @@
-//! [`RecoveryConfig`]: how long a dropped session stays resumable and how
-//! many direct events it keeps.
+//! [`RecoveryConfig`]: how long a dropped session stays resumable, how
+//! many direct events it keeps, and how many parked sessions a process
+//! holds.
 
 use std::time::Duration;
 
@@ -23,6 +24,14 @@ pub struct RecoveryConfig {
     /// resume; older ones are lost (the resume reports `directGap`).
     /// Default: 1024.
     pub direct_buffer: usize,
+    /// Most sessions this process keeps parked for a resume; past it the
+    /// oldest parked session ends (its client is told `expired` when it
+    /// comes back, `disconnected` runs). Default: 10,000.
+    pub max_parked: usize,
+    /// Most bytes of parked sessions (their rooms, saved state and kept
+    /// direct events, plus a fixed cost per session) this process keeps;
+    /// past it the oldest end as for [`Self::max_parked`]. Default: 64 MiB.
+    pub max_parked_bytes: usize,
 }
 
 impl Default for RecoveryConfig {
@@ -31,6 +40,8 @@ impl Default for RecoveryConfig {
             enabled: true,
             window: Duration::from_secs(120),
             direct_buffer: 1024,
+            max_parked: 10_000,
+            max_parked_bytes: 64 << 20,
         }
     }
 }
@@ -47,6 +58,18 @@ impl RecoveryConfig {
     /// Sets [`Self::window`].
     pub fn window(mut self, window: Duration) -> Self {
         self.window = window;
+        self
+    }
+
+    /// Sets [`Self::max_parked`] (at least 1).
+    pub fn max_parked(mut self, sessions: usize) -> Self {
+        self.max_parked = sessions.max(1);
+        self
+    }
+
+    /// Sets [`Self::max_parked_bytes`].
+    pub fn max_parked_bytes(mut self, bytes: usize) -> Self {
+        self.max_parked_bytes = bytes;
         self
     }
 

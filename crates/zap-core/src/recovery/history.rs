@@ -222,6 +222,17 @@ impl RoomLog {
             .collect())
     }
 
+    /// Every event still held for `id`, oldest first: what a client that
+    /// lost continuity (a gap) is sent after `zap.session`.
+    pub(crate) fn held(&mut self, id: &ConnectionId) -> Vec<Frame> {
+        self.trim();
+        self.entries
+            .iter()
+            .filter(|entry| !entry.except.contains(id))
+            .map(|entry| entry.frame.clone())
+            .collect()
+    }
+
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.entries.len()

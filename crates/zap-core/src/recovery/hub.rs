@@ -50,6 +50,9 @@ impl Pattern {
     }
 }
 
+/// Says who a connection's session belongs to, from its handshake.
+pub(crate) type Identify = Arc<dyn Fn(&crate::Handshake) -> Option<String> + Send + Sync>;
+
 type Save = Arc<dyn Fn(&Extensions) -> Option<Value> + Send + Sync>;
 type Load = Arc<dyn Fn(&Extensions, Value) + Send + Sync>;
 
@@ -73,7 +76,9 @@ pub(crate) struct Hub {
     history_store: RwLock<Option<Arc<dyn HistoryStore>>>,
     live: Mutex<HashMap<String, Connection>>,
     waiters: Mutex<HashMap<String, Arc<Notify>>>,
+    parked: Mutex<ParkedSessions>,
     codecs: RwLock<Vec<StateCodec>>,
+    identify: RwLock<Option<Identify>>,
     /// Notified whenever a log records an event from a shared store.
     pub(crate) accepted: Notify,
 }
@@ -89,13 +94,44 @@ impl Default for Hub {
             history_store: RwLock::default(),
             live: Mutex::default(),
             waiters: Mutex::default(),
+            parked: Mutex::default(),
             codecs: RwLock::default(),
+            identify: RwLock::default(),
             accepted: Notify::new(),
         }
     }
 }
 
 impl Hub {
+    /// A new hub with this one's settings (history rules, session settings,
+    /// state codecs, identity) and none of its state: what a register's
+    /// builder methods start from, so that a clone of a register is
+    /// independent of the one it was cloned from.
+    pub(crate) fn derive(&self) -> Hub {
+        let hub = Hub::default();
+        *hub.rules.write().unwrap_or_else(PoisonError::into_inner) = read(&self.rules);
+        hub.has_rules
+            .store(self.has_rules.load(Ordering::Acquire), Ordering::Release);
+        hub.set_config(self.config());
+        // Stores are not settings: a fresh in-memory one, or those the
+        // backend provides (installed by `RouterBuilder::build`).
+        *hub.codecs.write().unwrap_or_else(PoisonError::into_inner) = read(&self.codecs);
+        *hub.identify.write().unwrap_or_else(PoisonError::into_inner) = read(&self.identify);
+        hub
+    }
+
+    pub(crate) fn set_identify(&self, identify: Identify) {
+        *self
+            .identify
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some(identify);
+    }
+
+    /// The identity a session opened with `handshake` belongs to.
+    pub(crate) fn identity(&self, handshake: &crate::Handshake) -> Option<String> {
+        read(&self.identify).and_then(|identify| identify(handshake))
+    }
+
     pub(crate) fn add_rule(&self, pattern: &str, history: History) {
         self.rules
             .write()
@@ -229,6 +265,65 @@ impl Hub {
         if let Some(waiter) = lock(&self.waiters).get(token) {
             waiter.notify_one();
         }
+    }
+}
+
+/// The sessions this process has parked, oldest first, with their size:
+/// what bounds them ([`RecoveryConfig::max_parked`]).
+#[derive(Debug, Default)]
+struct ParkedSessions {
+    order: std::collections::VecDeque<(String, usize)>,
+    bytes: usize,
+    /// Parked sessions ended to make room: their tasks expire them.
+    evicted: std::collections::HashSet<String>,
+}
+
+impl Hub {
+    /// Counts a session just parked (`bytes` of it) and, past the limits,
+    /// ends the oldest parked ones: their tasks wake and expire them.
+    pub(crate) fn note_parked(&self, token: &str, bytes: usize) {
+        let config = self.config();
+        let evicted: Vec<String> = {
+            let mut parked = lock(&self.parked);
+            parked.order.push_back((token.to_owned(), bytes));
+            parked.bytes += bytes;
+            let mut evicted = Vec::new();
+            while parked.order.len() > config.max_parked
+                || (parked.bytes > config.max_parked_bytes && parked.order.len() > 1)
+            {
+                let Some((oldest, size)) = parked.order.pop_front() else {
+                    break;
+                };
+                parked.bytes -= size;
+                parked.evicted.insert(oldest.clone());
+                evicted.push(oldest);
+            }
+            crate::telemetry::parked_sessions(parked.order.len());
+            evicted
+        };
+        for token in evicted {
+            crate::telemetry::parked_evicted();
+            tracing::debug!("parked session evicted: too many parked sessions");
+            self.wake(&token);
+        }
+    }
+
+    /// The session of `token` is no longer parked here (resumed, expired or
+    /// evicted). Returns whether it was evicted.
+    pub(crate) fn unpark(&self, token: &str) -> bool {
+        let mut parked = lock(&self.parked);
+        if let Some(at) = parked.order.iter().position(|(t, _)| t == token)
+            && let Some((_, size)) = parked.order.remove(at)
+        {
+            parked.bytes -= size;
+        }
+        crate::telemetry::parked_sessions(parked.order.len());
+        parked.evicted.remove(token)
+    }
+
+    /// How many sessions this process keeps parked.
+    pub(crate) fn parked_count(&self) -> usize {
+        lock(&self.parked).order.len()
     }
 }
 

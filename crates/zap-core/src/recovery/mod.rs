@@ -6,51 +6,55 @@
 //! (`zap_recover=1` in the upgrade URL) sees plain v1, byte for byte.
 
 mod attach;
-mod broadcast;
 mod config;
 mod history;
 mod hub;
 mod park;
 mod request;
+pub(crate) mod room;
 mod sequenced;
 mod stamp;
 mod state;
 mod status;
 mod store;
 
-pub(crate) use attach::{Attach, prepare};
-pub(crate) use broadcast::{send as send_to_room, send_frame as send_frame_to_room};
+pub(crate) use attach::{Attach, prepare, request};
 pub use config::RecoveryConfig;
 pub use history::{History, Position};
-pub(crate) use hub::Hub;
-pub(crate) use park::{Parking, park_and_wait, should_park};
-pub(crate) use sequenced::deliver as deliver_sequenced;
+pub(crate) use hub::{Hub, Identify};
+pub(crate) use park::{Parking, park, should_park, wait_out};
+pub(crate) use request::ResumeRequest;
 pub use sequenced::{HistoryStore, stamp_room};
 pub use stamp::{
-    ACK_EVENT, EPOCH_HEADER, ID_HEADER, OFFSET_HEADER, ROOM_HEADER, SEQ_HEADER, SESSION_EVENT,
+    ACK_EVENT, EPOCH_HEADER, ID_HEADER, NACK_EVENT, OFFSET_HEADER, ROOM_HEADER, SEQ_HEADER,
+    SESSION_EVENT,
 };
 pub(crate) use state::SessionState;
 pub use status::{NewReason, RecoveryStatus};
-pub use store::{DirectEvent, InMemorySessions, Lookup, RoomRecord, SessionRecord, SessionStore};
+pub use store::{
+    DirectEvent, DirectTemplate, InMemorySessions, Lookup, PushDirect, RoomRecord, SessionRecord,
+    SessionStore,
+};
 
 use crate::Connection;
 use zap_protocol::EventData;
 
-/// The client event to handle: `None` for a resend (its `zap-id` was
-/// already handled in this session). The `zap-id` is consumed here:
-/// handlers see the event as the client's application sent it.
-pub(crate) fn admit(connection: &Connection, event: EventData) -> Option<EventData> {
+/// The client event to handle, with its `zap-id` (to mark it handled once
+/// its handler finished); `None` for an event to drop silently: a resend of
+/// one already handled, or one after a refused id. The `zap-id` is consumed
+/// here: handlers see the event as the client's application sent it.
+pub(crate) fn admit(connection: &Connection, event: EventData) -> Option<(EventData, Option<u64>)> {
     let Some(session) = connection.session() else {
-        return Some(event);
+        return Some((event, None));
     };
     let Some(id) = event
         .headers_opt()
         .and_then(|headers| headers.get(ID_HEADER))
         .and_then(serde_json::Value::as_u64)
     else {
-        return Some(event);
+        return Some((event, None));
     };
-    if !session.admit(id) {
+    if session.admit(id) != state::Admit::Run {
         return None;
     }
     let (name, payload, headers) = event.into_parts();
@@ -59,7 +63,24 @@ pub(crate) fn admit(connection: &Connection, event: EventData) -> Option<EventDa
         headers
     });
     let headers = headers.filter(|headers| !headers.is_empty());
-    Some(EventData::new(name, payload, headers))
+    Some((EventData::new(name, payload, headers), Some(id)))
+}
+
+/// The handler of client event `id` finished: it may be acknowledged.
+pub(crate) fn handled(connection: &Connection, id: Option<u64>) {
+    if let (Some(session), Some(id)) = (connection.session(), id) {
+        session.mark_handled(id);
+    }
+}
+
+/// Flood control refused client event `id`: the client is told to resend
+/// from it after `retry_after` (`zap.nack`), and later ids are dropped
+/// until it does.
+pub(crate) fn refused(connection: &Connection, id: u64, retry_after: std::time::Duration) {
+    if let Some(session) = connection.session() {
+        session.refuse(id);
+        let _ = connection.enqueue(stamp::nack_frame(id, retry_after));
+    }
 }
 
 /// Records a live recoverable session in a shared store (after it opened,
@@ -107,11 +128,30 @@ pub(crate) fn settle_joins(hub: &Hub, session: &SessionState) {
     });
 }
 
+/// The session of `connection` is over for good (a clean close): on every
+/// instance, its token now starts afresh.
+pub(crate) fn end(
+    router: &crate::ConnectionRouter,
+    connection: &Connection,
+    session: &std::sync::Arc<SessionState>,
+) -> crate::BackendFuture<()> {
+    session.end();
+    router.hub().unset_live(&session.token, connection);
+    let ended = router.hub().store().end(&session.token, session.generation);
+    let id = connection.id().clone();
+    Box::pin(async move {
+        if let Err(err) = ended.await {
+            tracing::warn!(%id, %err, "session store unavailable: the ended session expires with its window");
+        }
+        Ok(())
+    })
+}
+
 /// Queues `zap.ack` when the handled id moved since the last one.
 pub(crate) fn queue_ack(connection: &Connection) {
     if let Some(session) = connection.session()
         && let Some(id) = session.take_ack()
     {
-        let _ = connection.send_frame(stamp::ack_frame(id));
+        let _ = connection.enqueue(stamp::ack_frame(id));
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use super::state::SessionState;
+use crate::transport::close_code;
 use crate::{Connection, ConnectionRouter, EndReason};
 
 /// What became of a parked session.
@@ -19,9 +20,10 @@ pub(crate) enum Parking {
 }
 
 /// Whether a connection that ended with `end` keeps its session resumable.
-/// A clean close (the client's close frame, `Connection::close`) ends it; a
-/// drop, a timeout, a slow reader cut off, or a takeover parks it. A
-/// shutdown parks it only when the store outlives this process.
+/// A clean close (the client's close frame with code 1000,
+/// `Connection::close`) ends it; a drop, a timeout, a slow reader cut off, a
+/// takeover, or a client going away (1001: a page being reloaded) parks it.
+/// A shutdown parks it only when the store outlives this process.
 pub(crate) fn should_park(
     end: &EndReason,
     connection: &Connection,
@@ -32,22 +34,50 @@ pub(crate) fn should_park(
         return true;
     }
     match end {
-        EndReason::PeerClosed(_) | EndReason::DuplicateId => false,
+        EndReason::PeerClosed(Some(frame)) => frame.code == close_code::GOING_AWAY,
+        EndReason::PeerClosed(None) | EndReason::DuplicateId => false,
         EndReason::Closed(_) => connection.closed_abortively(),
         EndReason::Shutdown => shared,
         _ => true,
     }
 }
 
+/// What a parked session costs besides its record: the connection handle,
+/// the session state and the task waiting out the window.
+const PARKED_OVERHEAD: usize = 4096;
+
+/// The bytes a parked session holds, for [`RecoveryConfig::max_parked_bytes`](super::RecoveryConfig::max_parked_bytes).
+fn parked_size(record: &super::SessionRecord) -> usize {
+    let rooms: usize = record.rooms.iter().map(|room| room.room.len() + 64).sum();
+    let state: usize = record
+        .state
+        .iter()
+        .map(|(key, value)| key.len() + value.to_string().len())
+        .sum();
+    let direct: usize = record
+        .direct
+        .iter()
+        .map(|event| event.frame.len() + 16)
+        .sum();
+    PARKED_OVERHEAD + rooms + state + direct
+}
+
+/// A session in the store, waiting out its window.
+pub(crate) struct Parked {
+    waiter: Arc<tokio::sync::Notify>,
+}
+
 /// Parks the session of `connection` (which has ended and run its last
-/// handler): leaves its rooms without telling them, takes it out of the
-/// router, hands the session to the store, then waits for the window.
-pub(crate) async fn park_and_wait(
+/// handler): leaves its rooms without telling them, hands the session to
+/// the store and takes it out of the router. When this returns, a resume
+/// finds the session (on any instance, with a shared store). `Err` when
+/// the session goes no further here: resumed elsewhere meanwhile, or the
+/// store is unreachable (it ends).
+pub(crate) async fn park(
     router: &ConnectionRouter,
     connection: &Connection,
     session: &Arc<SessionState>,
-    shutdown: &CancellationToken,
-) -> Parking {
+) -> Result<Parked, Parking> {
     let hub = router.hub();
     let store = hub.store();
     let window = hub.config().window;
@@ -56,6 +86,7 @@ pub(crate) async fn park_and_wait(
     let state = hub.save_state(connection.extensions());
     let record = session.detach(rooms, state);
     let seq = record.seq;
+    let bytes = parked_size(&record);
     let waiter = hub.waiter(&session.token);
     let parked = store.park(record, window).await;
     if let Ok(true) = parked {
@@ -70,29 +101,47 @@ pub(crate) async fn park_and_wait(
     session.mark_stored();
     hub.unset_live(&session.token, connection);
     match parked {
-        Ok(true) => {}
+        Ok(true) => {
+            tracing::debug!(id = %connection.id(), ?window, "session parked");
+            hub.note_parked(&session.token, bytes);
+            Ok(Parked { waiter })
+        }
         Ok(false) => {
             tracing::debug!(id = %connection.id(), "session already resumed elsewhere");
             session.end();
             hub.forget_waiter(&session.token);
-            return Parking::Resumed;
+            Err(Parking::Resumed)
         }
         Err(err) => {
             tracing::warn!(id = %connection.id(), %err, "session store unavailable: session ends");
             hub.forget_waiter(&session.token);
             session.end();
-            return Parking::Ended;
+            Err(Parking::Ended)
         }
     }
-    tracing::debug!(id = %connection.id(), ?window, "session parked");
+}
+
+/// Waits out the window of a parked session: resumed (here or elsewhere),
+/// or expired (then it is over: the caller runs `disconnected`).
+pub(crate) async fn wait_out(
+    parked: Parked,
+    router: &ConnectionRouter,
+    connection: &Connection,
+    session: &Arc<SessionState>,
+    shutdown: &CancellationToken,
+) -> Parking {
+    let hub = router.hub();
+    let store = hub.store();
+    let window = hub.config().window;
     let resumed_here = tokio::select! {
-        () = waiter.notified() => true,
+        () = parked.waiter.notified() => true,
         () = tokio::time::sleep(window) => false,
         () = shutdown.cancelled(), if !store.is_shared() => false,
         () = shutdown.cancelled(), if store.is_shared() => true,
     };
     hub.forget_waiter(&session.token);
-    if resumed_here {
+    let evicted = hub.unpark(&session.token);
+    if resumed_here && !evicted {
         return Parking::Resumed;
     }
     match store.expire(&session.token, session.generation).await {

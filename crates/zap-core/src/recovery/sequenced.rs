@@ -9,7 +9,7 @@ use zap_protocol::Frame;
 
 use super::history::{History, Position};
 use super::stamp;
-use crate::{BackendError, BackendFuture, ConnectionId, ConnectionRouter, Delivery, SendError};
+use crate::{BackendError, BackendFuture, ConnectionId};
 
 /// Where the events of rooms with history get their offsets when several
 /// server instances share the rooms (for example `zap_redis::RedisBackend`,
@@ -18,7 +18,7 @@ pub trait HistoryStore: Send + Sync + fmt::Debug + 'static {
     /// Takes an event (its plain frame) for `room`: the store gives it the
     /// room's next offset, records it within `history`'s limits, and every
     /// instance, this one included, receives it through
-    /// [`ConnectionRouter::deliver_sequenced`]. Must not wait.
+    /// [`ConnectionRouter::deliver_sequenced`](crate::ConnectionRouter::deliver_sequenced). Must not wait.
     fn append(
         &self,
         room: &str,
@@ -46,46 +46,4 @@ pub fn stamp_room(frame: &Frame, room: &str, epoch: &str, offset: u64) -> Option
     let headers = (!event.headers().is_empty()).then(|| event.headers());
     let headers = stamp::room_headers(headers, room, epoch, offset);
     zap_protocol::encode(event.event_name(), event.payload(), Some(&headers)).ok()
-}
-
-/// Delivers an event sequenced by the history store to this instance's
-/// members of `room`.
-pub(crate) fn deliver(
-    router: &ConnectionRouter,
-    room: &str,
-    except: &[ConnectionId],
-    frame: &Frame,
-    epoch: &str,
-    offset: u64,
-) -> Delivery {
-    let Some(log) = router.hub().log(room) else {
-        return router.deliver_local(&crate::Target::Room(room.to_owned()), except, frame);
-    };
-    let Some(stamped) = stamp_room(frame, room, epoch, offset) else {
-        tracing::warn!(room, "not an event: not delivered");
-        return Delivery::default();
-    };
-    let mut log = log
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if !log.accept(epoch, offset, stamped.clone(), except) {
-        return Delivery::default(); // already delivered
-    }
-    router.hub().accepted.notify_waiters();
-    let mut delivery = Delivery::default();
-    router.for_each_member(room, |connection| {
-        if except.iter().any(|id| id == connection.id()) {
-            return;
-        }
-        let frame = match connection.is_recoverable() {
-            true => stamped.clone(),
-            false => frame.clone(),
-        };
-        match connection.send_frame(frame) {
-            Ok(()) => delivery.delivered += 1,
-            Err(SendError::Full { .. }) => delivery.full += 1,
-            Err(_) => delivery.closed += 1,
-        }
-    });
-    delivery
 }

@@ -8,20 +8,10 @@ use zap_protocol::{EncodeError, Frame, Headers};
 
 use super::status::RecoveryStatus;
 
-/// Header naming the room an event with history was delivered through.
-pub const ROOM_HEADER: &str = "zap-room";
-/// Header carrying the epoch of that room's history.
-pub const EPOCH_HEADER: &str = "zap-epoch";
-/// Header carrying the event's offset in that room's history.
-pub const OFFSET_HEADER: &str = "zap-offset";
-/// Header carrying the sequence number of a direct event of a session.
-pub const SEQ_HEADER: &str = "zap-seq";
-/// Header carrying a client event's id, for exactly-once handling.
-pub const ID_HEADER: &str = "zap-id";
-/// The first event of a connection that asked for recovery.
-pub const SESSION_EVENT: &str = "zap.session";
-/// The server's cumulative acknowledgement of client events.
-pub const ACK_EVENT: &str = "zap.ack";
+pub use zap_protocol::ext::{
+    ACK_EVENT, EPOCH_HEADER, ID_HEADER, NACK_EVENT, OFFSET_HEADER, ROOM_HEADER, SEQ_HEADER,
+    SESSION_EVENT,
+};
 
 /// `headers` plus the room stamp.
 pub(crate) fn room_headers(
@@ -47,6 +37,32 @@ pub(crate) fn encode_direct<P: Serialize + ?Sized>(
     let mut headers = headers.cloned().unwrap_or_default();
     headers.insert(SEQ_HEADER.to_owned(), seq.into());
     zap_protocol::encode(event_name, payload, Some(&headers))
+}
+
+/// The value that marks where a direct event's sequence number goes in its
+/// template (the largest `u64`, which no session reaches).
+const SEQ_MARK: u64 = u64::MAX;
+
+/// Encodes a direct event around its sequence number (see
+/// [`DirectTemplate`]): the `zap-seq` header written last is split out.
+pub(crate) fn direct_template<P: Serialize + ?Sized>(
+    event_name: &str,
+    payload: &P,
+    headers: Option<&Headers>,
+) -> Result<super::store::DirectTemplate, EncodeError> {
+    let frame = encode_direct(event_name, payload, headers, SEQ_MARK)?;
+    let text = frame.as_str();
+    let mark = format!("\"{SEQ_HEADER}\":{SEQ_MARK}");
+    // Headers are written after the payload: the last occurrence is ours
+    // (inside a string the quotes would be escaped).
+    let at = text.rfind(&mark).map_or(text.len(), |at| {
+        at + mark.len() - SEQ_MARK.to_string().len()
+    });
+    let end = at + SEQ_MARK.to_string().len();
+    Ok(super::store::DirectTemplate {
+        prefix: text[..at].to_owned(),
+        suffix: text.get(end..).unwrap_or_default().to_owned(),
+    })
 }
 
 /// Re-encodes an already encoded event with its sequence number (`None` if
@@ -75,6 +91,7 @@ pub(crate) fn session_frame(
         "gaps": gaps,
         "directGap": direct_gap,
         "ack": ack,
+        "resumeFrame": true,
     });
     // A JSON value always encodes.
     zap_protocol::encode(SESSION_EVENT, &payload, None)
@@ -85,6 +102,15 @@ pub(crate) fn session_frame(
 pub(crate) fn ack_frame(id: u64) -> Frame {
     Frame::from(format!(
         r#"{{"eventName":"{ACK_EVENT}","payload":{{"id":{id}}}}}"#
+    ))
+}
+
+/// The `zap.nack` event: client event `id` was refused by flood control;
+/// the client resends from it after `retry_after`.
+pub(crate) fn nack_frame(id: u64, retry_after: std::time::Duration) -> Frame {
+    let ms = retry_after.as_millis().max(1);
+    Frame::from(format!(
+        r#"{{"eventName":"{NACK_EVENT}","payload":{{"id":{id},"reason":"rate_limited","retryAfter":{ms}}}}}"#
     ))
 }
 
@@ -102,6 +128,23 @@ mod tests {
         assert_eq!(event.headers()["a"], 1);
         assert_eq!(event.headers()[SEQ_HEADER], 7);
         assert_eq!(event.payload().to_value().expect("json"), json!({"x": 1}));
+    }
+
+    #[test]
+    fn a_direct_template_stamped_is_the_event_with_its_sequence_number() {
+        let mut headers = Headers::new();
+        headers.insert("a".into(), 1.into());
+        let payload = json!({"zap-seq": 18446744073709551615u64, "x": "\"zap-seq\":1"});
+        let template = direct_template("e", &payload, Some(&headers)).expect("encodes");
+        let stamped = template.stamp(42);
+        let event = zap_protocol::decode(stamped.as_str()).expect("decodes");
+        assert_eq!(event.headers()[SEQ_HEADER], 42);
+        assert_eq!(event.headers()["a"], 1);
+        assert_eq!(event.payload().to_value().expect("json"), payload);
+        assert_eq!(
+            stamped,
+            encode_direct("e", &payload, Some(&headers), 42).expect("encodes")
+        );
     }
 
     #[test]

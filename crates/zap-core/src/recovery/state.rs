@@ -13,14 +13,28 @@ use zap_protocol::{Frame, Headers};
 use super::history::Position;
 use super::stamp;
 use super::status::RecoveryStatus;
-use super::store::{DirectEvent, RoomRecord, SessionRecord, SessionStore};
-use crate::{Connection, ConnectionId, MetaTag, SendError};
+use super::store::{DirectEvent, PushDirect, RoomRecord, SessionRecord, SessionStore};
+use crate::{Connection, ConnectionId, Delivery, MetaTag, SendError};
+
+/// What to do with a client event, by its `zap-id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Admit {
+    /// Handle it.
+    Run,
+    /// Already handled in this session: a resend, dropped silently.
+    Resend,
+    /// An id after one that was refused: dropped until the refused id comes
+    /// again (the client resends in order).
+    OutOfOrder,
+}
 
 /// One session, shared by the connections that carry it in turn.
 pub(crate) struct SessionState {
     pub(crate) token: String,
     pub(crate) id: ConnectionId,
     pub(crate) generation: u64,
+    /// Who the session belongs to (see `EventRegister::session_identity`).
+    pub(crate) identity: Option<String>,
     store: Arc<dyn SessionStore>,
     inner: Mutex<Inner>,
     /// Notified when the session is parked (a takeover waits for it).
@@ -40,8 +54,17 @@ struct Inner {
     ended: bool,
     handled: u64,
     acked: u64,
+    /// The first client event id refused by flood control, until it is handled.
+    refused: Option<u64>,
     joined: HashMap<String, Position>,
     status: Option<RecoveryStatus>,
+    /// While a resumed session is being attached: direct events that came
+    /// meanwhile, numbered by a shared store, or sent here (numbered when
+    /// it is attached, `0`), queued after the replay.
+    attaching: Option<Vec<(u64, Frame)>>,
+    /// A direct event went out unnumbered (the shared store was
+    /// unreachable): the next resume reports a direct gap.
+    unnumbered: bool,
 }
 
 impl SessionState {
@@ -55,6 +78,7 @@ impl SessionState {
             token,
             id,
             generation: 0,
+            identity: None,
             store,
             inner: Mutex::new(Inner {
                 seq: 0,
@@ -65,8 +89,11 @@ impl SessionState {
                 ended: false,
                 handled: 0,
                 acked: 0,
+                refused: None,
                 joined: HashMap::new(),
                 status: None,
+                attaching: None,
+                unnumbered: false,
             }),
             parked: Notify::new(),
             takeover: AtomicBool::new(false),
@@ -83,9 +110,11 @@ impl SessionState {
             record.direct_capacity,
         );
         state.generation = record.generation;
+        state.identity = record.identity.clone();
         {
             let mut inner = state.lock();
             inner.seq = record.seq;
+            inner.attaching = Some(Vec::new());
             inner.handled = record.handled;
             inner.acked = record.handled;
             inner.direct = record
@@ -114,49 +143,145 @@ impl SessionState {
     }
 
     /// Sends a direct event: stamped with the next `zap-seq`, kept for a
-    /// resume, and queued on the attached connection if there is one.
+    /// resume, and queued on the attached connection if there is one (else
+    /// it waits for the resume: [`Delivery::kept`]). With a shared store the
+    /// store numbers and keeps it, and hands it back to the instance holding
+    /// the connection ([`Self::deliver`]).
     pub(crate) fn send_direct<P: Serialize + ?Sized>(
         &self,
         event_name: &str,
         payload: &P,
         headers: Option<&Headers>,
-    ) -> Result<(), SendError> {
+    ) -> Result<Delivery, SendError> {
+        if self.store.is_shared() {
+            return self.send_shared(event_name, payload, headers);
+        }
         let mut inner = self.lock();
         if inner.ended {
             return Err(SendError::Closed);
+        }
+        if let Some(pending) = &mut inner.attaching {
+            // Numbered once the replay is queued, in the order sent.
+            pending.push((0, zap_protocol::encode(event_name, payload, headers)?));
+            return Ok(Delivery::held());
         }
         if inner.parked {
             drop(inner);
             let frame = zap_protocol::encode(event_name, payload, headers)?;
             return match self.store.push_direct(&self.id, &frame) {
-                true => Ok(()),
-                false => Err(SendError::Closed),
+                PushDirect::NotHere => Err(SendError::Closed),
+                _ => Ok(Delivery::held()),
             };
         }
         let seq = inner.seq + 1;
         let frame = stamp::encode_direct(event_name, payload, headers, seq)?;
         inner.seq = seq;
-        inner.direct.push_back((seq, frame.clone()));
-        while inner.direct.len() > inner.capacity {
-            inner.direct.pop_front();
+        inner.keep_and_queue(seq, frame)
+    }
+
+    /// [`Self::send_direct`] through a shared store.
+    fn send_shared<P: Serialize + ?Sized>(
+        &self,
+        event_name: &str,
+        payload: &P,
+        headers: Option<&Headers>,
+    ) -> Result<Delivery, SendError> {
+        if self.lock().ended {
+            return Err(SendError::Closed);
         }
-        match &inner.connection {
-            Some(connection) => match connection.send_frame(frame) {
-                // The connection is going away: the event waits for a resume.
-                Err(SendError::Closed) => Ok(()),
-                other => other,
-            },
-            None => Ok(()),
+        let template = stamp::direct_template(event_name, payload, headers)?;
+        let (after, capacity) = {
+            let inner = self.lock();
+            (inner.seq, inner.capacity)
+        };
+        match self
+            .store
+            .sequence_direct(&self.token, &self.id, &template, after, capacity)
+        {
+            Ok(()) => Ok(Delivery {
+                remote: crate::Remote::Published,
+                ..Delivery::default()
+            }),
+            Err(err) => {
+                // The store is unreachable: the live connection still gets
+                // the event, unnumbered; its next resume reports a gap.
+                let mut inner = self.lock();
+                inner.unnumbered = true;
+                tracing::debug!(id = %self.id, %err, "session store unreachable: direct event not numbered");
+                match &inner.connection {
+                    Some(connection) => {
+                        connection.enqueue(zap_protocol::encode(event_name, payload, headers)?)?;
+                        Ok(Delivery::queued())
+                    }
+                    None => Err(SendError::Backend(err)),
+                }
+            }
         }
     }
 
-    /// Attaches `connection`: queues the kept direct events after `seq`
-    /// (what the client received) and routes new ones to it. Returns whether
-    /// direct events after `seq` were lost.
-    pub(crate) fn attach(&self, connection: &Connection, seq: u64) -> bool {
+    /// A direct event a shared store numbered `seq`: queued on the attached
+    /// connection unless the client has it already (held back while the
+    /// session is being attached).
+    pub(crate) fn deliver(&self, seq: u64, frame: Frame) -> Delivery {
         let mut inner = self.lock();
+        if inner.ended {
+            return Delivery::default();
+        }
+        if let Some(pending) = &mut inner.attaching {
+            pending.push((seq, frame));
+            return Delivery::held();
+        }
+        if seq <= inner.seq {
+            return Delivery::default(); // replayed already
+        }
+        inner.seq = seq;
+        match &inner.connection {
+            Some(connection) => {
+                let mut delivery = Delivery::default();
+                delivery.count(connection.enqueue(frame));
+                delivery
+            }
+            None => Delivery::held(),
+        }
+    }
+
+    /// Attaches `connection`: merges the direct events the store kept for
+    /// the resume (`kept`, numbered) and those sent while attaching, queues
+    /// every one after `seq` (what the client received) in order, and
+    /// routes new ones to it. Returns whether direct events after `seq`
+    /// were lost.
+    pub(crate) fn attach(&self, connection: &Connection, seq: u64, kept: Vec<DirectEvent>) -> bool {
+        let mut inner = self.lock();
+        let pending = inner.attaching.take().unwrap_or_default();
+        let numbered = kept
+            .into_iter()
+            .map(|event| (event.seq, Frame::from_text(event.frame)))
+            .chain(pending.iter().filter(|(s, _)| *s > 0).cloned());
+        for (s, frame) in numbered {
+            if !inner.direct.iter().any(|(kept, _)| *kept == s) {
+                inner.direct.push_back((s, frame));
+            }
+            inner.seq = inner.seq.max(s);
+        }
+        inner.direct.make_contiguous().sort_by_key(|(s, _)| *s);
+        // The client saw more than the store knows: continue after it, and
+        // say that what came after may be lost.
+        let beyond = seq > inner.seq;
+        inner.seq = inner.seq.max(seq);
+        for (_, frame) in pending.into_iter().filter(|(s, _)| *s == 0) {
+            let next = inner.seq + 1;
+            if let Some(stamped) = stamp::stamp_direct(&frame, next) {
+                inner.seq = next;
+                inner.direct.push_back((next, stamped));
+            }
+        }
+        while inner.direct.len() > inner.capacity {
+            inner.direct.pop_front();
+        }
         let first_kept = inner.direct.front().map_or(inner.seq + 1, |(s, _)| *s);
-        let lost = seq < inner.seq && first_kept > seq + 1;
+        let lost = beyond
+            || std::mem::take(&mut inner.unnumbered)
+            || (seq < inner.seq && first_kept > seq + 1);
         for (_, frame) in inner.direct.iter().filter(|(s, _)| *s > seq) {
             connection.queue_replay(frame.clone());
         }
@@ -233,6 +358,7 @@ impl SessionState {
                 .collect(),
             direct_capacity: inner.capacity,
             generation: self.generation,
+            identity: self.identity.clone(),
         }
     }
 
@@ -243,15 +369,36 @@ impl SessionState {
         inner.connection = None;
     }
 
-    /// Whether a client event with this `zap-id` should run (not a resend);
-    /// records it as handled.
-    pub(crate) fn admit(&self, id: u64) -> bool {
-        let mut inner = self.lock();
+    /// What to do with a client event carrying this `zap-id`. Nothing is
+    /// recorded: the id counts as handled only once its handler finished
+    /// ([`Self::mark_handled`]).
+    pub(crate) fn admit(&self, id: u64) -> Admit {
+        let inner = self.lock();
         if id <= inner.handled {
-            return false;
+            return Admit::Resend;
         }
-        inner.handled = id;
-        true
+        match inner.refused {
+            // After a refusal, ids are taken in order again from the refused one.
+            Some(refused) if id > refused => Admit::OutOfOrder,
+            _ => Admit::Run,
+        }
+    }
+
+    /// The handler of `zap-id` `id` finished (or failed and was reported):
+    /// it may be acknowledged.
+    pub(crate) fn mark_handled(&self, id: u64) {
+        let mut inner = self.lock();
+        inner.handled = inner.handled.max(id);
+        if inner.refused.is_some_and(|refused| refused <= id) {
+            inner.refused = None;
+        }
+    }
+
+    /// Flood control refused `zap-id` `id`: later ids are dropped until it
+    /// comes again (the caller tells the client with `zap.nack`).
+    pub(crate) fn refuse(&self, id: u64) {
+        let mut inner = self.lock();
+        inner.refused = Some(inner.refused.map_or(id, |refused| refused.min(id)));
     }
 
     /// The id to acknowledge, when it moved since the last `zap.ack`.
@@ -309,6 +456,26 @@ impl SessionState {
 
     pub(crate) fn is_taken_over(&self) -> bool {
         self.takeover.load(Ordering::Acquire)
+    }
+}
+
+impl Inner {
+    /// Keeps a numbered direct event for a resume and queues it on the
+    /// attached connection.
+    fn keep_and_queue(&mut self, seq: u64, frame: Frame) -> Result<Delivery, SendError> {
+        self.direct.push_back((seq, frame.clone()));
+        while self.direct.len() > self.capacity {
+            self.direct.pop_front();
+        }
+        match &self.connection {
+            Some(connection) => match connection.enqueue(frame) {
+                Ok(()) => Ok(Delivery::queued()),
+                // The connection is going away: the event waits for a resume.
+                Err(SendError::Closed) => Ok(Delivery::held()),
+                Err(err) => Err(err),
+            },
+            None => Ok(Delivery::held()),
+        }
     }
 }
 

@@ -182,7 +182,9 @@ pub fn register() -> EventRegister {
                     let ids: Vec<Value> = members.iter().map(|m| json!([m.id, m.local])).collect();
                     ctx.reply(ids)?;
                 }
-                Err(err) => ctx.reply(json!({"error": err.to_string()}))?,
+                Err(err) => {
+                    ctx.reply(json!({"error": err.to_string()}))?;
+                }
             }
             Ok(())
         })
@@ -257,4 +259,59 @@ pub async fn silent(events: &mut zap_client::Subscription) {
 /// A unique prefix per test so tests can share nothing by accident.
 pub fn prefix(test: &str) -> String {
     format!("t-{test}-{}", std::process::id())
+}
+
+/// Runs the test `entry` of this test binary in a child process (with
+/// `vars` in its environment) and returns it with the text after `marker`
+/// on the first line that has it (the child prints its address). The
+/// child is killed on drop.
+pub async fn spawn_test_child(
+    entry: &str,
+    vars: &[(&str, String)],
+    marker: &str,
+) -> (Child, String) {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command
+        .args([
+            "--ignored",
+            "--exact",
+            entry,
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    for (key, value) in vars {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stdout));
+    let found = within("the child's address", async {
+        loop {
+            let line = lines
+                .next_line()
+                .await
+                .unwrap()
+                .expect("the child exited early");
+            // The harness may print `test name ... ` on the same line.
+            if let Some((_, rest)) = line.split_once(marker) {
+                return rest.trim().to_owned();
+            }
+        }
+    })
+    .await;
+    (child, found)
+}
+
+/// Sends `signal` (`STOP`, `CONT`) to a child process.
+pub async fn signal(child: &Child, signal: &str) {
+    let pid = child.id().expect("the child runs").to_string();
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(status.success(), "kill -{signal} {pid}");
 }

@@ -38,6 +38,7 @@ pub struct RawClient {
     pub sessions: Vec<Value>,
     /// `zap.ack` events received.
     pub acks: u64,
+    pub nacks: u64,
 }
 
 impl RawClient {
@@ -53,6 +54,7 @@ impl RawClient {
             duplicates: 0,
             sessions: Vec::new(),
             acks: 0,
+            nacks: 0,
         }
     }
 
@@ -76,19 +78,54 @@ impl RawClient {
                 )]));
             }
         }
-        format!("{}?{}", self.base, query.trim_start_matches('&'))
+        let separator = if self.base.contains('?') { "&" } else { "?" };
+        format!("{}{separator}{}", self.base, query.trim_start_matches('&'))
     }
 
     /// Connects (resuming when it has a token); returns the `zap.session`
     /// payload, after resending what the server has not acknowledged.
     pub async fn connect(&mut self) -> Result<Value, Lost> {
-        self.ws = None;
         let url = self.url();
+        self.open(url, None).await
+    }
+
+    /// Resumes with the token out of the URL: `zap_resume=frame`, then
+    /// `zap.resume` as the first frame.
+    pub async fn connect_in_frame(&mut self) -> Result<Value, Lost> {
+        let separator = if self.base.contains('?') { "&" } else { "?" };
+        let url = format!("{}{separator}zap_recover=1&zap_resume=frame", self.base);
+        let rooms: Vec<Value> = self
+            .rooms
+            .iter()
+            .map(|(room, (epoch, offset))| json!({"room": room, "epoch": epoch, "offset": offset}))
+            .collect();
+        let resume = self.token.as_ref().map(|token| {
+            json!({"eventName": "zap.resume",
+                   "payload": {"token": token, "seq": self.seq, "rooms": rooms}})
+            .to_string()
+        });
+        self.open(
+            url,
+            Some(resume.unwrap_or_else(|| {
+                json!({"eventName": "zap.resume", "payload": {"token": ""}}).to_string()
+            })),
+        )
+        .await
+    }
+
+    /// Connects to `url`, writes `first` if given, reads `zap.session` and
+    /// resends what was not acknowledged.
+    pub async fn open(&mut self, url: String, first: Option<String>) -> Result<Value, Lost> {
+        self.ws = None;
         let (ws, _) = tokio::time::timeout(WAIT, connect_async(url))
             .await
             .map_err(|_| Lost("connect timed out".into()))?
             .map_err(|err| Lost(err.to_string()))?;
         self.ws = Some(ws);
+        if let Some(text) = first {
+            self.write(text).await?;
+            self.flush().await?;
+        }
         let first = self.next_frame().await?;
         assert_eq!(
             first.event_name(),
@@ -148,6 +185,28 @@ impl RawClient {
     }
 
     /// The raw next frame.
+    /// Sends a request (`zap-request-id: request_id`) with the next `zap-id`.
+    pub async fn request(
+        &mut self,
+        name: &str,
+        payload: Value,
+        request_id: &str,
+    ) -> Result<(), Lost> {
+        self.next_id += 1;
+        let text = json!({"eventName": name, "payload": payload,
+                          "headers": {"zap-id": self.next_id, "zap-request-id": request_id}})
+        .to_string();
+        self.unacked.push_back((self.next_id, text.clone()));
+        self.write(text).await
+    }
+
+    /// Reads one frame, handling it if it is a control event.
+    pub async fn until_acked_once(&mut self) -> Result<(), Lost> {
+        let event = self.next_frame().await?;
+        self.control(&event).await?;
+        Ok(())
+    }
+
     async fn next_frame(&mut self) -> Result<EventData, Lost> {
         let ws = self.ws.as_mut().ok_or_else(|| Lost("offline".into()))?;
         let message = tokio::time::timeout(WAIT, async {
@@ -175,13 +234,44 @@ impl RawClient {
 
     /// The next application event (acknowledgements processed, duplicates
     /// dropped and counted).
-    pub async fn next(&mut self) -> Result<EventData, Lost> {
-        loop {
-            let event = self.next_frame().await?;
-            if event.event_name() == "zap.ack" {
+    /// Handles a control event (`zap.ack`, `zap.nack`); `false` for any
+    /// other event.
+    async fn control(&mut self, event: &EventData) -> Result<bool, Lost> {
+        match event.event_name() {
+            "zap.ack" => {
                 let id = event.payload().to_value().unwrap()["id"].as_u64().unwrap();
                 self.acks += 1;
                 self.acknowledged(id);
+                Ok(true)
+            }
+            "zap.nack" => {
+                // As the spec says: wait `retryAfter`, then resend every
+                // unacknowledged event from the refused id on, in order.
+                let payload = event.payload().to_value().unwrap();
+                let id = payload["id"].as_u64().unwrap();
+                let wait = payload["retryAfter"].as_u64().unwrap();
+                self.nacks += 1;
+                tokio::time::sleep(Duration::from_millis(wait)).await;
+                let resend: Vec<String> = self
+                    .unacked
+                    .iter()
+                    .filter(|(unacked, _)| *unacked >= id)
+                    .map(|(_, text)| text.clone())
+                    .collect();
+                for text in resend {
+                    self.write(text).await?;
+                }
+                self.flush().await?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    pub async fn next(&mut self) -> Result<EventData, Lost> {
+        loop {
+            let event = self.next_frame().await?;
+            if self.control(&event).await? {
                 continue;
             }
             let headers = event.headers();
@@ -216,11 +306,7 @@ impl RawClient {
     pub async fn until_acked(&mut self) -> Result<(), Lost> {
         while !self.unacked.is_empty() {
             let event = self.next_frame().await?;
-            if event.event_name() == "zap.ack" {
-                let id = event.payload().to_value().unwrap()["id"].as_u64().unwrap();
-                self.acks += 1;
-                self.acknowledged(id);
-            }
+            self.control(&event).await?;
         }
         Ok(())
     }
@@ -235,6 +321,25 @@ impl RawClient {
     }
 
     /// Closes cleanly (ends the session).
+    /// Drops the link without a close frame (the TCP connection closes).
+    pub fn drop_link(&mut self) {
+        self.ws = None;
+    }
+
+    /// Closes with a close frame carrying `code`.
+    pub async fn close_with(&mut self, code: u16) {
+        use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+        if let Some(ws) = self.ws.as_mut() {
+            let frame = CloseFrame {
+                code: code.into(),
+                reason: "".into(),
+            };
+            let _ = ws.close(Some(frame)).await;
+            while let Some(Ok(_)) = ws.next().await {}
+        }
+        self.ws = None;
+    }
+
     pub async fn close(&mut self) {
         if let Some(ws) = self.ws.as_mut() {
             let _ = ws.close(None).await;

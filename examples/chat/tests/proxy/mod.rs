@@ -31,9 +31,15 @@ impl Proxy {
                 if !*state.borrow() {
                     continue; // down: dropped
                 }
+                // The pipe ends itself when the proxy goes down, so that a
+                // connection accepted while `cut` runs cannot outlive it.
+                let mut down = state.clone();
                 let pipe = tokio::spawn(async move {
                     if let Ok(mut server) = TcpStream::connect(target).await {
-                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                        tokio::select! {
+                            _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                            _ = down.wait_for(|up| !*up) => {}
+                        }
                     }
                 });
                 let mut pipes = registry.lock().unwrap_or_else(PoisonError::into_inner);

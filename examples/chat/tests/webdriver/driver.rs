@@ -27,7 +27,8 @@ const CHROMIUM_FLAGS: &[&str] = &[
     "--window-size=1000,680",
 ];
 
-const INSTALL_HINT: &str = "apt-get install -y chromium chromium-driver (Debian), as .ci/run does";
+const INSTALL_HINT: &str =
+    "apt-get install -y chromium chromium-driver (Debian), or `cargo xtask setup`";
 
 /// A running chromedriver; killed when dropped.
 #[derive(Debug)]

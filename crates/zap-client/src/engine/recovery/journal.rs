@@ -36,6 +36,15 @@ impl Journal {
             .collect()
     }
 
+    /// The entries from `id` on, in order, to write again after a refusal.
+    pub(crate) fn frames_from(&self, id: u64) -> Vec<Frame> {
+        self.entries
+            .iter()
+            .filter(|(entry, _)| *entry >= id)
+            .map(|(_, frame)| frame.clone())
+            .collect()
+    }
+
     /// Empties the journal; returns how many entries it held.
     pub(crate) fn clear(&mut self) -> usize {
         let count = self.entries.len();
@@ -63,6 +72,8 @@ mod tests {
         assert_eq!(left, ["4", "5"]);
         journal.acknowledge(2);
         assert_eq!(journal.len(), 2);
+        assert_eq!(journal.frames_from(5).len(), 1);
+        assert_eq!(journal.frames_from(1).len(), 2);
         assert_eq!(journal.clear(), 2);
     }
 }

@@ -9,4 +9,4 @@ mod seen;
 mod wire;
 
 pub(crate) use resume::{Resume, Stamp};
-pub(crate) use wire::{ACK_EVENT, SESSION_EVENT, is_reserved, unstamped};
+pub(crate) use wire::{ACK_EVENT, NACK_EVENT, SESSION_EVENT, is_reserved, unstamped};

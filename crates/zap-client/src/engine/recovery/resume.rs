@@ -8,7 +8,7 @@ use zap_protocol::{EventData, Frame, Payload};
 
 use super::journal::Journal;
 use super::seen::Seen;
-use super::wire::{self, Ack, Query, Session, Status};
+use super::wire::{self, Ack, Form, Nack, Query, Session, Status};
 use crate::{ConnectionError, NewReason, Recovery, SessionOutcome};
 
 /// The recovery state of one client, shared by its connections.
@@ -28,6 +28,10 @@ struct State {
     last_id: u64,
     /// Whether the current connection's server sent `zap.session`.
     negotiated: bool,
+    /// The session's server accepts the resume in a first frame.
+    resume_frame: bool,
+    /// The `zap.resume` frame the connection being dialed must send first.
+    hello: Option<Frame>,
 }
 
 /// How an event goes out.
@@ -97,7 +101,26 @@ impl Resume {
             seq: state.seen.seq,
             rooms,
         };
-        wire::url(base, &query)
+        // The token goes in a first frame only to a server that said it
+        // accepts one: a v1 server never receives `zap.resume`.
+        let form = if state.resume_frame {
+            Form::Frame
+        } else {
+            Form::Query
+        };
+        let hello = match form {
+            Form::Frame => wire::resume_frame(&query),
+            Form::Query => None,
+        };
+        let url = wire::url(base, &query, form);
+        state.hello = hello;
+        url
+    }
+
+    /// The frame the connection just dialed writes before anything else
+    /// (`zap.resume`), if it resumes in that form.
+    pub(crate) fn take_hello(&self) -> Option<Frame> {
+        self.lock().hello.take()
     }
 
     /// The server's `zap.session` arrived.
@@ -148,6 +171,7 @@ impl Resume {
             }
         };
         state.token = Some(session.token);
+        state.resume_frame = session.resume_frame;
         state.negotiated = true;
         Ok(Started {
             outcome,
@@ -167,6 +191,21 @@ impl Resume {
             "acknowledged"
         );
         Ok(())
+    }
+
+    /// The server's `zap.nack` arrived: the refused id and how long to wait
+    /// before sending it (and everything after it) again. The journal keeps
+    /// every entry: nothing is dropped on a refusal.
+    pub(crate) fn refused(&self, payload: &Payload) -> Result<(u64, std::time::Duration), String> {
+        let nack: Nack = wire::parse(payload)?;
+        tracing::debug!(id = nack.id, retry_after_ms = nack.retry_after, reason = ?nack.reason,
+            "the server refused an event: sending it again");
+        Ok((nack.id, std::time::Duration::from_millis(nack.retry_after)))
+    }
+
+    /// The unacknowledged events from `id` on, in order, to write again.
+    pub(crate) fn frames_from(&self, id: u64) -> Vec<Frame> {
+        self.lock().journal.frames_from(id)
     }
 
     /// Records a received event's stamps; `false` for an event already

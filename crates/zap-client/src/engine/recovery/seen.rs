@@ -5,7 +5,9 @@ use std::collections::HashMap;
 
 use zap_protocol::EventData;
 
-use super::wire::{EPOCH_HEADER, OFFSET_HEADER, ROOM_HEADER, SEQ_HEADER, number, text};
+use zap_protocol::ext::{EPOCH_HEADER, OFFSET_HEADER, ROOM_HEADER, SEQ_HEADER};
+
+use super::wire::{number, text};
 
 /// A room's last position: its history's epoch and the offset in it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,26 +1,22 @@
 //! The recovery extension on the wire: the query parameters of the upgrade
-//! URL, the `zap.session` and `zap.ack` payloads, the stamp headers.
+//! URL, the `zap.resume` frame, the `zap.session`, `zap.ack` and `zap.nack`
+//! payloads, the stamp headers. Every name comes from `zap_protocol::ext`.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use zap_protocol::ext::{
+    EPOCH_HEADER, ID_HEADER, OFFSET_HEADER, RECOVER_PARAM, RESUME_EVENT, RESUME_PARAM, ROOM_HEADER,
+    ROOM_PARAM, SEQ_HEADER, SEQ_PARAM, SESSION_PARAM,
+};
 use zap_protocol::{EventData, Frame, Headers, Payload, encode};
 
 use crate::NewReason;
 
-/// The server's first event on a connection that asked for recovery.
-pub(crate) const SESSION_EVENT: &str = "zap.session";
-/// The server's cumulative acknowledgement of client events.
-pub(crate) const ACK_EVENT: &str = "zap.ack";
-/// The id header of a client event.
-const ID_HEADER: &str = "zap-id";
-pub(crate) const ROOM_HEADER: &str = "zap-room";
-pub(crate) const EPOCH_HEADER: &str = "zap-epoch";
-pub(crate) const OFFSET_HEADER: &str = "zap-offset";
-pub(crate) const SEQ_HEADER: &str = "zap-seq";
+pub(crate) use zap_protocol::ext::{ACK_EVENT, NACK_EVENT, SESSION_EVENT};
 
 /// Whether `event_name` is reserved for the extensions (`zap.*`): such
 /// events are never handed to the application.
 pub(crate) fn is_reserved(event_name: &str) -> bool {
-    event_name.starts_with("zap.")
+    zap_protocol::ext::is_reserved_event(event_name)
 }
 
 /// What the client hands back when it resumes.
@@ -32,20 +28,38 @@ pub(crate) struct Query<'a> {
     pub(crate) rooms: Vec<(&'a str, &'a str, u64)>,
 }
 
-/// `base` with the recovery parameters appended to its query.
-pub(crate) fn url(base: &str, query: &Query<'_>) -> String {
+/// How the resume travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Form {
+    /// In the upgrade URL's query (every server that offers recovery).
+    Query,
+    /// In a `zap.resume` first frame, the URL saying only
+    /// `zap_resume=frame` (servers that said `resumeFrame: true`): the
+    /// token stays out of URLs that proxies log.
+    Frame,
+}
+
+/// `base` with the recovery parameters appended to its query: with
+/// [`Form::Frame`], only the request for recovery and `zap_resume=frame`.
+pub(crate) fn url(base: &str, query: &Query<'_>, form: Form) -> String {
     let (base, fragment) = match base.split_once('#') {
         Some((base, fragment)) => (base, Some(fragment)),
         None => (base, None),
     };
     let mut params = form_urlencoded::Serializer::new(String::new());
-    params.append_pair("zap_recover", "1");
-    if let Some(token) = query.token {
-        params.append_pair("zap_session", token);
-        params.append_pair("zap_seq", &query.seq.to_string());
-        for (room, epoch, offset) in &query.rooms {
-            params.append_pair("zap_room", &format!("{epoch}:{offset}:{room}"));
+    params.append_pair(RECOVER_PARAM, "1");
+    match (query.token, form) {
+        (Some(_), Form::Frame) => {
+            params.append_pair(RESUME_PARAM, "frame");
         }
+        (Some(token), Form::Query) => {
+            params.append_pair(SESSION_PARAM, token);
+            params.append_pair(SEQ_PARAM, &query.seq.to_string());
+            for (room, epoch, offset) in &query.rooms {
+                params.append_pair(ROOM_PARAM, &format!("{epoch}:{offset}:{room}"));
+            }
+        }
+        (None, _) => {}
     }
     let separator = match base.split_once('?') {
         None => "?",
@@ -58,6 +72,42 @@ pub(crate) fn url(base: &str, query: &Query<'_>) -> String {
         url.push_str(fragment);
     }
     url
+}
+
+/// One room of `zap.resume`.
+#[derive(Debug, Serialize)]
+struct ResumeRoom<'a> {
+    room: &'a str,
+    epoch: &'a str,
+    offset: u64,
+}
+
+/// The payload of `zap.resume`.
+#[derive(Debug, Serialize)]
+struct ResumePayload<'a> {
+    token: &'a str,
+    seq: u64,
+    rooms: Vec<ResumeRoom<'a>>,
+}
+
+/// The `zap.resume` first frame of a resume in [`Form::Frame`]; `None`
+/// without a token (nothing to resume).
+pub(crate) fn resume_frame(query: &Query<'_>) -> Option<Frame> {
+    let payload = ResumePayload {
+        token: query.token?,
+        seq: query.seq,
+        rooms: query
+            .rooms
+            .iter()
+            .map(|&(room, epoch, offset)| ResumeRoom {
+                room,
+                epoch,
+                offset,
+            })
+            .collect(),
+    };
+    // Strings and numbers only: encoding cannot fail.
+    encode(RESUME_EVENT, &payload, None).ok()
 }
 
 /// `status` of `zap.session`.
@@ -101,6 +151,21 @@ pub(crate) struct Session {
     pub(crate) direct_gap: bool,
     #[serde(default)]
     pub(crate) ack: u64,
+    /// The server accepts the resume in a first frame.
+    #[serde(default, rename = "resumeFrame")]
+    pub(crate) resume_frame: bool,
+}
+
+/// The payload of `zap.nack`: the server refused the client event `id`
+/// (and drops every later one until `id` comes again).
+#[derive(Debug, Deserialize)]
+pub(crate) struct Nack {
+    pub(crate) id: u64,
+    /// Milliseconds to wait before sending again.
+    #[serde(default, rename = "retryAfter")]
+    pub(crate) retry_after: u64,
+    #[serde(default)]
+    pub(crate) reason: Option<String>,
 }
 
 /// The payload of `zap.ack`.
@@ -181,9 +246,15 @@ mod tests {
     #[test]
     fn a_first_connection_only_asks() {
         let query = Query::default();
-        assert_eq!(url("ws://h/ws", &query), "ws://h/ws?zap_recover=1");
-        assert_eq!(url("ws://h/ws?a=b", &query), "ws://h/ws?a=b&zap_recover=1");
-        assert_eq!(url("ws://h/ws?", &query), "ws://h/ws?zap_recover=1");
+        for form in [Form::Query, Form::Frame] {
+            assert_eq!(url("ws://h/ws", &query, form), "ws://h/ws?zap_recover=1");
+            assert_eq!(
+                url("ws://h/ws?a=b", &query, form),
+                "ws://h/ws?a=b&zap_recover=1"
+            );
+            assert_eq!(url("ws://h/ws?", &query, form), "ws://h/ws?zap_recover=1");
+        }
+        assert!(resume_frame(&query).is_none());
     }
 
     #[test]
@@ -194,9 +265,26 @@ mod tests {
             rooms: vec![("chat:a b", "e1", 41), ("x", "e2", 3)],
         };
         assert_eq!(
-            url("ws://h/", &query),
+            url("ws://h/", &query, Form::Query),
             "ws://h/?zap_recover=1&zap_session=t%2F1%2B2&zap_seq=7\
              &zap_room=e1%3A41%3Achat%3Aa+b&zap_room=e2%3A3%3Ax"
+        );
+    }
+
+    #[test]
+    fn a_resume_in_the_first_frame_keeps_the_token_out_of_the_url() {
+        let query = Query {
+            token: Some("t/1+2"),
+            seq: 7,
+            rooms: vec![("chat:a b", "e1", 41)],
+        };
+        assert_eq!(
+            url("ws://h/", &query, Form::Frame),
+            "ws://h/?zap_recover=1&zap_resume=frame"
+        );
+        assert_eq!(
+            resume_frame(&query).expect("a frame").as_str(),
+            r#"{"eventName":"zap.resume","payload":{"token":"t/1+2","seq":7,"rooms":[{"room":"chat:a b","epoch":"e1","offset":41}]}}"#
         );
     }
 
