@@ -158,8 +158,7 @@ pub async fn a_slow_reader_in_a_broadcast_room_reads_its_1008_after_a_bounded_ba
     let slow_connection = router.connection(&slow.id).expect("a live connection");
     let blob = "m".repeat(EVENT_BYTES);
     for n in 0..EVENTS {
-        let frame = zap_core::protocol::encode("storm", &(n, &blob), None).unwrap();
-        router.to("storm").send_frame(&frame);
+        router.to("storm").send("storm", (n, &blob)).unwrap();
         let (name, _) = fast.recv().await;
         assert_eq!(name, "storm");
         if slow_connection.is_closed() {
