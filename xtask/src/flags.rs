@@ -69,7 +69,7 @@ pub(crate) fn print_help() {
          README install lines and code, Quick start and examples show their logs\n  \
          release  `cargo xtask release VERSION [--dry-run]`: bump the publishable crates, date their\n           \
          changelogs, check each packages in publish order (never uploads; --dry-run writes nothing)\n  \
-         bench    run the benchmarks (release build, pinned cores): all, or `suite [--quick]`, `redis-fanout`\n  \
+         bench    run the benchmarks (release build, pinned cores): all, or `suite [--quick]`, `idle [--kinds …]`, `redis-fanout`\n  \
          help     show this message"
     );
 }

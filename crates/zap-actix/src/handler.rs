@@ -8,6 +8,7 @@ use futures_util::future::LocalBoxFuture;
 use zap_core::{CancellationToken, ConnectionConfig, Endpoint, EventRegister, Handshake};
 
 use crate::limit::FrameLimit;
+use crate::outgoing::Outgoing;
 use crate::transport::ActixTransport;
 
 /// An actix-web handler serving `register` with the default
@@ -75,7 +76,9 @@ impl ZapHandler {
             Ok(body) => body,
             Err(err) => return err.error_response(),
         };
-        let (mut response, session, stream) = match actix_ws::handle(&request, body) {
+        // actix-ws validates the upgrade and reads the frames; its `Session`
+        // (and the body it feeds) is replaced by `Outgoing`.
+        let (mut response, _session, stream) = match actix_ws::handle(&request, body) {
             Ok(upgrade) => upgrade,
             Err(err) => return err.error_response(),
         };
@@ -98,13 +101,15 @@ impl ZapHandler {
             .max_frame_size(max)
             .aggregate_continuations()
             .max_continuation_size(max);
+        let (response, actix_ws_body) = response.into_parts();
+        let (out, body) = Outgoing::new(actix_ws_body);
         // actix-ws's stream is not `Send`: the session stays on this worker.
         actix_web::rt::spawn(async move {
             self.endpoint
-                .serve(admission, ActixTransport::new(session, stream))
+                .serve(admission, ActixTransport::new(out, stream))
                 .await;
         });
-        response
+        response.set_body(body).map_into_boxed_body()
     }
 }
 
@@ -119,16 +124,45 @@ fn actix_response(response: http::Response<String>) -> HttpResponse {
     builder.body(body)
 }
 
-/// actix-web 4 is on `http` 0.2; zap-core's handshake on `http` 1.
+/// The request's headers for the handshake, without the WebSocket
+/// upgrade's own mechanics (`Sec-WebSocket-Key`, `Upgrade`, …), as the other
+/// integrations keep them: actix-web 4 is on `http` 0.2, zap-core's
+/// handshake on `http` 1. The values are copied into one buffer and the map
+/// sized to what it holds, since it lives as long as the connection.
 fn headers(request: &HttpRequest) -> http::HeaderMap {
-    let convert = |(name, value): (
-        &actix_web::http::header::HeaderName,
-        &actix_web::http::header::HeaderValue,
-    )| {
-        let name = http::HeaderName::from_bytes(name.as_str().as_bytes()).ok()?;
-        Some((name, http::HeaderValue::from_bytes(value.as_bytes()).ok()?))
+    use actix_web::http::header;
+    let mechanics = [
+        header::CONNECTION,
+        header::UPGRADE,
+        header::SEC_WEBSOCKET_KEY,
+        header::SEC_WEBSOCKET_VERSION,
+        header::SEC_WEBSOCKET_EXTENSIONS,
+    ];
+    let kept = || {
+        request
+            .headers()
+            .iter()
+            .filter(|(name, _)| !mechanics.contains(name))
     };
-    request.headers().iter().filter_map(convert).collect()
+    let (count, bytes) = kept().fold((0, 0), |(count, bytes), (_, value)| {
+        (count + 1, bytes + value.len())
+    });
+    let mut values = bytes::BytesMut::with_capacity(bytes);
+    for (_, value) in kept() {
+        values.extend_from_slice(value.as_bytes());
+    }
+    let mut values = values.freeze();
+    let mut headers = http::HeaderMap::with_capacity(count);
+    for (name, value) in kept() {
+        let copied = values.split_to(value.len());
+        let Ok(name) = http::HeaderName::from_bytes(name.as_str().as_bytes()) else {
+            continue;
+        };
+        if let Ok(value) = http::HeaderValue::from_maybe_shared(copied) {
+            headers.append(name, value);
+        }
+    }
+    headers
 }
 
 impl Handler<(HttpRequest, web::Payload)> for ZapHandler {

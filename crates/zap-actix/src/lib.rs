@@ -80,6 +80,7 @@
 
 mod handler;
 mod limit;
+mod outgoing;
 mod transport;
 
 /// The code blocks of this crate's README, compiled as doc tests.

@@ -1,86 +1,56 @@
-//! [`ActixTransport`]: an actix-ws session and its aggregated message stream
-//! seen as a zap-core [`Transport`](zap_core::Transport), answering the pings
-//! and close frames that actix-ws leaves to its user.
+//! [`ActixTransport`]: actix-ws's aggregated message stream and our
+//! [`Outgoing`] frames seen as a zap-core [`Transport`](zap_core::Transport),
+//! answering the pings and close frames that actix-ws leaves to its user.
 
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use actix_web::error::PayloadError;
-use actix_ws::{
-    AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Message, ProtocolError,
-};
+use actix_ws::{AggregatedMessage, AggregatedMessageStream, ProtocolError};
 use bytes::Bytes;
-use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use futures_util::{Sink, Stream, StreamExt};
 use zap_core::{CloseFrame, Inbound, Outbound, TransportError, close_code};
 
-use crate::limit::TooLarge;
+use crate::limit::{InvalidCloseReason, TooLarge};
+use crate::outgoing::{OpCode, Outgoing, Unwritable};
 
 pub(crate) struct ActixTransport {
-    session: actix_ws::Session,
+    out: Outgoing,
     stream: AggregatedMessageStream,
-    /// A ping's payload still to be answered with a pong.
-    pong: Option<Bytes>,
-    /// The close frame owed to a peer that closed first.
-    close_reply: Option<Option<CloseReason>>,
-    /// Whether our close frame has been sent.
-    closing: bool,
 }
 
 impl ActixTransport {
-    pub(crate) fn new(session: actix_ws::Session, stream: AggregatedMessageStream) -> Self {
-        ActixTransport {
-            session,
-            stream,
-            pong: None,
-            close_reply: None,
-            closing: false,
-        }
+    pub(crate) fn new(out: Outgoing, stream: AggregatedMessageStream) -> Self {
+        ActixTransport { out, stream }
     }
 
-    /// Sends the pending pong if the session can take it now; otherwise the
-    /// next read tries again.
-    fn answer_ping(&mut self, cx: &mut Context<'_>) {
-        if self.pong.is_none() {
-            return;
-        }
-        match self.session.poll_ready_unpin(cx) {
-            Poll::Ready(Ok(())) => {
-                if let Some(payload) = self.pong.take() {
-                    let _ = self.session.start_send_unpin(Message::Pong(payload));
-                }
-            }
-            // The session is gone: there is no one to answer.
-            Poll::Ready(Err(_)) => self.pong = None,
-            Poll::Pending => {}
-        }
-    }
-
-    fn inbound(&mut self, message: AggregatedMessage, cx: &mut Context<'_>) -> Inbound {
+    fn inbound(&mut self, message: AggregatedMessage) -> Inbound {
         match message {
             AggregatedMessage::Text(text) => Inbound::Text(text.into_bytes()),
             AggregatedMessage::Binary(data) => Inbound::Binary(data.len()),
             AggregatedMessage::Ping(payload) => {
-                self.pong = Some(payload);
-                self.answer_ping(cx);
+                // A pong goes in whatever waits; none is owed once closing.
+                let _ = self.out.write(OpCode::Pong, payload);
                 Inbound::Ping
             }
             AggregatedMessage::Pong(_) => Inbound::Pong,
             AggregatedMessage::Close(reason) => {
-                if !self.closing {
-                    // Echo the peer's code, as RFC 6455 suggests; a code no
-                    // peer may send is answered 1002, as tungstenite does.
-                    self.close_reply = Some(reason.as_ref().map(|reason| {
+                // Echo the peer's code, as RFC 6455 suggests; a code no
+                // peer may send is answered 1002, as tungstenite does.
+                // Nothing when our close frame went first.
+                let reply = match &reason {
+                    Some(reason) => {
                         let code = u16::from(reason.code);
-                        CloseReason {
-                            code: if close_code_allowed(code) {
-                                reason.code
-                            } else {
-                                CloseCode::Protocol
-                            },
-                            description: None,
-                        }
-                    }));
-                }
+                        let code = if close_code_allowed(code) {
+                            code
+                        } else {
+                            close_code::PROTOCOL
+                        };
+                        Bytes::copy_from_slice(&code.to_be_bytes())
+                    }
+                    None => Bytes::new(),
+                };
+                let _ = self.out.write(OpCode::Close, reply);
                 Inbound::Close(reason.map(|reason| {
                     let text = reason.description.unwrap_or_default();
                     CloseFrame::new(u16::from(reason.code), text)
@@ -95,9 +65,10 @@ fn close_code_allowed(code: u16) -> bool {
     matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
 }
 
-/// [`FrameLimit`](crate::limit::FrameLimit)'s refusal reaches us wrapped
-/// twice (payload error, then protocol error): it is `TooLarge`. A peer's
-/// protocol violation is `Protocol`: 1007 for invalid UTF-8, 1002 otherwise.
+/// [`FrameLimit`](crate::limit::FrameLimit)'s refusals reach us wrapped
+/// twice (payload error, then protocol error): [`TooLarge`] is `TooLarge`,
+/// [`InvalidCloseReason`] a violation closed with 1007. A peer's other
+/// protocol violations are `Protocol`: 1007 for invalid UTF-8, 1002 otherwise.
 fn transport_error(err: ProtocolError) -> TransportError {
     if let Some(code) = violation_code(&err) {
         return TransportError::Protocol {
@@ -105,23 +76,29 @@ fn transport_error(err: ProtocolError) -> TransportError {
             source: Box::new(err),
         };
     }
-    let too_large = match &err {
+    let refusal = match &err {
         ProtocolError::Io(io) => io
             .get_ref()
             .and_then(|inner| inner.downcast_ref::<PayloadError>())
             .and_then(|payload| match payload {
-                PayloadError::Io(io) => io.get_ref()?.downcast_ref::<TooLarge>(),
+                PayloadError::Io(io) => io.get_ref(),
                 _ => None,
             }),
         _ => None,
     };
-    match too_large {
-        Some(TooLarge { size, max }) => TransportError::TooLarge {
+    if let Some(TooLarge { size, max }) = refusal.and_then(|inner| inner.downcast_ref()) {
+        return TransportError::TooLarge {
             size: usize::try_from(*size).unwrap_or(usize::MAX),
             max: *max,
-        },
-        None => TransportError::Other(Box::new(err)),
+        };
     }
+    if refusal.is_some_and(|inner| inner.is::<InvalidCloseReason>()) {
+        return TransportError::Protocol {
+            code: close_code::INVALID_DATA,
+            source: Box::new(InvalidCloseReason),
+        };
+    }
+    TransportError::Other(Box::new(err))
 }
 
 /// The close code a peer's protocol violation earns, if `err` is one.
@@ -148,8 +125,11 @@ fn violation_code(err: &ProtocolError) -> Option<u16> {
     }
 }
 
-fn closed(_: actix_ws::Closed) -> TransportError {
-    TransportError::Closed
+fn unwritable(why: Unwritable) -> TransportError {
+    match why {
+        Unwritable::Gone => TransportError::Closed,
+        Unwritable::Closed => TransportError::Other("a frame written after the close frame".into()),
+    }
 }
 
 impl Stream for ActixTransport {
@@ -157,9 +137,8 @@ impl Stream for ActixTransport {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
-        this.answer_ping(cx);
         Poll::Ready(match ready!(this.stream.poll_next_unpin(cx)) {
-            Some(Ok(message)) => Some(Ok(this.inbound(message, cx))),
+            Some(Ok(message)) => Some(Ok(this.inbound(message))),
             Some(Err(err)) => Some(Err(transport_error(err))),
             None => None,
         })
@@ -169,46 +148,40 @@ impl Stream for ActixTransport {
 impl Sink<Outbound> for ActixTransport {
     type Error = TransportError;
 
-    fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.session.poll_ready_unpin(cx).map_err(closed)
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.out.poll_ready(cx).map_err(unwritable)
     }
 
-    fn start_send(mut self: Pin<&mut Self>, item: Outbound) -> Result<(), Self::Error> {
-        let message = match item {
-            Outbound::Text(frame) => Message::Text(frame.into_byte_string()),
-            Outbound::Ping => Message::Ping(Bytes::new()),
+    fn start_send(self: Pin<&mut Self>, item: Outbound) -> Result<(), Self::Error> {
+        let (opcode, payload) = match item {
+            Outbound::Text(frame) => (OpCode::Text, frame.into_bytes()),
+            Outbound::Ping => (OpCode::Ping, Bytes::new()),
             Outbound::Close(frame) => {
-                self.closing = true;
-                self.close_reply = None;
-                Message::Close(Some(CloseReason {
-                    code: frame.code.into(),
-                    description: Some(frame.reason_for_wire().to_owned()),
-                }))
+                let reason = frame.reason_for_wire();
+                let mut payload = Vec::with_capacity(2 + reason.len());
+                payload.extend_from_slice(&frame.code.to_be_bytes());
+                payload.extend_from_slice(reason.as_bytes());
+                (OpCode::Close, Bytes::from(payload))
             }
         };
-        self.session.start_send_unpin(message).map_err(closed)
+        self.out.write(opcode, payload).map_err(unwritable)
     }
 
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.session.poll_flush_unpin(cx).map_err(closed)
+    /// Ready once actix-http has taken every frame written (it holds at
+    /// most its write buffer's worth more than what the socket accepted).
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.out.poll_taken(cx).map_err(unwritable)
     }
 
-    /// Answers a peer's close frame first, then ends the session.
-    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        let this = &mut *self;
-        if let Some(reply) = this.close_reply.take() {
-            match this.session.poll_ready_unpin(cx) {
-                Poll::Pending => {
-                    this.close_reply = Some(reply);
-                    return Poll::Pending;
-                }
-                Poll::Ready(Ok(())) => {
-                    this.closing = true;
-                    let _ = this.session.start_send_unpin(Message::Close(reply));
-                }
-                Poll::Ready(Err(_)) => {}
-            }
+    /// Ends the response after the frames written. actix-http then reads
+    /// and discards what the peer still sends until it closes (for the
+    /// server's `client_disconnect_timeout`, 1 s by default) before closing
+    /// the socket, so a peer still writing gets no reset.
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.out.finish();
+        match self.out.poll_taken(cx) {
+            Poll::Ready(Err(Unwritable::Gone)) => Poll::Ready(Ok(())),
+            other => other.map_err(unwritable),
         }
-        this.session.poll_close_unpin(cx).map_err(closed)
     }
 }

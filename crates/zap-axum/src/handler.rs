@@ -5,6 +5,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, OriginalUri, Request};
@@ -43,7 +44,8 @@ pub fn handler_with_config(register: EventRegister, config: ConnectionConfig) ->
 #[derive(Debug, Clone)]
 #[must_use = "a handler does nothing until it is routed"]
 pub struct ZapHandler {
-    endpoint: Endpoint,
+    /// Shared by every request: the session tasks hold a pointer, not a copy.
+    endpoint: Arc<Endpoint>,
 }
 
 impl ZapHandler {
@@ -57,13 +59,16 @@ impl ZapHandler {
     ///     axum::Router::new().route("/ws", axum::routing::get(zap_axum::ZapHandler::new(endpoint)));
     /// ```
     pub fn new(endpoint: Endpoint) -> Self {
-        ZapHandler { endpoint }
+        ZapHandler {
+            endpoint: Arc::new(endpoint),
+        }
     }
 
     /// Closes every session of this handler with code 1001 when `token` is
     /// cancelled (see [graceful shutdown](crate#graceful-shutdown)).
     pub fn shutdown_token(mut self, token: CancellationToken) -> Self {
-        self.endpoint = self.endpoint.shutdown_token(token);
+        let endpoint = Arc::unwrap_or_clone(self.endpoint);
+        self.endpoint = Arc::new(endpoint.shutdown_token(token));
         self
     }
 

@@ -9,6 +9,7 @@
 //! - `zap-bench profile`: instructions and malloc calls per echoed event and
 //!   per fan-out delivery, each server under valgrind's callgrind (stable
 //!   when other work shares the machine).
+//! - `zap-bench idle`: only the RSS per idle connection, against zap-server.
 //! - `zap-bench redis-fanout`: room fan-out, 2 instances through Redis vs 1
 //!   in-process instance.
 //! - `zap-bench delivery`: memory per room of history (vs the same rooms
@@ -21,6 +22,7 @@
 
 mod baseline;
 mod delivery;
+mod idle;
 mod loadgen;
 mod many;
 mod naive;
@@ -48,6 +50,9 @@ const USAGE: &str = "usage: zap-bench <command> [options]
       compare servers in rounds (medians): echo msg/s, latency, CPU/event,
       fan-out, RSS per idle connection; then N connections in one process
       (RSS per connection, CPU of a broadcast to all) for baseline and zap-server
+  idle [--kinds zap-server,axum,...] [--connections N] [--rounds N]
+      only the suite's RSS per idle connection (5,000 connections, medians
+      of 3 rounds by default), each kind against zap-server
   redis-fanout [--receivers N] [--messages M] [--payload BYTES]
       room fan-out: 2 instances through Redis vs 1 in-process instance
   delivery [--rooms N] [--events N] [--receivers N] [--messages M] [--clients N]
@@ -203,6 +208,11 @@ fn main() -> anyhow::Result<()> {
     match command {
         Some("serve") => runtime.block_on(servers::serve(args.get(1).map_or("", String::as_str))),
         Some("suite") => runtime.block_on(suite::run(plan(&args)?)),
+        Some("idle") => runtime.block_on(async {
+            let kinds = plan(&args)?.kinds;
+            let connections = option(&args, "--connections", 5_000)?;
+            idle::run(&kinds, connections, option(&args, "--rounds", 3)?).await
+        }),
         Some("redis-fanout") => runtime.block_on(redis_fanout::compare(fanout_shape(&args)?)),
         Some("profile") => runtime.block_on(profile(&args)),
         Some("delivery") => runtime.block_on(delivery::run(delivery_plan(&args)?)),

@@ -62,7 +62,7 @@ async fn round(kind: &str, plan: &Plan) -> anyhow::Result<Round> {
 }
 
 /// Resident memory per idle connection, in a fresh process.
-async fn idle_bytes(kind: &str, count: usize) -> anyhow::Result<f64> {
+pub(crate) async fn idle_bytes(kind: &str, count: usize) -> anyhow::Result<f64> {
     let server = ServerProcess::spawn(kind)?;
     let before = settled_rss(server.pid()).await?;
     let sockets = idle::open(server.url(), count).await?;

@@ -70,6 +70,33 @@ impl Client {
         Client::greeted(Client::open(url).await).await
     }
 
+    /// Connects like [`Client::connect`], over a TCP socket whose receive
+    /// buffer is `bytes` (or the kernel's minimum): a peer whose window the
+    /// server fills quickly. Over the in-memory integration, a plain pipe.
+    pub async fn connect_with_receive_buffer(url: &str, bytes: u32) -> Client {
+        let request = url.into_client_request().unwrap();
+        let uri = request.uri();
+        let addr = format!(
+            "{}:{}",
+            uri.host().unwrap_or("127.0.0.1"),
+            uri.port_u16().unwrap_or(80)
+        );
+        let addr: std::net::SocketAddr = addr.parse().unwrap();
+        let link = match memory::dial(addr) {
+            Some(pipe) => Link::Memory(pipe),
+            None => {
+                let socket = tokio::net::TcpSocket::new_v4().unwrap();
+                socket.set_recv_buffer_size(bytes).unwrap();
+                let tcp = within("connect", socket.connect(addr)).await.unwrap();
+                Link::Tcp(MaybeTlsStream::Plain(tcp))
+            }
+        };
+        let (ws, _) = within("the upgrade", client_async(request, link))
+            .await
+            .unwrap();
+        Client::greeted(ws).await
+    }
+
     /// Connects with a custom request (headers) and waits for the greeting.
     pub async fn connect_request(request: http::Request<()>) -> Client {
         let (ws, _) = within("connect", connect_async(request)).await.unwrap();

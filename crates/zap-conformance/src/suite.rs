@@ -53,6 +53,7 @@ macro_rules! conformance_tests {
                 a_peer_that_never_answers_is_disconnected_after_the_idle_timeout,
                 a_peer_that_answers_pings_stays_connected,
                 a_slow_reader_is_disconnected_when_its_outbound_queue_overflows,
+                a_peer_still_writing_an_oversized_frame_reads_its_1009_not_a_reset,
             ];
             rooms: [
                 a_room_broadcast_reaches_members_except_the_sender,
@@ -76,7 +77,11 @@ macro_rules! conformance_tests {
             ];
             flood: [a_flooder_is_throttled_and_others_are_not_slowed,];
             grace: [a_handler_that_never_finishes_is_aborted_after_the_shutdown_grace,];
-            slow_reader: [a_slow_reader_of_1mb_broadcasts_holds_bounded_memory, an_overflowing_slow_reader_reads_a_1008_close_frame,];
+            slow_reader: [
+                a_slow_reader_of_1mb_broadcasts_holds_bounded_memory,
+                an_overflowing_slow_reader_reads_a_1008_close_frame,
+                a_slow_reader_in_a_broadcast_room_reads_its_1008_after_a_bounded_backlog,
+            ];
             settings: [
                 a_small_read_buffer_reads_large_messages_whole,
                 an_offered_subprotocol_is_negotiated,
@@ -91,6 +96,7 @@ macro_rules! conformance_tests {
                 a_fragmented_control_frame_closes_with_1002,
                 a_continuation_without_a_start_closes_with_1002,
                 an_invalid_close_code_is_answered_with_1002,
+                an_invalid_utf8_close_reason_is_answered_with_1007,
                 half_sent_upgrade_requests_are_dropped_after_the_handshake_timeout,
             ];
         }

@@ -43,7 +43,7 @@ pub(crate) async fn serve_socket<S>(
         .endpoint
         .serve(
             admission,
-            WsTransport::with_read_gate(socket, <S as ReadReady>::poll_read_ready, buffered),
+            WsTransport::with_read_gate(socket, |s: &mut S, cx| s.poll_read_ready(cx), buffered),
         )
         .await;
 }

@@ -3,11 +3,12 @@
 //! the endpoint's subprotocol; [`application_headers`]: the request headers
 //! handlers keep.
 
+use bytes::BytesMut;
 use http::header::{
     CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_EXTENSIONS, SEC_WEBSOCKET_KEY,
     SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE,
 };
-use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use zap_core::{Endpoint, Rejection};
 
@@ -109,6 +110,20 @@ pub fn accept_response(
 /// The request headers handlers may care about: the WebSocket handshake's
 /// own mechanics (`Sec-WebSocket-Key`, `Upgrade`, …) are dropped once the
 /// upgrade is validated, which keeps idle connections small.
+///
+/// The values (and names that are not standard) are copied into one small
+/// buffer of their own: an HTTP server's parser hands out slices of its
+/// read buffer (hyper's is 8 to 16 KiB), which a header kept for the
+/// connection's whole life would keep alive.
+///
+/// ```
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert("upgrade", "websocket".parse().unwrap());
+/// headers.insert("x-token", "abc".parse().unwrap());
+/// let kept = zap_tungstenite::application_headers(headers);
+/// assert_eq!(kept.len(), 1);
+/// assert_eq!(kept["x-token"], "abc");
+/// ```
 pub fn application_headers(mut headers: HeaderMap) -> HeaderMap {
     for mechanics in [
         CONNECTION,
@@ -119,8 +134,26 @@ pub fn application_headers(mut headers: HeaderMap) -> HeaderMap {
     ] {
         headers.remove(mechanics);
     }
+    let total = headers.values().map(|value| value.len()).sum();
+    let mut copied = BytesMut::with_capacity(total);
+    for value in headers.values() {
+        copied.extend_from_slice(value.as_bytes());
+    }
+    let mut copied = copied.freeze();
     let mut kept = HeaderMap::with_capacity(headers.len());
-    kept.extend(headers);
+    let mut name = None;
+    for (next, value) in headers {
+        // `None` repeats the previous name (a header given more than once).
+        if let Some(next) = next {
+            name = Some(HeaderName::from_bytes(next.as_str().as_bytes()).unwrap_or(next));
+        }
+        let bytes = copied.split_to(value.len());
+        let Some(name) = name.clone() else { continue };
+        let sensitive = value.is_sensitive();
+        let mut value = HeaderValue::from_maybe_shared(bytes).unwrap_or(value);
+        value.set_sensitive(sensitive);
+        kept.append(name, value);
+    }
     kept
 }
 
@@ -149,6 +182,23 @@ mod tests {
         headers.remove(UPGRADE);
         let err = accept_response(&Method::GET, &headers, &endpoint).unwrap_err();
         assert_eq!(err.rejection().status(), 400);
+    }
+
+    #[test]
+    fn kept_headers_own_their_bytes_and_keep_repeated_values_in_order() {
+        let mut buffer = bytes::Bytes::from_static(b"tokenab");
+        let mut headers = upgrade_headers();
+        let shared = HeaderValue::from_maybe_shared(buffer.split_to(5)).unwrap();
+        let custom = HeaderName::from_bytes(b"x-token").unwrap();
+        headers.append(custom.clone(), shared);
+        headers.append(custom.clone(), HeaderValue::from_static("second"));
+        headers.append("x-other", HeaderValue::from_static("ab"));
+        let kept = application_headers(headers);
+        assert_eq!(kept.len(), 3);
+        let values: Vec<_> = kept.get_all(&custom).iter().collect();
+        assert_eq!(values, ["token", "second"]);
+        assert_eq!(kept["x-other"], "ab");
+        assert!(kept.get(SEC_WEBSOCKET_KEY).is_none());
     }
 
     #[test]

@@ -22,6 +22,8 @@
 mod accept;
 mod config;
 #[cfg(feature = "hyper")]
+mod read_ahead;
+#[cfg(feature = "hyper")]
 mod serve;
 mod transport;
 #[cfg(feature = "hyper")]

@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use futures_util::{Sink, Stream};
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame as WsCloseFrame;
@@ -18,7 +18,20 @@ use zap_core::{CloseFrame, Inbound, Outbound, TransportError, close_code};
 /// Asks a socket whether a read may find bytes: `Ready` when it may (or
 /// when it cannot tell), `Pending` with `cx` registered when it is known to
 /// be empty. For a `TcpStream`: `|s, cx| s.poll_read_ready(cx).map(|_| ())`.
-pub type ReadGate<S> = fn(&S, &mut Context<'_>) -> Poll<()>;
+/// It may read ahead (a socket of unknown type can only be asked that
+/// way), provided the bytes it took are read first afterwards.
+pub type ReadGate<S> = fn(&mut S, &mut Context<'_>) -> Poll<()>;
+
+/// Bytes read at a time when discarding what a closing peer still sends.
+const DRAIN_CHUNK: usize = 2048;
+
+/// Most bytes discarded when closing, in messages of the largest size
+/// allowed (the rest of a refused oversized frame is less than two), and
+/// at least [`DRAIN_MIN`]: a peer that sends more is reset.
+const DRAIN_MESSAGES: usize = 4;
+
+/// The least bytes discarded when closing, whatever the message size limit.
+const DRAIN_MIN: usize = 1 << 20;
 
 /// A tokio-tungstenite WebSocket as the session loop sees it.
 ///
@@ -35,6 +48,27 @@ pub struct WsTransport<S> {
     gate: Option<ReadGate<S>>,
     /// The last read found the socket empty: ask the gate before reading.
     drained: bool,
+    /// How far closing has gone (see [`Sink::poll_close`]).
+    close: Closing,
+    /// Bytes that may still be discarded while closing.
+    drain_left: u32,
+}
+
+/// The steps of closing, after the close frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Closing {
+    /// Not closing; or the peer's close frame has not arrived.
+    Open,
+    /// The peer's close frame arrived: it has nothing more to send.
+    PeerClosed,
+    /// Our side is shut down (FIN sent): reading and discarding what the
+    /// peer still sends, until it closes.
+    DrainingToEnd,
+    /// Our side is shut down and the close handshake is complete: reading
+    /// and discarding only what is already waiting.
+    DrainingWaiting,
+    /// Done: every byte the peer sent was read.
+    Done,
 }
 
 impl<S> WsTransport<S> {
@@ -45,6 +79,8 @@ impl<S> WsTransport<S> {
             inner,
             gate: None,
             drained: false,
+            close: Closing::Open,
+            drain_left: 0,
         }
     }
 
@@ -57,6 +93,8 @@ impl<S> WsTransport<S> {
             inner,
             gate: Some(gate),
             drained: !buffered,
+            close: Closing::Open,
+            drain_left: 0,
         }
     }
 }
@@ -128,14 +166,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WsTransport<S> {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         if self.drained {
             if let Some(gate) = self.gate {
-                ready!(gate(self.inner.get_ref(), cx));
+                ready!(gate(self.inner.get_mut(), cx));
             }
             self.drained = false;
         }
         loop {
             return match Pin::new(&mut self.inner).poll_next(cx) {
                 Poll::Ready(Some(Ok(message))) => match inbound(message) {
-                    Some(message) => Poll::Ready(Some(Ok(message))),
+                    Some(message) => {
+                        if matches!(message, Inbound::Close(_)) && self.close == Closing::Open {
+                            self.close = Closing::PeerClosed;
+                        }
+                        Poll::Ready(Some(Ok(message)))
+                    }
                     None => continue,
                 },
                 // A connection that ended, cleanly or not, ends the stream.
@@ -189,10 +232,66 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Outbound> for WsTransport<S> {
             .map_err(transport_error)
     }
 
+    /// Sends our close frame (unless one was sent) and flushes, shuts our
+    /// side of the socket down, then reads and discards what the peer still
+    /// sends: until it closes its side when the close handshake did not
+    /// complete (it may still be writing, say the rest of a frame too large
+    /// to read), or only what is already waiting when it did; at most four
+    /// messages of the largest size allowed (or 1 MiB) in all.
+    ///
+    /// Closing a TCP socket with unread bytes makes the kernel answer with a
+    /// reset instead of a FIN, and a reset makes the peer's kernel discard
+    /// what it has not yet handed to the peer, our close frame included: the
+    /// peer would see "connection reset" instead of, say, 1009. The caller
+    /// bounds how long this may wait (the session loop's close timeout).
     fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        Pin::new(&mut self.inner)
-            .poll_close(cx)
-            .map_err(transport_error)
+        loop {
+            match self.close {
+                Closing::Open | Closing::PeerClosed => {
+                    ready!(Pin::new(&mut self.inner).poll_close(cx)).map_err(transport_error)?;
+                    // A peer whose close frame was read may still have sent
+                    // something after it, which is read below, but waiting for
+                    // more would only keep a finished connection open.
+                    let draining = if self.close == Closing::Open {
+                        Closing::DrainingToEnd
+                    } else {
+                        Closing::DrainingWaiting
+                    };
+                    let max = self.inner.get_config().max_message_size;
+                    let left = max
+                        .unwrap_or(0)
+                        .saturating_mul(DRAIN_MESSAGES)
+                        .max(DRAIN_MIN);
+                    self.drain_left = u32::try_from(left).unwrap_or(u32::MAX);
+                    let socket = Pin::new(self.inner.get_mut());
+                    if let Err(err) = ready!(socket.poll_shutdown(cx)) {
+                        tracing::debug!(%err, "shutting down the WebSocket's socket failed");
+                        self.close = Closing::Done;
+                    } else {
+                        self.close = draining;
+                    }
+                }
+                Closing::DrainingToEnd | Closing::DrainingWaiting => {
+                    let mut scratch = [0u8; DRAIN_CHUNK];
+                    let mut buf = ReadBuf::new(&mut scratch);
+                    let left = self.drain_left as usize;
+                    match Pin::new(self.inner.get_mut()).poll_read(cx, &mut buf) {
+                        Poll::Ready(Ok(())) if (1..left).contains(&buf.filled().len()) => {
+                            // Less than `left`, a u32.
+                            self.drain_left -= buf.filled().len() as u32;
+                        }
+                        Poll::Pending if self.close == Closing::DrainingToEnd => {
+                            return Poll::Pending;
+                        }
+                        // End of stream, an error, (handshake complete)
+                        // nothing more waiting, or a peer that sends too
+                        // much: it gets the reset it asked for.
+                        _ => self.close = Closing::Done,
+                    }
+                }
+                Closing::Done => return Poll::Ready(Ok(())),
+            }
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! path (the transport zap-server uses), not warp's own WebSocket.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use http::{HeaderMap, Method, Uri};
 use hyper::upgrade::OnUpgrade;
@@ -78,6 +79,8 @@ pub fn filter_with_shutdown(
 pub fn endpoint(
     endpoint: Endpoint,
 ) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+    // Shared by every request: the session tasks hold a pointer, not a copy.
+    let endpoint = Arc::new(endpoint);
     let query = warp::query::raw()
         .map(Some)
         .or(warp::any().map(|| None))

@@ -196,3 +196,121 @@ pub async fn a_slow_reader_is_disconnected_when_its_outbound_queue_overflows(
     .await;
     drop(slow);
 }
+
+/// A client frame with a masking key of zeros (the payload stays as
+/// written): FIN + `opcode`, and a 64-bit length whatever the size.
+fn raw_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let mut frame = vec![0x80 | opcode, 0xFF];
+    frame.extend_from_slice(&(payload.len() as u64).to_be_bytes());
+    frame.extend_from_slice(&[0, 0, 0, 0]);
+    frame.extend_from_slice(payload);
+    frame
+}
+
+/// The server frames in `bytes` (unmasked), as (opcode, payload), up to
+/// the first incomplete one.
+fn server_frames(mut bytes: &[u8]) -> Vec<(u8, &[u8])> {
+    let mut frames = Vec::new();
+    while bytes.len() >= 2 {
+        let (extended, short) = match bytes[1] & 0x7F {
+            126 => (2, None),
+            127 => (8, None),
+            len => (0, Some(usize::from(len))),
+        };
+        let Some(length_bytes) = bytes.get(2..2 + extended) else {
+            break;
+        };
+        let len = short.unwrap_or_else(|| {
+            length_bytes
+                .iter()
+                .fold(0usize, |len, &byte| len << 8 | usize::from(byte))
+        });
+        let Some(payload) = bytes.get(2 + extended..2 + extended + len) else {
+            break;
+        };
+        frames.push((bytes[0] & 0x0F, payload));
+        bytes = &bytes[2 + extended + len..];
+    }
+    frames
+}
+
+/// Rounds of [`a_peer_still_writing_an_oversized_frame_reads_its_1009_not_a_reset`].
+const RESET_ROUNDS: usize = 3;
+
+/// A client that asks for a 64 KiB echo and at once writes a 2 MiB frame
+/// (over the default 1 MiB limit), reading slowly through a small receive
+/// window meanwhile, reads the echo, the `error` report and the 1009 close
+/// frame, then the end of the stream: not a reset. The server refuses the
+/// frame from its header while the client is still writing it; closing a
+/// socket with unread bytes would send a TCP reset, which discards what
+/// the server's kernel has not yet delivered (the end of the echo and the
+/// close frame, waiting for the client's window). So the server must read
+/// and discard what the peer still sends before closing its socket.
+pub async fn a_peer_still_writing_an_oversized_frame_reads_its_1009_not_a_reset(
+    it: &impl Integration,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const ECHO: usize = 64 << 10;
+    const OVERSIZED: usize = 2 << 20;
+    let (server, _probe) = standard(it).await;
+    let echo = json!({"eventName": "echo", "payload": "e".repeat(ECHO)}).to_string();
+    let mut writes = raw_frame(0x1, echo.as_bytes());
+    writes.extend(raw_frame(0x1, &vec![b'x'; OVERSIZED]));
+    let writes = std::sync::Arc::new(writes);
+    for round in 1..=RESET_ROUNDS {
+        let offender = Client::connect_with_receive_buffer(server.url(), 4096).await;
+        let (mut reader, mut writer) = tokio::io::split(offender.ws.into_inner());
+        let writes = writes.clone();
+        // A write refused by a reset shows as the missing close frame below.
+        let writing = tokio::spawn(async move {
+            let _ = writer.write_all(&writes).await;
+            writer
+        });
+        let mut received = Vec::new();
+        let end = crate::within("the end of the server's stream", async {
+            let mut buf = [0u8; 4096];
+            loop {
+                match reader.read(&mut buf).await {
+                    Ok(0) => return Ok(()),
+                    Ok(read) => received.extend_from_slice(&buf[..read]),
+                    Err(err) => return Err(err),
+                }
+                // A slow reader: the server's writes wait for its window.
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        })
+        .await;
+        let frames = server_frames(&received);
+        let close = frames.iter().find(|(opcode, _)| *opcode == 0x8);
+        let Some((_, close)) = close else {
+            panic!(
+                "round {round}: no close frame in {} bytes ({} frames), then {end:?}",
+                received.len(),
+                frames.len()
+            );
+        };
+        assert_eq!(
+            close.get(..2),
+            Some(&1009u16.to_be_bytes()[..]),
+            "round {round}"
+        );
+        let texts: Vec<String> = frames
+            .iter()
+            .filter(|(opcode, _)| *opcode == 0x1)
+            .map(|(_, text)| String::from_utf8_lossy(text).into_owned())
+            .collect();
+        assert_eq!(
+            texts.len(),
+            2,
+            "round {round}: the echo and the error report"
+        );
+        assert!(texts[0].len() > ECHO, "round {round}: the echo first");
+        assert!(
+            texts[1].contains("too_large"),
+            "round {round}: {}",
+            texts[1]
+        );
+        assert!(end.is_ok(), "round {round}: {end:?} after the close frame");
+        drop(writing.await);
+    }
+}

@@ -129,3 +129,11 @@ pub async fn half_sent_upgrade_requests_are_dropped_after_the_handshake_timeout(
     let mut client = Client::connect(server.url()).await;
     assert_eq!(client.call("echo", json!("after")).await, json!("after"));
 }
+
+/// A close frame whose reason is not UTF-8 is answered with 1007 (RFC 6455
+/// sections 5.5.1 and 8.1), after `error` (kind `protocol`).
+pub async fn an_invalid_utf8_close_reason_is_answered_with_1007(it: &impl Integration) {
+    let mut payload = 1000u16.to_be_bytes().to_vec();
+    payload.extend_from_slice(&[b'b', b'y', 0xFF, 0xFE]);
+    expect_close(it, &frame(0x88, &payload), 1007).await;
+}
