@@ -327,20 +327,27 @@ pub(crate) async fn attached(state: &State, token: &str) -> Result<Vec<DirectEve
     Ok(direct_events(entries.iter()))
 }
 
+/// An `EVAL` of `script` whose keys are the session keys of `token` of
+/// these `kinds`, in order (the script's arguments follow).
+fn session_script(state: &State, script: &str, token: &str, kinds: &[&str]) -> redis::Cmd {
+    let mut cmd = redis::cmd("EVAL");
+    cmd.arg(script).arg(kinds.len());
+    for kind in kinds {
+        cmd.arg(state.keys.session(kind, token));
+    }
+    cmd
+}
+
 /// Ends a session for good (a clean close): a resume gets a new session.
 pub(crate) async fn end(state: &State, token: &str, generation: u64) -> Result<(), BackendError> {
     let keys = &state.keys;
-    let mut cmd = redis::cmd("EVAL");
-    cmd.arg(END)
-        .arg(7)
-        .arg(keys.session("s", token))
-        .arg(keys.session("sg", token))
-        .arg(keys.session("sx", token))
-        .arg(keys.session("sp", token))
-        .arg(keys.session("sd", token))
-        .arg(keys.session("sh", token))
-        .arg(keys.session("sq", token))
-        .arg(generation)
+    let mut cmd = session_script(
+        state,
+        END,
+        token,
+        &["s", "sg", "sx", "sp", "sd", "sh", "sq"],
+    );
+    cmd.arg(generation)
         .arg(millis(TOMBSTONE))
         .arg(keys.prefix());
     bounded::<i64>(state, &cmd).await.map(drop)
@@ -426,18 +433,9 @@ async fn take_once(
     identity: Option<&str>,
     force: bool,
 ) -> Result<Vec<Value>, BackendError> {
-    let keys = &state.keys;
-    let mut cmd = redis::cmd("EVAL");
-    cmd.arg(TAKE)
-        .arg(7)
-        .arg(keys.session("s", token))
-        .arg(keys.session("sg", token))
-        .arg(keys.session("sx", token))
-        .arg(keys.session("sp", token))
-        .arg(keys.session("sd", token))
-        .arg(keys.session("sh", token))
-        .arg(keys.session("sq", token))
-        .arg(millis(LIVE_TTL))
+    let kinds = ["s", "sg", "sx", "sp", "sd", "sh", "sq"];
+    let mut cmd = session_script(state, TAKE, token, &kinds);
+    cmd.arg(millis(LIVE_TTL))
         .arg(if force { "1" } else { "0" })
         .arg(&state.instance)
         .arg(identity.unwrap_or(""));
@@ -504,16 +502,8 @@ pub(crate) async fn expire(
     generation: u64,
 ) -> Result<Option<SessionRecord>, BackendError> {
     let keys = &state.keys;
-    let mut cmd = redis::cmd("EVAL");
-    cmd.arg(EXPIRE)
-        .arg(5)
-        .arg(keys.session("s", token))
-        .arg(keys.session("sg", token))
-        .arg(keys.session("sp", token))
-        .arg(keys.session("sd", token))
-        .arg(keys.session("sq", token))
-        .arg(generation)
-        .arg(keys.prefix());
+    let mut cmd = session_script(state, EXPIRE, token, &["s", "sg", "sp", "sd", "sq"]);
+    cmd.arg(generation).arg(keys.prefix());
     let value: Option<String> = bounded(state, &cmd).await?;
     Ok(value
         .and_then(|value| serde_json::from_str::<Stored>(&value).ok())
