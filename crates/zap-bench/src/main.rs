@@ -106,6 +106,7 @@ fn plan(args: &[String]) -> anyhow::Result<suite::Plan> {
             window: 8,
             duration: Duration::from_secs(if quick { 1 } else { 3 }),
             payload: 64,
+            recover: false,
         },
         fanout: Fanout {
             receivers: if quick { 100 } else { 1000 },
@@ -128,6 +129,7 @@ fn profile_echo() -> Echo {
         window: 8,
         duration: Duration::from_secs(5),
         payload: 64,
+        recover: false,
     }
 }
 

@@ -106,7 +106,8 @@ struct Running {
     stage: Stage,
     event: Arc<str>,
     future: CatchUnwind<AssertUnwindSafe<BoxFuture<HandlerResult>>>,
-    started: Instant,
+    /// Times the handler when durations are recorded.
+    timer: Option<telemetry::HandlerTimer>,
     /// The client event's `zap-id` (ids start at 1; 0: none): acknowledged
     /// once the handler finished.
     zap_id: u64,
@@ -329,7 +330,7 @@ impl Driver<'_> {
             stage,
             event,
             future: AssertUnwindSafe(handler(ctx)).catch_unwind(),
-            started: Instant::now(),
+            timer: None,
             zap_id: 0,
             request: None,
         }
@@ -346,7 +347,7 @@ impl Driver<'_> {
     /// request is answered with a `no_handler` error).
     fn dispatch(&self, event: EventData, zap_id: Option<u64>) -> Option<Running> {
         let request = self.pending_request(&event);
-        let Some(handler) = self.register.handler_for(event.event_name()) else {
+        let Some(route) = self.register.route_for(event.event_name()) else {
             tracing::debug!(id = %self.connection.id(), event = event.event_name(), "no handler for event");
             if let Some(request) = request {
                 let message = format!("no handler for event \"{}\"", event.event_name());
@@ -360,9 +361,13 @@ impl Driver<'_> {
             resume::handled(&self.connection, zap_id);
             return None;
         };
-        let name = event.shared_event_name();
-        telemetry::event_in(&name);
-        let mut running = self.start(Stage::Event, name, handler, self.context(event));
+        let name = match &route.name {
+            Some(name) => name.clone(),
+            None => event.shared_event_name(),
+        };
+        let timer = route.meter.event_in();
+        let mut running = self.start(Stage::Event, name, &route.handler, self.context(event));
+        running.timer = timer;
         running.zap_id = zap_id.unwrap_or(0);
         running.request = request;
         Some(running)
@@ -407,8 +412,8 @@ impl Driver<'_> {
     /// (and an error reply to a failed request). A client event counts as
     /// handled from here: returned, or failed and reported.
     fn finished(&self, running: Running, outcome: Outcome) -> Option<Running> {
-        if running.stage == Stage::Event {
-            telemetry::handler_duration(&running.event, running.started.elapsed());
+        if let Some(timer) = running.timer {
+            timer.finish();
         }
         let (kind, message) = match outcome {
             Ok(Ok(())) => {
@@ -797,7 +802,10 @@ impl Driver<'_> {
             let frame = CloseFrame::new(close_code::POLICY, "rate limit exceeded");
             state.closing = Some((frame.clone(), EndReason::Closed(frame)));
         }
-        telemetry::rate_limited(name);
+        match self.register.route_for(name) {
+            Some(route) => route.meter.rate_limited(),
+            None => telemetry::EventMeter::other().rate_limited(),
+        }
         let message = exceeded.describe(name);
         match zap_id {
             Some(id) => resume::refused(&self.connection, id, exceeded.retry_after),
@@ -905,7 +913,11 @@ async fn write_batch<T: Transport>(
         transport.feed(Outbound::Text(first)).await?;
         written += 1;
     }
-    while written < batch {
+    loop {
+        if written == batch {
+            rx.report();
+            break;
+        }
         match rx.try_recv() {
             Some(frame) => transport.feed(Outbound::Text(frame)).await?,
             None => break,
