@@ -6,6 +6,7 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use futures_util::future::CatchUnwind;
@@ -636,18 +637,17 @@ impl Driver<'_> {
         };
         state.last_seen = Instant::now();
         match inbound {
-            Inbound::Text(bytes) if bytes.len() > self.config.max_message_size => {
-                state.running = self.too_large(bytes.len(), self.config.max_message_size);
+            Inbound::Text(text) if text.len() > self.config.max_message_size => {
+                state.running = self.too_large(text.len(), self.config.max_message_size);
                 state.closing = Some(too_large_close());
             }
-            Inbound::Text(bytes) => {
-                state.running = match zap_protocol::decode_slice(&bytes) {
-                    Ok(event) => match resume::admit(&self.connection, event) {
-                        // A resend of an event already handled, or one after
-                        // a refused id (the client resends from that one).
-                        None => None,
-                        Some((event, zap_id)) => {
-                            match self.admit(state, event.event_name(), bytes.len()) {
+            Inbound::Text(text) => {
+                let len = text.len();
+                state.running = match zap_protocol::decode_text(&text) {
+                    Ok(mut event) => match resume::admit(&self.connection, &mut event) {
+                        resume::Admission::Skip => None,
+                        resume::Admission::Run(zap_id) => {
+                            match self.admit(state, event.event_name(), len) {
                                 Ok(()) => self.dispatch(event, zap_id),
                                 Err(exceeded) => self.rate_limited(state, &event, zap_id, exceeded),
                             }
@@ -863,8 +863,8 @@ async fn read_resume<T: Transport>(
         tracing::debug!("no resume frame in time: a new session");
         return None;
     };
-    if let Some(Ok(Inbound::Text(bytes))) = &inbound
-        && let Ok(event) = zap_protocol::decode_slice(bytes)
+    if let Some(Ok(Inbound::Text(text))) = &inbound
+        && let Ok(event) = zap_protocol::decode_text(text)
         && event.event_name() == ext::RESUME_EVENT
     {
         // A malformed one is a new session: never an application event.
@@ -894,11 +894,23 @@ async fn poll_running(running: &mut Option<Running>) -> Outcome {
 }
 
 /// `future` bounded by `limit` (unbounded when `None`); `None` on timeout.
+///
+/// The clock starts when the future first waits: a write that completes at
+/// once (the usual case) reads no clock and arms no timer.
 async fn within<F: Future>(limit: Option<Duration>, future: F) -> Option<F::Output> {
-    match limit {
-        Some(limit) => tokio::time::timeout(limit, future).await.ok(),
-        None => Some(future.await),
-    }
+    let Some(limit) = limit else {
+        return Some(future.await);
+    };
+    let mut future = std::pin::pin!(future);
+    let mut deadline: Option<Pin<Box<tokio::time::Sleep>>> = None;
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(output) = future.as_mut().poll(cx) {
+            return Poll::Ready(Some(output));
+        }
+        let deadline = deadline.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        deadline.as_mut().poll(cx).map(|()| None)
+    })
+    .await
 }
 
 /// Writes `first` (if any) and queued frames, up to `batch`, then flushes once.

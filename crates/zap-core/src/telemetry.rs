@@ -232,7 +232,6 @@ pub(crate) fn room_removed() {
     metrics::gauge!("zap_rooms").decrement(1.0);
 }
 
-
 /// Counts `count` events named `name` queued for delivery.
 pub(crate) fn events_out(name: &str, count: usize) {
     if count > 0 && recording() {
@@ -259,11 +258,9 @@ pub(crate) fn queue_full() {
     metrics::counter!("zap_dropped_total", "reason" => "queue_full").increment(1);
 }
 
-
 pub(crate) fn handler_failed(kind: &'static str) {
     metrics::counter!("zap_handler_errors_total", "kind" => kind).increment(1);
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -278,7 +275,10 @@ mod tests {
         assert!(counters.len() <= EVENT_LABELS + 1);
         assert!(counters.contains_key(OTHER_EVENTS));
         drop(counters);
-        assert_eq!(out_label("telemetry-test-past-the-bound-1000"), OTHER_EVENTS);
+        assert_eq!(
+            out_label("telemetry-test-past-the-bound-1000"),
+            OTHER_EVENTS
+        );
     }
 
     #[test]

@@ -1,10 +1,10 @@
 //! Encoding an event into a [`Frame`] (the sending rules of `docs/protocol.md`).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use serde::Serialize;
 
-use crate::{Frame, Headers, PayloadError};
+use crate::{Frame, Headers, PayloadError, Text};
 
 /// An event could not be encoded.
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +74,57 @@ const KEEP_SCRATCH: usize = 64 * 1024;
 
 thread_local! {
     static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// The payload splice of the `write_envelope` running on this thread:
+    /// `None` when none is, `Some(None)` while it writes its payload,
+    /// `Some(Some(text))` once a received payload handed it its text.
+    static SPLICE: Cell<Option<Option<Text>>> = const { Cell::new(None) };
+}
+
+/// Called by a received payload being serialized: when it is the payload
+/// `write_envelope` is writing (the first one met while it writes), it
+/// hands its text over to be copied in as it is, and writes a `null`
+/// placeholder; `false` otherwise (it is then written as a `RawValue`,
+/// which re-scans it).
+pub(crate) fn splice(text: &Text) -> bool {
+    SPLICE.with(|splice| match splice.take() {
+        Some(None) => {
+            splice.set(Some(Some(text.clone())));
+            true
+        }
+        other => {
+            splice.set(other);
+            false
+        }
+    })
+}
+
+/// Writes `payload`. A received payload (a slice of a checked frame) is
+/// copied in as it is, not re-scanned: it is written as a `null`
+/// placeholder that is then replaced by its text, provided the placeholder
+/// is all that was written; otherwise (the payload was inside another
+/// value) everything is written again the slow way.
+fn write_payload<P: Serialize + ?Sized>(
+    out: &mut Vec<u8>,
+    payload: &P,
+) -> Result<(), serde_json::Error> {
+    let start = out.len();
+    let outer = SPLICE.with(|splice| splice.replace(Some(None)));
+    let written = serde_json::to_writer(&mut *out, payload);
+    let spliced = SPLICE.with(|splice| splice.replace(outer)).flatten();
+    written?;
+    if let Some(text) = spliced {
+        let placeholder_only = out.get(start..) == Some(b"null".as_slice());
+        out.truncate(start);
+        if placeholder_only {
+            out.extend_from_slice(text.as_bytes());
+        } else {
+            let outer = SPLICE.with(|splice| splice.replace(None));
+            let written = serde_json::to_writer(&mut *out, payload);
+            SPLICE.with(|splice| splice.set(outer));
+            written?;
+        }
+    }
+    Ok(())
 }
 
 fn write_envelope<P: Serialize + ?Sized>(
@@ -94,7 +145,7 @@ fn write_envelope<P: Serialize + ?Sized>(
         serde_json::to_writer(&mut *out, event_name)?;
     }
     out.extend_from_slice(br#","payload":"#);
-    serde_json::to_writer(&mut *out, payload)?;
+    write_payload(out, payload)?;
     if let Some(headers) = headers {
         out.extend_from_slice(br#","headers":"#);
         serde_json::to_writer(&mut *out, headers)?;

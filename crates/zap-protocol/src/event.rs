@@ -4,7 +4,7 @@ use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 
-use crate::{EncodeError, Frame, Headers, Payload, encode};
+use crate::{EncodeError, Frame, Headers, Payload, Text, encode};
 
 /// One event: its name, its payload and its headers.
 ///
@@ -27,31 +27,67 @@ use crate::{EncodeError, Frame, Headers, Payload, encode};
 /// ```
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct EventData {
-    /// Shared so that keeping the name while the event is handled (for
-    /// error reports) costs no allocation.
-    event_name: Arc<str>,
+    event_name: Name,
     payload: Payload,
     headers: Option<Headers>,
+}
+
+/// An event's name: shared, so that keeping it while the event is handled
+/// costs no allocation; a received one is a slice of its frame.
+#[derive(Clone)]
+enum Name {
+    Shared(Arc<str>),
+    Received(Text),
+}
+
+impl Name {
+    fn as_str(&self) -> &str {
+        match self {
+            Name::Shared(name) => name,
+            Name::Received(name) => name.as_str(),
+        }
+    }
+}
+
+impl Default for Name {
+    fn default() -> Self {
+        Name::Shared(Arc::from(""))
+    }
+}
+
+impl PartialEq for Name {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl std::fmt::Debug for Name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
 }
 
 impl EventData {
     /// Builds an event from its parts.
     pub fn new(event_name: impl Into<String>, payload: Payload, headers: Option<Headers>) -> Self {
         EventData {
-            event_name: Arc::from(event_name.into()),
+            event_name: Name::Shared(Arc::from(event_name.into())),
             payload,
             headers,
         }
     }
 
-    /// Builds an event whose name is already shared (what decoding does).
-    pub(crate) fn from_shared_name(
-        event_name: Arc<str>,
+    /// Builds a decoded event: its name shared, or a slice of its frame.
+    pub(crate) fn decoded(
+        event_name: Result<Arc<str>, Text>,
         payload: Payload,
         headers: Option<Headers>,
     ) -> Self {
         EventData {
-            event_name,
+            event_name: match event_name {
+                Ok(name) => Name::Shared(name),
+                Err(name) => Name::Received(name),
+            },
             payload,
             headers,
         }
@@ -72,10 +108,11 @@ impl EventData {
 
     /// The event's name.
     pub fn event_name(&self) -> &str {
-        &self.event_name
+        self.event_name.as_str()
     }
 
-    /// The event's name as a shared string: cloning it allocates nothing.
+    /// The event's name as a shared string: cloning it allocates nothing
+    /// (making it does, for a name that is a slice of a received frame).
     ///
     /// ```
     /// let event = zap_protocol::decode(r#"{"eventName":"chat.message"}"#)?;
@@ -84,7 +121,10 @@ impl EventData {
     /// # Ok::<(), zap_protocol::DecodeError>(())
     /// ```
     pub fn shared_event_name(&self) -> Arc<str> {
-        self.event_name.clone()
+        match &self.event_name {
+            Name::Shared(name) => name.clone(),
+            Name::Received(name) => Arc::from(name.as_str()),
+        }
     }
 
     /// The event's payload (`null` when the sender omitted it).
@@ -105,6 +145,24 @@ impl EventData {
         self.headers.as_ref()
     }
 
+    /// Removes header `name` and returns its value; headers left empty
+    /// become none (`headers_opt` is `None` again).
+    ///
+    /// ```
+    /// let mut event = zap_protocol::decode(r#"{"eventName":"e","headers":{"zap-id":7}}"#)?;
+    /// assert_eq!(event.take_header("zap-id"), Some(serde_json::json!(7)));
+    /// assert!(event.headers_opt().is_none());
+    /// # Ok::<(), zap_protocol::DecodeError>(())
+    /// ```
+    pub fn take_header(&mut self, name: &str) -> Option<serde_json::Value> {
+        let headers = self.headers.as_mut()?;
+        let value = headers.remove(name);
+        if headers.is_empty() {
+            self.headers = None;
+        }
+        value
+    }
+
     /// One header's value as a string, if present and a string.
     pub fn header_str(&self, name: &str) -> Option<&str> {
         self.headers_opt()?.get(name)?.as_str()
@@ -112,14 +170,18 @@ impl EventData {
 
     /// Splits the event into its parts.
     pub fn into_parts(self) -> (String, Payload, Option<Headers>) {
-        (String::from(&*self.event_name), self.payload, self.headers)
+        (
+            self.event_name.as_str().to_owned(),
+            self.payload,
+            self.headers,
+        )
     }
 
     /// Encodes the event as one frame. Infallible: the payload is already JSON.
     pub fn encode(&self) -> Frame {
         // Payload and Headers serialize without failure (raw JSON text and
         // string-keyed maps), so the error arm is unreachable in practice.
-        encode(&self.event_name, &self.payload, self.headers.as_ref())
+        encode(self.event_name(), &self.payload, self.headers.as_ref())
             .unwrap_or_else(|_| Frame::from_text(String::new()))
     }
 }

@@ -46,7 +46,11 @@ async fn prometheus_sees_registered_names_and_one_label_for_the_rest() {
     for n in 0..20 {
         send_text(&mut ws, &format!(r#"{{"eventName":"echo","payload":{n}}}"#)).await;
         // A client inventing names: none of them becomes a label.
-        send_text(&mut ws, &format!(r#"{{"eventName":"junk-{n}","payload":null}}"#)).await;
+        send_text(
+            &mut ws,
+            &format!(r#"{{"eventName":"junk-{n}","payload":null}}"#),
+        )
+        .await;
     }
     for _ in 0..3 {
         send_text(&mut ws, r#"{"eventName":"limited"}"#).await;
@@ -71,11 +75,23 @@ async fn prometheus_sees_registered_names_and_one_label_for_the_rest() {
     })
     .await;
     assert_eq!(sample(&text, r#"zap_events_in_total{event="echo"}"#), 21.0);
-    assert_eq!(sample(&text, r#"zap_events_in_total{event="_other"}"#), 20.0);
-    assert!(!text.contains("junk-"), "a client's names became labels:\n{text}");
+    assert_eq!(
+        sample(&text, r#"zap_events_in_total{event="_other"}"#),
+        20.0
+    );
+    assert!(
+        !text.contains("junk-"),
+        "a client's names became labels:\n{text}"
+    );
     assert_eq!(sample(&text, r#"zap_events_out_total{event="echo"}"#), 21.0);
-    assert_eq!(sample(&text, r#"zap_events_in_total{event="limited"}"#), 1.0);
-    assert_eq!(sample(&text, r#"zap_rate_limited_total{event="limited"}"#), 2.0);
+    assert_eq!(
+        sample(&text, r#"zap_events_in_total{event="limited"}"#),
+        1.0
+    );
+    assert_eq!(
+        sample(&text, r#"zap_rate_limited_total{event="limited"}"#),
+        2.0
+    );
     assert_eq!(sample(&text, "zap_connections_open"), 1.0);
     drop(ws);
     server.shutdown().await;

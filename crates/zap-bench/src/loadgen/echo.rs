@@ -21,6 +21,17 @@ pub(crate) struct Echo {
     pub(crate) recover: bool,
 }
 
+impl Echo {
+    /// The load for server `kind`: the `recovery` kind's clients ask for
+    /// recovery.
+    pub(crate) fn for_kind(self, kind: &str) -> Echo {
+        Echo {
+            recover: kind == "recovery",
+            ..self
+        }
+    }
+}
+
 /// What an echo run measured.
 #[derive(Debug)]
 pub(crate) struct EchoResult {
@@ -38,7 +49,16 @@ impl EchoResult {
 pub(crate) async fn run(url: &str, shape: Echo) -> anyhow::Result<EchoResult> {
     let mut sockets = Vec::with_capacity(shape.connections);
     let url = match shape.recover {
-        true => format!("{url}/?{}=1", zap_protocol::ext::RECOVER_PARAM),
+        true => {
+            let join = if url.contains('?') {
+                "&"
+            } else if url.ends_with('/') {
+                "?"
+            } else {
+                "/?"
+            };
+            format!("{url}{join}{}=1", zap_protocol::ext::RECOVER_PARAM)
+        }
         false => url.to_owned(),
     };
     for _ in 0..shape.connections {
