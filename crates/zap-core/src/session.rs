@@ -644,7 +644,7 @@ impl Driver<'_> {
             Inbound::Text(text) => {
                 let len = text.len();
                 state.running = match zap_protocol::decode_text(&text) {
-                    Ok(mut event) => match resume::admit(&self.connection, &mut event) {
+                    Ok(event) => match resume::admit(&self.connection, &event) {
                         resume::Admission::Skip => None,
                         resume::Admission::Run(zap_id) => {
                             match self.admit(state, event.event_name(), len) {

@@ -194,7 +194,7 @@ impl<'de> Visitor<'de> for EnvelopeVisitor<'_> {
         let source = self.source;
         let mut event_name: Option<Result<Result<Arc<str>, Text>, JsonKind>> = None;
         let mut payload: Option<&'de RawValue> = None;
-        let mut headers: Option<Headers> = None;
+        let mut headers = ReceivedHeaders::default();
         // Duplicate keys: the last one wins, as in JavaScript and Python.
         while let Some(key) = map.next_key::<Key>()? {
             match key {
@@ -217,7 +217,12 @@ impl<'de> Visitor<'de> for EnvelopeVisitor<'_> {
                         None => Payload::from_raw(raw.to_owned()),
                     },
                 };
-                Ok(EventData::decoded(name, payload, headers))
+                Ok(EventData::decoded(
+                    name,
+                    payload,
+                    headers.headers,
+                    headers.client_id,
+                ))
             }
         })
     }
@@ -319,56 +324,117 @@ impl<'de> Visitor<'de> for NameSeed<'_> {
     }
 }
 
-/// `headers`: an object becomes the map; `null` or any other type is ignored.
+/// `headers`: an object becomes the map, except a whole-number `zap-id`
+/// (the recovery extension's client event id), kept apart; `null` or any
+/// other type is ignored.
 struct HeadersSeed;
 
+/// The received headers, and the client event id taken out of them.
+#[derive(Default)]
+struct ReceivedHeaders {
+    headers: Option<Headers>,
+    client_id: Option<u64>,
+}
+
 impl<'de> DeserializeSeed<'de> for HeadersSeed {
-    type Value = Option<Headers>;
+    type Value = ReceivedHeaders;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
+/// A header name: `zap-id` recognised without allocating.
+enum HeaderName {
+    ClientId,
+    Other(String),
+}
+
+impl<'de> de::Deserialize<'de> for HeaderName {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NameVisitor;
+        impl Visitor<'_> for NameVisitor {
+            type Value = HeaderName;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a header name")
+            }
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<HeaderName, E> {
+                Ok(match name {
+                    crate::ext::ID_HEADER => HeaderName::ClientId,
+                    _ => HeaderName::Other(name.to_owned()),
+                })
+            }
+            fn visit_string<E: de::Error>(self, name: String) -> Result<HeaderName, E> {
+                Ok(match name.as_str() {
+                    crate::ext::ID_HEADER => HeaderName::ClientId,
+                    _ => HeaderName::Other(name),
+                })
+            }
+        }
+        deserializer.deserialize_str(NameVisitor)
+    }
+}
+
 impl<'de> Visitor<'de> for HeadersSeed {
-    type Value = Option<Headers>;
+    type Value = ReceivedHeaders;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a headers object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        let headers: Headers =
-            de::Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))?;
-        Ok(Some(headers))
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut headers = Headers::new();
+        let mut client_id = None;
+        // Duplicate names: the last one wins, as for the envelope's keys.
+        while let Some(name) = map.next_key::<HeaderName>()? {
+            let value: serde_json::Value = map.next_value()?;
+            match (name, value.as_u64()) {
+                (HeaderName::ClientId, Some(id)) => {
+                    client_id = Some(id);
+                }
+                (HeaderName::ClientId, None) => {
+                    headers.insert(crate::ext::ID_HEADER.to_owned(), value);
+                }
+                (HeaderName::Other(name), _) => {
+                    headers.insert(name, value);
+                }
+            }
+        }
+        // Headers that held only the id were the extension's, not the
+        // application's.
+        let only_id = headers.is_empty() && client_id.is_some();
+        Ok(ReceivedHeaders {
+            headers: (!only_id).then_some(headers),
+            client_id,
+        })
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(None)
+        Ok(ReceivedHeaders::default())
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
+        Ok(ReceivedHeaders::default())
     }
 
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(None)
+        Ok(ReceivedHeaders::default())
     }
 
     fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(None)
+        Ok(ReceivedHeaders::default())
     }
 
     fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(None)
+        Ok(ReceivedHeaders::default())
     }
 
     fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(None)
+        Ok(ReceivedHeaders::default())
     }
 
     fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(None)
+        Ok(ReceivedHeaders::default())
     }
 }

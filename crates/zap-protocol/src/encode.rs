@@ -47,11 +47,41 @@ pub fn encode<P: Serialize + ?Sized>(
     payload: &P,
     headers: Option<&Headers>,
 ) -> Result<Frame, EncodeError> {
+    encode_stamped(event_name, payload, headers, &[])
+}
+
+/// [`encode`] with `stamps` added to the headers (written after them, each
+/// replacing a header of the same name): how the extensions stamp an event
+/// (`zap-seq`, a room's offset) without building a map per event.
+///
+/// ```
+/// use serde_json::json;
+/// let mut headers = zap_protocol::Headers::new();
+/// headers.insert("zap-seq".into(), json!(1));
+/// headers.insert("room".into(), json!("lobby"));
+/// let frame = zap_protocol::encode_stamped("said", "hi", Some(&headers), &[("zap-seq", json!(7))])?;
+/// assert_eq!(
+///     frame.as_str(),
+///     r#"{"eventName":"said","payload":"hi","headers":{"room":"lobby","zap-seq":7}}"#
+/// );
+/// # Ok::<(), zap_protocol::EncodeError>(())
+/// ```
+pub fn encode_stamped<P: Serialize + ?Sized>(
+    event_name: &str,
+    payload: &P,
+    headers: Option<&Headers>,
+    stamps: &[(&str, serde_json::Value)],
+) -> Result<Frame, EncodeError> {
+    let envelope = Envelope {
+        event_name,
+        payload,
+        headers,
+        stamps,
+    };
     let written = SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
         Ok(mut buffer) => {
             buffer.clear();
-            let frame = write_envelope(&mut buffer, event_name, payload, headers)
-                .map(|()| frame_of(&buffer));
+            let frame = envelope.write(&mut buffer).map(|()| frame_of(&buffer));
             if buffer.capacity() > KEEP_SCRATCH {
                 *buffer = Vec::new();
             }
@@ -60,7 +90,7 @@ pub fn encode<P: Serialize + ?Sized>(
         // A payload whose `Serialize` encodes another event: a buffer of its own.
         Err(_) => {
             let mut buffer = Vec::new();
-            write_envelope(&mut buffer, event_name, payload, headers).map(|()| frame_of(&buffer))
+            envelope.write(&mut buffer).map(|()| frame_of(&buffer))
         }
     });
     written.map_err(|source| EncodeError::Serialize {
@@ -74,14 +104,14 @@ const KEEP_SCRATCH: usize = 64 * 1024;
 
 thread_local! {
     static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-    /// The payload splice of the `write_envelope` running on this thread:
+    /// The payload splice of the `Envelope::write` running on this thread:
     /// `None` when none is, `Some(None)` while it writes its payload,
     /// `Some(Some(text))` once a received payload handed it its text.
     static SPLICE: Cell<Option<Option<Text>>> = const { Cell::new(None) };
 }
 
 /// Called by a received payload being serialized: when it is the payload
-/// `write_envelope` is writing (the first one met while it writes), it
+/// `Envelope::write` is writing (the first one met while it writes), it
 /// hands its text over to be copied in as it is, and writes a `null`
 /// placeholder; `false` otherwise (it is then written as a `RawValue`,
 /// which re-scans it).
@@ -127,31 +157,56 @@ fn write_payload<P: Serialize + ?Sized>(
     Ok(())
 }
 
-fn write_envelope<P: Serialize + ?Sized>(
-    out: &mut Vec<u8>,
-    event_name: &str,
-    payload: &P,
-    headers: Option<&Headers>,
-) -> Result<(), serde_json::Error> {
-    out.extend_from_slice(br#"{"eventName":"#);
-    if event_name
-        .bytes()
-        .all(|b| b >= 0x20 && b != b'"' && b != b'\\')
-    {
+/// The parts of one event to write.
+struct Envelope<'a, P: ?Sized> {
+    event_name: &'a str,
+    payload: &'a P,
+    headers: Option<&'a Headers>,
+    stamps: &'a [(&'a str, serde_json::Value)],
+}
+
+impl<P: Serialize + ?Sized> Envelope<'_, P> {
+    fn write(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+        out.extend_from_slice(br#"{"eventName":"#);
+        write_str(out, self.event_name)?;
+        out.extend_from_slice(br#","payload":"#);
+        write_payload(out, self.payload)?;
+        if self.headers.is_some() || !self.stamps.is_empty() {
+            out.extend_from_slice(br#","headers":{"#);
+            let stamped = |name: &str| self.stamps.iter().any(|(stamp, _)| *stamp == name);
+            let given = self.headers.into_iter().flatten();
+            let given = given.filter(|(name, _)| !stamped(name));
+            let stamps = self.stamps.iter().map(|(name, value)| (*name, value));
+            for (n, (name, value)) in given
+                .map(|(name, value)| (name.as_str(), value))
+                .chain(stamps)
+                .enumerate()
+            {
+                if n > 0 {
+                    out.push(b',');
+                }
+                write_str(out, name)?;
+                out.push(b':');
+                serde_json::to_writer(&mut *out, value)?;
+            }
+            out.push(b'}');
+        }
+        out.push(b'}');
+        Ok(())
+    }
+}
+
+/// Writes `text` as a JSON string (copied as it is when nothing in it
+/// needs escaping).
+fn write_str(out: &mut Vec<u8>, text: &str) -> Result<(), serde_json::Error> {
+    if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
         out.push(b'"');
-        out.extend_from_slice(event_name.as_bytes());
+        out.extend_from_slice(text.as_bytes());
         out.push(b'"');
+        Ok(())
     } else {
-        serde_json::to_writer(&mut *out, event_name)?;
+        serde_json::to_writer(&mut *out, text)
     }
-    out.extend_from_slice(br#","payload":"#);
-    write_payload(out, payload)?;
-    if let Some(headers) = headers {
-        out.extend_from_slice(br#","headers":"#);
-        serde_json::to_writer(&mut *out, headers)?;
-    }
-    out.push(b'}');
-    Ok(())
 }
 
 /// The frame holding a copy of `text` (one allocation of its exact length).

@@ -4,7 +4,7 @@ use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 
-use crate::{EncodeError, Frame, Headers, Payload, Text, encode};
+use crate::{EncodeError, Frame, Headers, Payload, Text};
 
 /// One event: its name, its payload and its headers.
 ///
@@ -30,6 +30,8 @@ pub struct EventData {
     event_name: Name,
     payload: Payload,
     headers: Option<Headers>,
+    /// The client event id (`zap-id`), taken out of the received headers.
+    client_id: Option<u64>,
 }
 
 /// An event's name: shared, so that keeping it while the event is handled
@@ -74,6 +76,7 @@ impl EventData {
             event_name: Name::Shared(Arc::from(event_name.into())),
             payload,
             headers,
+            client_id: None,
         }
     }
 
@@ -82,6 +85,7 @@ impl EventData {
         event_name: Result<Arc<str>, Text>,
         payload: Payload,
         headers: Option<Headers>,
+        client_id: Option<u64>,
     ) -> Self {
         EventData {
             event_name: match event_name {
@@ -90,7 +94,22 @@ impl EventData {
             },
             payload,
             headers,
+            client_id,
         }
+    }
+
+    /// The client event id of the recovery extension (the `zap-id`
+    /// header, a whole number), which decoding takes out of the headers:
+    /// `zap-` header names are reserved for the extensions.
+    ///
+    /// ```
+    /// let event = zap_protocol::decode(r#"{"eventName":"e","headers":{"zap-id":7,"a":1}}"#)?;
+    /// assert_eq!(event.client_id(), Some(7));
+    /// assert!(event.headers().get("zap-id").is_none());
+    /// # Ok::<(), zap_protocol::DecodeError>(())
+    /// ```
+    pub fn client_id(&self) -> Option<u64> {
+        self.client_id
     }
 
     /// Builds an event whose payload is any serializable value.
@@ -145,24 +164,6 @@ impl EventData {
         self.headers.as_ref()
     }
 
-    /// Removes header `name` and returns its value; headers left empty
-    /// become none (`headers_opt` is `None` again).
-    ///
-    /// ```
-    /// let mut event = zap_protocol::decode(r#"{"eventName":"e","headers":{"zap-id":7}}"#)?;
-    /// assert_eq!(event.take_header("zap-id"), Some(serde_json::json!(7)));
-    /// assert!(event.headers_opt().is_none());
-    /// # Ok::<(), zap_protocol::DecodeError>(())
-    /// ```
-    pub fn take_header(&mut self, name: &str) -> Option<serde_json::Value> {
-        let headers = self.headers.as_mut()?;
-        let value = headers.remove(name);
-        if headers.is_empty() {
-            self.headers = None;
-        }
-        value
-    }
-
     /// One header's value as a string, if present and a string.
     pub fn header_str(&self, name: &str) -> Option<&str> {
         self.headers_opt()?.get(name)?.as_str()
@@ -181,8 +182,14 @@ impl EventData {
     pub fn encode(&self) -> Frame {
         // Payload and Headers serialize without failure (raw JSON text and
         // string-keyed maps), so the error arm is unreachable in practice.
-        encode(self.event_name(), &self.payload, self.headers.as_ref())
-            .unwrap_or_else(|_| Frame::from_text(String::new()))
+        let id = self.client_id.map(|id| (crate::ext::ID_HEADER, id.into()));
+        crate::encode_stamped(
+            self.event_name(),
+            &self.payload,
+            self.headers.as_ref(),
+            id.as_slice(),
+        )
+        .unwrap_or_else(|_| Frame::from_text(String::new()))
     }
 }
 

@@ -43,7 +43,7 @@ mod text;
 mod typed;
 
 pub use decode::{DecodeError, JsonKind, decode, decode_slice, decode_text, decode_with_limit};
-pub use encode::{EncodeError, encode};
+pub use encode::{EncodeError, encode, encode_stamped};
 pub use event::EventData;
 pub use frame::Frame;
 pub use headers::{Headers, REQUEST_ID_HEADER, RESPONSE_TO_HEADER};

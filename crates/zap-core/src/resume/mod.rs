@@ -13,28 +13,24 @@ pub(crate) use park::{Parking, park, should_park, wait_out};
 use zap_protocol::EventData;
 
 use crate::Connection;
-use crate::recovery::{ID_HEADER, SessionState, settle_joins, stamp};
+use crate::recovery::{SessionState, settle_joins, stamp};
 
 /// The client event to handle, with its `zap-id` (to mark it handled once
 /// its handler finished); `None` for an event to drop silently: a resend of
 /// one already handled, or one after a refused id. The `zap-id` is consumed
 /// here: handlers see the event as the client's application sent it.
-pub(crate) fn admit(connection: &Connection, event: &mut EventData) -> Admission {
+pub(crate) fn admit(connection: &Connection, event: &EventData) -> Admission {
     let Some(session) = connection.session() else {
         return Admission::Run(None);
     };
-    let Some(id) = event
-        .headers_opt()
-        .and_then(|headers| headers.get(ID_HEADER))
-        .and_then(serde_json::Value::as_u64)
-    else {
+    // Decoding took the id out of the headers: the handler sees the event
+    // as the client's application sent it.
+    let Some(id) = event.client_id() else {
         return Admission::Run(None);
     };
     if session.admit(id) != crate::recovery::Admit::Run {
         return Admission::Skip;
     }
-    // The handler sees the event as the client's application sent it.
-    event.take_header(ID_HEADER);
     Admission::Run(Some(id))
 }
 
