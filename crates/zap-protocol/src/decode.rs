@@ -101,7 +101,10 @@ pub fn decode(text: &str) -> Result<EventData, DecodeError> {
 /// # Ok::<(), zap_protocol::DecodeError>(())
 /// ```
 pub fn decode_text(text: &Text) -> Result<EventData, DecodeError> {
-    decode_from(text.as_str(), Some(text))
+    match crate::decode_fast::decode(text) {
+        Some(event) => Ok(event),
+        None => decode_from(text.as_str(), Some(text)),
+    }
 }
 
 /// Decodes `text`; with its `source` frame, name and payload are slices of it.

@@ -33,6 +33,7 @@
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 mod decode;
+mod decode_fast;
 mod encode;
 mod event;
 pub mod ext;

@@ -81,4 +81,27 @@ proptest! {
             Err(owned) => prop_assert_eq!(borrowed.unwrap_err().to_string(), owned.to_string()),
         }
     }
+
+    #[test]
+    fn frames_of_the_common_shape_decode_as_the_general_decoder_does(
+        name in ".*", payload in json(), id in prop::option::of(any::<u64>()), tail in "[ }a,\"0-9]{0,3}",
+    ) {
+        let name = serde_json::to_string(&name).unwrap();
+        let headers = id.map(|id| format!(r#","headers":{{"zap-id":{id}}}"#)).unwrap_or_default();
+        for frame in [
+            format!(r#"{{"eventName":{name},"payload":{payload}{headers}}}"#),
+            // Cut or extended: never decoded differently.
+            format!(r#"{{"eventName":{name},"payload":{payload}{headers}{tail}"#),
+        ] {
+            let general = decode(&frame);
+            match decode_text(&Text::from(frame.as_str())) {
+                Ok(event) => {
+                    let general = general.unwrap();
+                    prop_assert_eq!(event.client_id(), general.client_id());
+                    prop_assert_eq!(&event, &general);
+                }
+                Err(err) => prop_assert_eq!(err.to_string(), general.unwrap_err().to_string()),
+            }
+        }
+    }
 }
