@@ -1,6 +1,6 @@
 //! Encoding an event into a [`Frame`] (the sending rules of `docs/protocol.md`).
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 
 use serde::Serialize;
 
@@ -72,11 +72,20 @@ pub fn encode_stamped<P: Serialize + ?Sized>(
     headers: Option<&Headers>,
     stamps: &[(&str, serde_json::Value)],
 ) -> Result<Frame, EncodeError> {
+    let received = crate::probe::received(payload);
+    if let Some(text) = &received
+        && headers.is_none()
+        && stamps.is_empty()
+        && is_plain(event_name)
+    {
+        return Ok(exact_frame(event_name, text));
+    }
     let envelope = Envelope {
         event_name,
         payload,
         headers,
         stamps,
+        received,
     };
     let written = SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
         Ok(mut buffer) => {
@@ -104,57 +113,6 @@ const KEEP_SCRATCH: usize = 64 * 1024;
 
 thread_local! {
     static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-    /// The payload splice of the `Envelope::write` running on this thread:
-    /// `None` when none is, `Some(None)` while it writes its payload,
-    /// `Some(Some(text))` once a received payload handed it its text.
-    static SPLICE: Cell<Option<Option<Text>>> = const { Cell::new(None) };
-}
-
-/// Called by a received payload being serialized: when it is the payload
-/// `Envelope::write` is writing (the first one met while it writes), it
-/// hands its text over to be copied in as it is, and writes a `null`
-/// placeholder; `false` otherwise (it is then written as a `RawValue`,
-/// which re-scans it).
-pub(crate) fn splice(text: &Text) -> bool {
-    SPLICE.with(|splice| match splice.take() {
-        Some(None) => {
-            splice.set(Some(Some(text.clone())));
-            true
-        }
-        other => {
-            splice.set(other);
-            false
-        }
-    })
-}
-
-/// Writes `payload`. A received payload (a slice of a checked frame) is
-/// copied in as it is, not re-scanned: it is written as a `null`
-/// placeholder that is then replaced by its text, provided the placeholder
-/// is all that was written; otherwise (the payload was inside another
-/// value) everything is written again the slow way.
-fn write_payload<P: Serialize + ?Sized>(
-    out: &mut Vec<u8>,
-    payload: &P,
-) -> Result<(), serde_json::Error> {
-    let start = out.len();
-    let outer = SPLICE.with(|splice| splice.replace(Some(None)));
-    let written = serde_json::to_writer(&mut *out, payload);
-    let spliced = SPLICE.with(|splice| splice.replace(outer)).flatten();
-    written?;
-    if let Some(text) = spliced {
-        let placeholder_only = out.get(start..) == Some(b"null".as_slice());
-        out.truncate(start);
-        if placeholder_only {
-            out.extend_from_slice(text.as_bytes());
-        } else {
-            let outer = SPLICE.with(|splice| splice.replace(None));
-            let written = serde_json::to_writer(&mut *out, payload);
-            SPLICE.with(|splice| splice.set(outer));
-            written?;
-        }
-    }
-    Ok(())
 }
 
 /// The parts of one event to write.
@@ -163,6 +121,8 @@ struct Envelope<'a, P: ?Sized> {
     payload: &'a P,
     headers: Option<&'a Headers>,
     stamps: &'a [(&'a str, serde_json::Value)],
+    /// The payload's text when it is a received one: copied in as it is.
+    received: Option<Text>,
 }
 
 impl<P: Serialize + ?Sized> Envelope<'_, P> {
@@ -170,7 +130,10 @@ impl<P: Serialize + ?Sized> Envelope<'_, P> {
         out.extend_from_slice(br#"{"eventName":"#);
         write_str(out, self.event_name)?;
         out.extend_from_slice(br#","payload":"#);
-        write_payload(out, self.payload)?;
+        match &self.received {
+            Some(text) => out.extend_from_slice(text.as_bytes()),
+            None => serde_json::to_writer(&mut *out, self.payload)?,
+        }
         if self.headers.is_some() || !self.stamps.is_empty() {
             out.extend_from_slice(br#","headers":{"#);
             let stamped = |name: &str| self.stamps.iter().any(|(stamp, _)| *stamp == name);
@@ -196,10 +159,30 @@ impl<P: Serialize + ?Sized> Envelope<'_, P> {
     }
 }
 
+/// Whether `text` is written as a JSON string as it is (nothing to escape).
+fn is_plain(text: &str) -> bool {
+    text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\')
+}
+
+/// The frame of an event with a plain name and a received payload, no
+/// headers: written straight into a string of its exact length.
+fn exact_frame(event_name: &str, payload: &Text) -> Frame {
+    const NAME: &str = r#"{"eventName":""#;
+    const PAYLOAD: &str = r#"","payload":"#;
+    let mut text =
+        String::with_capacity(NAME.len() + event_name.len() + PAYLOAD.len() + payload.len() + 1);
+    text.push_str(NAME);
+    text.push_str(event_name);
+    text.push_str(PAYLOAD);
+    text.push_str(payload);
+    text.push('}');
+    Frame::from(text)
+}
+
 /// Writes `text` as a JSON string (copied as it is when nothing in it
 /// needs escaping).
 fn write_str(out: &mut Vec<u8>, text: &str) -> Result<(), serde_json::Error> {
-    if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+    if is_plain(text) {
         out.push(b'"');
         out.extend_from_slice(text.as_bytes());
         out.push(b'"');

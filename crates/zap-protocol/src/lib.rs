@@ -40,6 +40,7 @@ pub mod ext;
 mod frame;
 mod headers;
 mod payload;
+mod probe;
 mod text;
 mod typed;
 

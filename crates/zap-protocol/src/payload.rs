@@ -156,14 +156,28 @@ impl Serialize for Payload {
         match &self.0 {
             Repr::Null => serializer.serialize_unit(),
             Repr::Owned(raw) => raw.serialize(serializer),
-            // As the payload of an event being encoded, copied in as it is;
-            // elsewhere as raw JSON: serde_json takes raw text only as a
-            // `RawValue`, which borrows it after one scan (no copy).
-            Repr::Received(text) if crate::encode::splice(text) => serializer.serialize_unit(),
-            Repr::Received(text) => serde_json::from_str::<&RawValue>(text.as_str())
-                .map_err(serde::ser::Error::custom)?
-                .serialize(serializer),
+            // A newtype that encoding recognises (and copies the text in as
+            // it is) and any other serializer sees through.
+            Repr::Received(text) => {
+                serializer.serialize_newtype_struct(crate::probe::RECEIVED, &ReceivedJson(text))
+            }
         }
+    }
+}
+
+/// A received payload's JSON text: handed over to encoding's probe, or
+/// written as raw JSON (serde_json takes raw text only as a `RawValue`,
+/// which borrows it after one scan, no copy).
+struct ReceivedJson<'a>(&'a Text);
+
+impl Serialize for ReceivedJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if crate::probe::hand_over(self.0) {
+            return serializer.serialize_unit();
+        }
+        serde_json::from_str::<&RawValue>(self.0.as_str())
+            .map_err(serde::ser::Error::custom)?
+            .serialize(serializer)
     }
 }
 
