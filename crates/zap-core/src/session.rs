@@ -19,6 +19,7 @@ use zap_protocol::{
 };
 
 use crate::connection::{CloseRequest, ConnectionReceiver};
+use crate::context::HandlerEnv;
 use crate::grace;
 use crate::handler::{BoxFuture, BoxedHandler, panic_message};
 use crate::heartbeat::{Beat, Heartbeat};
@@ -131,6 +132,9 @@ struct LoopState {
     running: Option<Running>,
     closing: Option<(CloseFrame, EndReason)>,
     last_seen: Instant,
+    /// A frame arrived since `last_seen` was set: the clock is read once
+    /// per turn of the loop, not once per frame.
+    heard: bool,
     /// When handlers still running at shutdown are aborted.
     grace: Option<grace::Timer>,
     /// The inbound rate limiter, made on the first event (`None` inside
@@ -229,11 +233,7 @@ impl Session {
         }
         tracing::debug!(id = %connection.id(), path = self.handshake.path(), "connected");
         telemetry::connection_opened();
-        let driver = Driver {
-            register: &self.register,
-            connection,
-            config: &self.config,
-        };
+        let driver = Driver::new(&self.register, connection, &self.config);
         let connected = match resumed {
             true => driver.lifecycle(RESUMED, driver.register.resumed_handler()),
             false => driver.lifecycle(lifecycle::CONNECTED, driver.register.connected_handler()),
@@ -268,11 +268,7 @@ impl Session {
                     };
                     match parking {
                         resume::Parking::Ended => {
-                            let driver = Driver {
-                                register: &register,
-                                connection,
-                                config: &config,
-                            };
+                            let driver = Driver::new(&register, connection, &config);
                             driver.disconnected(&router, &shutdown, &ended).await;
                         }
                         // The resumed connection counts as a new one.
@@ -293,6 +289,24 @@ struct Driver<'a> {
     register: &'a EventRegister,
     connection: Connection,
     config: &'a ConnectionConfig,
+    /// What every handler context of this connection shares.
+    env: Arc<HandlerEnv>,
+}
+
+impl<'a> Driver<'a> {
+    fn new(
+        register: &'a EventRegister,
+        connection: Connection,
+        config: &'a ConnectionConfig,
+    ) -> Self {
+        let env = HandlerEnv::new(connection.clone(), register);
+        Driver {
+            register,
+            connection,
+            config,
+            env,
+        }
+    }
 }
 
 impl Driver<'_> {
@@ -317,7 +331,7 @@ impl Driver<'_> {
 
 impl Driver<'_> {
     fn context(&self, event: EventData) -> EventContext {
-        EventContext::for_register(event, self.connection.clone(), self.register)
+        EventContext::in_env(event, &self.env)
     }
 
     fn start(
@@ -405,7 +419,7 @@ impl Driver<'_> {
                 message = %info.message, "error on connection");
         }
         let handler = self.register.error_handler()?;
-        let ctx = EventContext::for_error(info, self.connection.clone(), self.register);
+        let ctx = EventContext::for_error(info, &self.env);
         Some(self.start(Stage::Error, Arc::from(lifecycle::ERROR), handler, ctx))
     }
 
@@ -479,6 +493,7 @@ impl Driver<'_> {
             running: None,
             closing: None,
             last_seen: Instant::now(),
+            heard: false,
             grace: None,
             limiter: None,
         };
@@ -523,6 +538,9 @@ impl Driver<'_> {
                     return (end, state.running);
                 }
                 self.poll_now(&mut state.running);
+            }
+            if std::mem::take(&mut state.heard) {
+                state.last_seen = Instant::now();
             }
             resume::queue_ack(&self.connection);
             if state.closing.is_some() && state.running.is_none() {
@@ -602,6 +620,9 @@ impl Driver<'_> {
                     state.running = None;
                 }
                 Action::Tick => {
+                    if std::mem::take(&mut state.heard) {
+                        state.last_seen = Instant::now();
+                    }
                     let beat = heartbeat.on_fired(state.last_seen, state.running.is_some());
                     if let Some(end) = self.on_tick(transport, beat).await {
                         return (end, state.running);
@@ -635,7 +656,7 @@ impl Driver<'_> {
             Some(Err(err)) => return Some(EndReason::Transport(err.to_string())),
             Some(Ok(inbound)) => inbound,
         };
-        state.last_seen = Instant::now();
+        state.heard = true;
         match inbound {
             Inbound::Text(text) if text.len() > self.config.max_message_size => {
                 state.running = self.too_large(text.len(), self.config.max_message_size);
