@@ -76,6 +76,12 @@ impl ConnectionReceiver {
         std::future::poll_fn(|cx| self.connection.0.outbox.poll_pop(cx)).await
     }
 
+    /// Brings the queued-bytes gauge up to date (a write batch ended
+    /// before the queue was empty).
+    pub(crate) fn report(&self) {
+        self.connection.0.outbox.report();
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.connection.0.outbox.len() == 0
     }

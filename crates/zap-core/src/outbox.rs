@@ -44,13 +44,15 @@ pub(crate) struct Outbox {
 struct Queue {
     frames: VecDeque<Frame>,
     bytes: usize,
+    /// The bytes last added to the process-wide queued-bytes gauge: it is
+    /// brought up to date once per write batch, not on every push and pop.
+    reported: usize,
 }
 
 impl Queue {
     /// Queues `frame` at the back (or the front), counting its bytes.
     fn push(&mut self, frame: Frame, front: bool) {
         self.bytes += frame.len();
-        telemetry::queued_bytes(frame.len() as f64);
         if front {
             self.frames.push_front(frame);
         } else {
@@ -61,8 +63,14 @@ impl Queue {
     fn clear(&mut self) {
         // Gives the buffer back too: a closed queue holds no memory.
         self.frames = VecDeque::new();
-        telemetry::queued_bytes(-(self.bytes as f64));
         self.bytes = 0;
+        self.report();
+    }
+
+    /// Brings the queued-bytes gauge up to date with this queue.
+    fn report(&mut self) {
+        telemetry::queued_bytes(self.bytes as isize - self.reported as isize);
+        self.reported = self.bytes;
     }
 }
 
@@ -120,18 +128,25 @@ impl Outbox {
         self.waker.wake();
     }
 
-    /// The oldest frame, if any.
+    /// The oldest frame, if any. Finding the queue empty ends a write
+    /// batch: the queued-bytes gauge is brought up to date.
     pub(crate) fn try_pop(&self) -> Option<Frame> {
         let mut queue = self.lock();
-        let frame = queue.frames.pop_front();
-        if let Some(frame) = &frame {
-            queue.bytes -= frame.len();
-            telemetry::queued_bytes(-(frame.len() as f64));
-        }
-        if queue.frames.is_empty() && queue.frames.capacity() > SHRINK_ABOVE {
-            queue.frames.shrink_to(SHRINK_ABOVE / 4);
-        }
-        frame
+        let Some(frame) = queue.frames.pop_front() else {
+            if queue.frames.capacity() > SHRINK_ABOVE {
+                queue.frames.shrink_to(SHRINK_ABOVE / 4);
+            }
+            queue.report();
+            return None;
+        };
+        queue.bytes -= frame.len();
+        Some(frame)
+    }
+
+    /// Brings the queued-bytes gauge up to date (a write batch that ended
+    /// before the queue was empty).
+    pub(crate) fn report(&self) {
+        self.lock().report();
     }
 
     /// Waits for the oldest frame (one waiter: the connection's loop).

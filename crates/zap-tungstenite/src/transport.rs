@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::Frame as WsFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message, Utf8Bytes};
-use zap_core::{CloseFrame, Inbound, Outbound, TransportError, close_code};
+use zap_core::{CloseFrame, Inbound, Outbound, Text, TransportError, close_code};
 
 use crate::pooled::{Pooled, TUNGSTENITE_READ};
 
@@ -149,7 +149,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WsTransport<Pooled<S>> {
 
 fn inbound(message: Message) -> Option<Inbound> {
     Some(match message {
-        Message::Text(text) => Inbound::Text(Bytes::from(text)),
+        Message::Text(text) => Inbound::Text(Text::from(text)),
         Message::Binary(data) => Inbound::Binary(data.len()),
         Message::Ping(_) => Inbound::Ping,
         Message::Pong(_) => Inbound::Pong,
