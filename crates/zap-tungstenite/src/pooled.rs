@@ -46,7 +46,10 @@ thread_local! {
 /// A free chunk of `size` bytes: from the pool, or a new one (zero-filled
 /// once).
 fn take(size: usize) -> Box<[u8]> {
-    FREE.with_borrow_mut(|free| free.pop())
+    // `try_with`: a thread being torn down has no pool any more.
+    FREE.try_with(|free| free.borrow_mut().pop())
+        .ok()
+        .flatten()
         .filter(|chunk| chunk.len() == size)
         .unwrap_or_else(|| vec![0; size].into_boxed_slice())
 }
@@ -56,7 +59,8 @@ fn give(chunk: Box<[u8]>, size: usize) {
     if chunk.len() != size {
         return;
     }
-    FREE.with_borrow_mut(|free| {
+    let _ = FREE.try_with(|free| {
+        let mut free = free.borrow_mut();
         if free.len() < POOL_MAX {
             free.push(chunk);
         }
