@@ -76,8 +76,7 @@ impl ConnectionReceiver {
         std::future::poll_fn(|cx| self.connection.0.outbox.poll_pop(cx)).await
     }
 
-    /// Brings the queued-bytes gauge up to date (a write batch ended
-    /// before the queue was empty).
+    /// Brings the queued-bytes gauge up to date (once per write batch).
     pub(crate) fn report(&self) {
         self.connection.0.outbox.report();
     }

@@ -12,7 +12,7 @@
 //! until a frame is queued, and nothing per wait.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 
@@ -33,6 +33,9 @@ const SHRINK_ABOVE: usize = 64;
 
 pub(crate) struct Outbox {
     queue: Mutex<Queue>,
+    /// How many frames are queued, readable without the lock: the loop
+    /// looks at an empty queue on every wake-up.
+    queued: AtomicUsize,
     waker: AtomicWaker,
     capacity: usize,
     max_bytes: usize,
@@ -61,7 +64,8 @@ impl Queue {
     }
 
     fn clear(&mut self) {
-        // Gives the buffer back too: a closed queue holds no memory.
+        // Gives the buffer back too: a closed queue holds no memory (the
+        // outbox sets its count to zero).
         self.frames = VecDeque::new();
         self.bytes = 0;
         self.report();
@@ -81,6 +85,7 @@ impl Outbox {
     pub(crate) fn new(capacity: usize, max_bytes: usize) -> Self {
         Outbox {
             queue: Mutex::new(Queue::default()),
+            queued: AtomicUsize::new(0),
             waker: AtomicWaker::new(),
             capacity: capacity.max(1),
             max_bytes: max_bytes.max(1),
@@ -104,6 +109,7 @@ impl Outbox {
                 return Err(PushError::Full);
             }
             queue.push(frame, false);
+            self.queued.store(queue.frames.len(), Ordering::Release);
         }
         self.waker.wake();
         Ok(())
@@ -115,7 +121,10 @@ impl Outbox {
         if self.is_closed() {
             return;
         }
-        self.lock().push(frame, false);
+        let mut queue = self.lock();
+        queue.push(frame, false);
+        self.queued.store(queue.frames.len(), Ordering::Release);
+        drop(queue);
         self.waker.wake();
     }
 
@@ -124,27 +133,29 @@ impl Outbox {
         if self.is_closed() {
             return;
         }
-        self.lock().push(frame, true);
+        let mut queue = self.lock();
+        queue.push(frame, true);
+        self.queued.store(queue.frames.len(), Ordering::Release);
+        drop(queue);
         self.waker.wake();
     }
 
-    /// The oldest frame, if any. Finding the queue empty ends a write
-    /// batch: the queued-bytes gauge is brought up to date.
+    /// The oldest frame, if any (an empty queue is seen without the lock).
     pub(crate) fn try_pop(&self) -> Option<Frame> {
-        let mut queue = self.lock();
-        let Some(frame) = queue.frames.pop_front() else {
-            if queue.frames.capacity() > SHRINK_ABOVE {
-                queue.frames.shrink_to(SHRINK_ABOVE / 4);
-            }
-            queue.report();
+        if self.queued.load(Ordering::Acquire) == 0 {
             return None;
-        };
+        }
+        let mut queue = self.lock();
+        let frame = queue.frames.pop_front()?;
         queue.bytes -= frame.len();
+        self.queued.store(queue.frames.len(), Ordering::Release);
+        if queue.frames.is_empty() && queue.frames.capacity() > SHRINK_ABOVE {
+            queue.frames.shrink_to(SHRINK_ABOVE / 4);
+        }
         Some(frame)
     }
 
-    /// Brings the queued-bytes gauge up to date (a write batch that ended
-    /// before the queue was empty).
+    /// Brings the queued-bytes gauge up to date (once per write batch).
     pub(crate) fn report(&self) {
         self.lock().report();
     }
@@ -162,7 +173,7 @@ impl Outbox {
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.lock().frames.len()
+        self.queued.load(Ordering::Acquire)
     }
 
     /// The bytes held by queued frames.
@@ -180,13 +191,15 @@ impl Outbox {
 
     /// Drops the queued frames (and the queue's buffer), keeping the queue open.
     pub(crate) fn discard(&self) {
-        self.lock().clear();
+        let mut queue = self.lock();
+        queue.clear();
+        self.queued.store(0, Ordering::Release);
     }
 
     /// Refuses further frames and drops the queued ones.
     pub(crate) fn close(&self) {
         self.closed.store(true, Ordering::Release);
-        self.lock().clear();
+        self.discard();
     }
 
     pub(crate) fn is_closed(&self) -> bool {

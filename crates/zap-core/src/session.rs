@@ -946,17 +946,14 @@ async fn write_batch<T: Transport>(
         transport.feed(Outbound::Text(first)).await?;
         written += 1;
     }
-    loop {
-        if written == batch {
-            rx.report();
-            break;
-        }
+    while written < batch {
         match rx.try_recv() {
             Some(frame) => transport.feed(Outbound::Text(frame)).await?,
             None => break,
         }
         written += 1;
     }
+    rx.report();
     transport.flush().await
 }
 

@@ -22,7 +22,7 @@
 //! first [`EVENT_LABELS`] distinct names, later ones under `_other`.
 //!
 //! What an event costs here: a registered event keeps its metric handles
-//! beside its handler ([`EventMeter`]), made once, so counting it is an
+//! beside its handler, made once, so counting it is an
 //! atomic add with no key hashing or registry lookup. Without a recorder
 //! every call is a test of one thread-local and one atomic, and no clock is
 //! read to time handlers. Handles are made once a recorder is installed:
@@ -151,15 +151,17 @@ fn out_counters() -> &'static OutCounters {
     OUT.get_or_init(Default::default)
 }
 
-/// The `zap_events_out_total` counter of `name`.
-fn out_counter(name: &str) -> Counter {
+/// Adds `count` to the `zap_events_out_total` counter of `name` (under the
+/// read lock: no handle is cloned per event).
+fn count_out(name: &str, count: u64) {
     let counters = out_counters();
     if let Some(counter) = counters
         .read()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .get(name)
     {
-        return counter.clone();
+        counter.increment(count);
+        return;
     }
     let mut counters = counters
         .write()
@@ -168,19 +170,17 @@ fn out_counter(name: &str) -> Counter {
         true => name,
         false => OTHER_EVENTS,
     };
-    if let Some(counter) = counters.get(label) {
-        return counter.clone();
-    }
-    let key = Key::from_parts(
-        "zap_events_out_total",
-        vec![Label::new("event", label.to_owned())],
-    );
-    let counter = metrics::with_recorder(|recorder| recorder.register_counter(&key, &METADATA));
-    counters.insert(label.into(), counter.clone());
-    counter
+    let counter = counters.entry(label.into()).or_insert_with(|| {
+        let key = Key::from_parts(
+            "zap_events_out_total",
+            vec![Label::new("event", label.to_owned())],
+        );
+        metrics::with_recorder(|recorder| recorder.register_counter(&key, &METADATA))
+    });
+    counter.increment(count);
 }
 
-/// The label value `out_counter` gives `name`.
+/// The label value `count_out` gives `name`.
 #[cfg(test)]
 fn out_label(name: &str) -> &'static str {
     match out_counters()
@@ -235,7 +235,7 @@ pub(crate) fn room_removed() {
 /// Counts `count` events named `name` queued for delivery.
 pub(crate) fn events_out(name: &str, count: usize) {
     if count > 0 && recording() {
-        out_counter(name).increment(count as u64);
+        count_out(name, count as u64);
     }
 }
 
@@ -269,7 +269,7 @@ mod tests {
     #[test]
     fn outgoing_labels_are_bounded() {
         for n in 0..EVENT_LABELS * 2 {
-            let _ = out_counter(&format!("telemetry-test-{n}"));
+            count_out(&format!("telemetry-test-{n}"), 1);
         }
         let counters = out_counters().read().expect("not poisoned");
         assert!(counters.len() <= EVENT_LABELS + 1);
