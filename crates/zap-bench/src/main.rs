@@ -200,6 +200,9 @@ fn main() -> anyhow::Result<()> {
     if command == Some("serve") && args.get(1).map(String::as_str) == Some("actix") {
         return servers::serve_actix();
     }
+    if command == Some("serve") && args.get(1).map(String::as_str) == Some("actix-upgrade") {
+        return servers::serve_actix_upgrade();
+    }
     // The load generator and each server get one core each: one thread.
     let runtime = match command {
         Some("serve") => tokio::runtime::Builder::new_multi_thread()
