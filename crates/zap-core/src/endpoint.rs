@@ -48,7 +48,8 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 #[derive(Debug, Clone)]
 pub struct Endpoint {
     register: EventRegister,
-    config: ConnectionConfig,
+    /// Shared by every session (one pointer each, not a copy).
+    config: Arc<ConnectionConfig>,
     shutdown: CancellationToken,
     slots: Arc<Semaphore>,
     /// Sessions parked for a resume wait out their window here, so that a
@@ -86,7 +87,7 @@ impl Endpoint {
         }
         Endpoint {
             register,
-            config: ConnectionConfig::default(),
+            config: Arc::new(ConnectionConfig::default()),
             shutdown: CancellationToken::new(),
             slots: Arc::new(Semaphore::new(DEFAULT_MAX_CONNECTIONS)),
             parked: TaskTracker::new(),
@@ -95,7 +96,7 @@ impl Endpoint {
 
     /// Sets the connection settings.
     pub fn config(mut self, config: ConnectionConfig) -> Self {
-        self.config = config;
+        self.config = Arc::new(config);
         self
     }
 
@@ -195,7 +196,7 @@ impl Endpoint {
     pub async fn serve<T: Transport>(&self, admission: Admission, transport: T) -> EndReason {
         let Admission { handshake, _slot } = admission;
         let end = Session::new(self.register.clone(), handshake)
-            .config(self.config.clone())
+            .shared_config(self.config.clone())
             .shutdown_token(self.shutdown.clone())
             .parked_tasks(self.parked.clone())
             .run(transport)

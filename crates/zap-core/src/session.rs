@@ -33,6 +33,12 @@ use crate::{
     FloodPolicy, HandlerResult, Handshake, Inbound, Outbound, Transport, TransportError,
 };
 
+/// The default settings, made once and shared.
+fn default_config() -> Arc<ConnectionConfig> {
+    static DEFAULT: std::sync::OnceLock<Arc<ConnectionConfig>> = std::sync::OnceLock::new();
+    DEFAULT.get_or_init(Default::default).clone()
+}
+
 /// How long a closing handshake may take before the socket is dropped.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -89,7 +95,9 @@ pub enum EndReason {
 pub struct Session {
     register: EventRegister,
     handshake: Handshake,
-    config: ConnectionConfig,
+    /// Shared with the endpoint: an idle connection holds a pointer, not
+    /// a copy of the settings.
+    config: Arc<ConnectionConfig>,
     shutdown: CancellationToken,
     parked: TaskTracker,
 }
@@ -157,7 +165,7 @@ impl Session {
         Session {
             register,
             handshake,
-            config: ConnectionConfig::default(),
+            config: default_config(),
             shutdown: CancellationToken::new(),
             parked: TaskTracker::new(),
         }
@@ -165,6 +173,13 @@ impl Session {
 
     /// Sets the connection's limits.
     pub fn config(mut self, config: ConnectionConfig) -> Self {
+        self.config = Arc::new(config);
+        self
+    }
+
+    /// Sets the connection's limits, shared with other sessions (what an
+    /// [`Endpoint`](crate::Endpoint) does: each session holds a pointer).
+    pub fn shared_config(mut self, config: Arc<ConnectionConfig>) -> Self {
         self.config = config;
         self
     }

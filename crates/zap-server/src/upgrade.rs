@@ -121,10 +121,10 @@ where
 
 #[cfg(test)]
 mod tests {
-    /// An idle connection's task holds this future: guard its size (2,368
-    /// bytes with rustc 1.95, the transport boxed; since a resumable session's opening, its
-    /// attach and the first frame of a resume are boxed: only a recoverable
-    /// connection pays for them).
+    /// An idle connection's task holds this future: guard its size (1,912
+    /// bytes with rustc 1.95: the transport boxed, the settings shared; a
+    /// resumable session's opening, its attach and the first frame of a
+    /// resume are boxed: only a recoverable connection pays for them).
     #[tokio::test]
     #[allow(clippy::unwrap_used)]
     async fn a_socket_future_stays_small() {
@@ -144,6 +144,6 @@ mod tests {
         let peer = client.local_addr().unwrap();
         let future = super::serve_socket(client, peer, shared, Default::default());
         let size = std::mem::size_of_val(&future);
-        assert!(size <= 2368, "the socket future grew to {size} bytes");
+        assert!(size <= 1984, "the socket future grew to {size} bytes");
     }
 }
