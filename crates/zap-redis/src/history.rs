@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use zap_core::{BackendError, ConnectionId, Frame, History, Position};
 
+use crate::batch::Batch;
 use crate::state::State;
 use crate::wire;
 
@@ -15,17 +16,30 @@ use crate::wire;
 /// starts after that).
 const IDLE_TTL: Duration = Duration::from_secs(24 * 3600);
 
-/// KEYS: stream, epoch, offset counter, bus.
+/// KEYS: stream, epoch, offset counter, bus channel (one slot).
 /// ARGV: new epoch, max length, max age in ms (0: none), bus header prefix,
-/// frame, ttl in ms, excluded connections (JSON, or empty).
+/// frame, ttl in ms, excluded connections (JSON, or empty), publish command,
+/// the epoch and last offset the sender has seen delivered.
+///
+/// A new epoch starts when the room has none (first event, idle expiry, a
+/// Redis that lost its data) and when the offset counter is not past the
+/// last offset already delivered in this epoch: the stream lost its last
+/// events with a master that died before its replica had them. Reusing
+/// those offsets would make clients that saw the lost events skip the new
+/// ones; a new epoch tells them there is a gap instead.
 const APPEND: &str = r#"
 local epoch = redis.call('GET', KEYS[2])
+local offset = 0
+if epoch then
+  offset = redis.call('INCR', KEYS[3])
+  if epoch == ARGV[9] and offset <= tonumber(ARGV[10]) then epoch = false end
+end
 if not epoch then
   epoch = ARGV[1]
   redis.call('SET', KEYS[2], epoch)
   redis.call('DEL', KEYS[1], KEYS[3])
+  offset = redis.call('INCR', KEYS[3])
 end
-local offset = redis.call('INCR', KEYS[3])
 redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], '*', 'o', offset, 'f', ARGV[5], 'x', ARGV[7])
 if ARGV[3] ~= '0' then
   local t = redis.call('TIME')
@@ -35,7 +49,7 @@ end
 redis.call('PEXPIRE', KEYS[1], ARGV[6])
 redis.call('PEXPIRE', KEYS[2], ARGV[6])
 redis.call('PEXPIRE', KEYS[3], ARGV[6])
-redis.call('PUBLISH', KEYS[4], ARGV[4] .. '["' .. epoch .. '",' .. offset .. ']}\n' .. ARGV[5])
+redis.call(ARGV[8], KEYS[4], ARGV[4] .. '["' .. epoch .. '",' .. offset .. ']}\n' .. ARGV[5])
 return offset
 "#;
 
@@ -71,16 +85,19 @@ impl Append {
     }
 
     /// Adds the script call to the writer's pipeline.
-    pub(crate) fn add_to(self, state: &State, pipe: &mut redis::Pipeline) {
+    pub(crate) fn add_to(self, state: &State, batch: &mut Batch) {
         let keys = &state.keys;
         let epoch = uuid::Uuid::new_v4().simple().to_string();
-        pipe.cmd("EVAL")
+        let (seen_epoch, seen_offset) = state.delivered(&self.room).unwrap_or_default();
+        batch
+            .on(&keys.history(&self.room))
+            .cmd("EVAL")
             .arg(APPEND)
             .arg(4)
             .arg(keys.history(&self.room))
             .arg(keys.history_epoch(&self.room))
             .arg(keys.history_offset(&self.room))
-            .arg(keys.bus())
+            .arg(keys.bus_for(&self.room))
             .arg(&epoch[..16])
             .arg(self.max_len)
             .arg(self.max_age_ms.to_string())
@@ -88,6 +105,9 @@ impl Append {
             .arg(self.frame)
             .arg(IDLE_TTL.as_millis().to_string())
             .arg(self.except)
+            .arg(keys.publish())
+            .arg(seen_epoch)
+            .arg(seen_offset)
             .ignore();
     }
 }

@@ -48,7 +48,9 @@
 #![forbid(unsafe_code)]
 
 mod backend;
+mod batch;
 mod config;
+mod conn;
 mod error;
 mod heartbeat;
 mod history;
@@ -57,9 +59,11 @@ mod query;
 mod sessions;
 mod state;
 mod subscriber;
+mod topology;
 mod wire;
 mod writer;
 
 pub use backend::{RedisBackend, Stats};
 pub use config::RedisConfig;
 pub use error::ConnectError;
+pub use topology::Topology;

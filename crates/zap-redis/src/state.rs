@@ -3,22 +3,23 @@
 //! `metrics` facade: `zap_redis_available` (1 or 0) and
 //! `zap_redis_dropped_publishes_total`).
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use redis::aio::ConnectionManager;
 use tokio::sync::Notify;
 use zap_core::{ConnectionRouter, WeakRouter};
 
 use crate::RedisConfig;
+use crate::conn::Commands;
 use crate::keys::Keys;
 
 pub(crate) struct State {
     pub(crate) instance: String,
     pub(crate) keys: Keys,
     pub(crate) config: RedisConfig,
-    pub(crate) commands: ConnectionManager,
+    pub(crate) commands: Commands,
     router: Mutex<Option<WeakRouter>>,
     available: AtomicBool,
     /// Bumped by every failure, so a success that started before a failure
@@ -29,16 +30,22 @@ pub(crate) struct State {
     /// announces our members to their rooms again.
     needs_announce: AtomicBool,
     pub(crate) resync: Notify,
+    /// The last `(epoch, offset)` delivered of each room with history (see
+    /// [`Self::delivered`]).
+    delivered: Mutex<HashMap<String, (String, u64)>>,
+    /// Told when the subscriber must subscribe again (a failover or a slot
+    /// migration moved channels to other nodes).
+    pub(crate) resubscribe: Notify,
     pub(crate) published: AtomicU64,
     pub(crate) dropped: AtomicU64,
     pub(crate) received: AtomicU64,
 }
 
 impl State {
-    pub(crate) fn new(config: RedisConfig, commands: ConnectionManager) -> Self {
+    pub(crate) fn new(config: RedisConfig, commands: Commands, sharded: bool) -> Self {
         State {
             instance: uuid::Uuid::new_v4().to_string(),
-            keys: Keys::new(&config.prefix),
+            keys: Keys::new(&config.prefix, sharded),
             config,
             commands,
             router: Mutex::new(None),
@@ -47,6 +54,8 @@ impl State {
             needs_resync: AtomicBool::new(false),
             needs_announce: AtomicBool::new(false),
             resync: Notify::new(),
+            delivered: Mutex::new(HashMap::new()),
+            resubscribe: Notify::new(),
             published: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             received: AtomicU64::new(0),
@@ -110,6 +119,40 @@ impl State {
         tracing::warn!(instance = %self.instance,
             "this instance was reaped while stalled: registering again");
         self.needs_announce.store(true, Ordering::Release);
+        self.request_resync();
+    }
+
+    /// Notes that Redis delivered `offset` of `room` in `epoch`.
+    pub(crate) fn note_delivered(&self, room: &str, epoch: &str, offset: u64) {
+        let mut delivered = self
+            .delivered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match delivered.get_mut(room) {
+            Some((known, last)) if known == epoch => *last = (*last).max(offset),
+            Some(entry) => *entry = (epoch.to_owned(), offset),
+            None => {
+                delivered.insert(room.to_owned(), (epoch.to_owned(), offset));
+            }
+        }
+    }
+
+    /// The last `(epoch, offset)` Redis delivered of `room`: the history
+    /// script starts a new epoch rather than give these offsets again.
+    pub(crate) fn delivered(&self, room: &str) -> Option<(String, u64)> {
+        self.delivered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(room)
+            .cloned()
+    }
+
+    /// The cluster's shape changed (a failover, a slot migration): listen
+    /// again on every channel and rewrite our membership, part of which
+    /// may have been lost with a master.
+    pub(crate) fn topology_changed(&self) {
+        tracing::warn!(instance = %self.instance, "redis topology changed: subscribing again and resynchronising");
+        self.resubscribe.notify_one();
         self.request_resync();
     }
 

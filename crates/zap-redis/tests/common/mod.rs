@@ -315,3 +315,20 @@ pub async fn signal(child: &Child, signal: &str) {
         .unwrap();
     assert!(status.success(), "kill -{signal} {pid}");
 }
+
+/// The name of a key in the bucket of `of` (a room name or a connection
+/// id): the key layout of zap-redis (`{prefix:N}:rest`), restated here so
+/// that a change to it is a deliberate one.
+pub fn bucket_key(prefix: &str, of: &str, rest: &str) -> String {
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in of.bytes() {
+        hash ^= u32::from(byte);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    format!("{{{prefix}:{}}}:{rest}", hash % 64)
+}
+
+/// The name of a key of the instance registry (`{prefix}:rest`).
+pub fn registry_key(prefix: &str, rest: &str) -> String {
+    format!("{{{prefix}}}:{rest}")
+}
