@@ -137,34 +137,23 @@ pub(crate) async fn read(
     let (epoch, last, entries) = match tokio::time::timeout(state.config.query_timeout, query).await
     {
         Ok(Ok(reply)) => reply,
-        Ok(Err(err)) => return Err(BackendError::Unavailable(err.to_string())),
-        Err(_) => return Err(BackendError::Timeout),
+        Ok(Err(err)) => {
+            tracing::debug!(room, %err, "reading history failed");
+            return Err(BackendError::Unavailable(err.to_string()));
+        }
+        Err(_) => {
+            tracing::debug!(room, "reading history timed out");
+            return Err(BackendError::Timeout);
+        }
     };
+    tracing::debug!(room, ?epoch, ?last, entries = entries.len(), after = ?after, "history read");
     let (Some(epoch), Some(last)) = (epoch, last) else {
         return Ok(None); // the room's history is gone: a new epoch
     };
     if *after.epoch != *epoch || after.offset > last {
         return Ok(None);
     }
-    let mut events = Vec::with_capacity(entries.len());
-    for (_, fields) in entries {
-        let (mut offset, mut frame, mut excluded) = (None, None, false);
-        for pair in fields.chunks(2) {
-            match (pair[0].as_str(), pair.get(1)) {
-                ("o", Some(value)) => offset = value.parse::<u64>().ok(),
-                ("f", Some(value)) => frame = Some(value),
-                ("x", Some(value)) if !value.is_empty() => {
-                    let except: Vec<ConnectionId> = serde_json::from_str(value).unwrap_or_default();
-                    excluded = except.contains(reader);
-                }
-                _ => {}
-            }
-        }
-        let (Some(offset), Some(frame)) = (offset, frame) else {
-            return Err(BackendError::Protocol("malformed history entry".into()));
-        };
-        events.push((offset, frame.clone(), excluded));
-    }
+    let events = entries_of(entries, reader)?;
     let first = events.first().map_or(last + 1, |(offset, _, _)| *offset);
     if first > after.offset + 1 {
         return Ok(None);
@@ -179,4 +168,79 @@ pub(crate) async fn read(
             })
             .collect(),
     ))
+}
+
+/// The `(offset, frame, excluded by reader)` of stream entries.
+fn entries_of(
+    entries: Vec<(String, Vec<String>)>,
+    reader: &ConnectionId,
+) -> Result<Vec<(u64, String, bool)>, BackendError> {
+    let mut events = Vec::with_capacity(entries.len());
+    for (offset, frame, except) in parse(entries)? {
+        events.push((offset, frame, except.contains(reader)));
+    }
+    Ok(events)
+}
+
+/// The `(offset, frame, excluded connections)` of stream entries.
+fn parse(
+    entries: Vec<(String, Vec<String>)>,
+) -> Result<Vec<(u64, String, Vec<ConnectionId>)>, BackendError> {
+    let mut events = Vec::with_capacity(entries.len());
+    for (_, fields) in entries {
+        let (mut offset, mut frame, mut except) = (None, None, Vec::new());
+        for pair in fields.chunks(2) {
+            match (pair[0].as_str(), pair.get(1)) {
+                ("o", Some(value)) => offset = value.parse::<u64>().ok(),
+                ("f", Some(value)) => frame = Some(value.clone()),
+                ("x", Some(value)) if !value.is_empty() => {
+                    except = serde_json::from_str(value).unwrap_or_default();
+                }
+                _ => {}
+            }
+        }
+        let (Some(offset), Some(frame)) = (offset, frame) else {
+            return Err(BackendError::Protocol("malformed history entry".into()));
+        };
+        events.push((offset, frame, except));
+    }
+    Ok(events)
+}
+
+/// The room's current epoch and its events after `seen` (`(epoch,
+/// offset)`): those after the offset when the epoch is still `seen`'s,
+/// else every event the stream holds. Unstamped, with their excluded
+/// connections (what an instance delivers from the bus).
+pub(crate) async fn since(
+    state: &State,
+    room: &str,
+    seen: (&str, u64),
+) -> Result<(String, Vec<(u64, Frame, Vec<ConnectionId>)>), BackendError> {
+    let keys = &state.keys;
+    let mut conn = state.commands.clone();
+    let mut pipe = redis::pipe();
+    pipe.atomic()
+        .cmd("GET")
+        .arg(keys.history_epoch(room))
+        .cmd("XRANGE")
+        .arg(keys.history(room))
+        .arg("-")
+        .arg("+");
+    type Reply = (Option<String>, Vec<(String, Vec<String>)>);
+    let query = pipe.query_async::<Reply>(&mut conn);
+    let (current, entries) = match tokio::time::timeout(state.config.query_timeout, query).await {
+        Ok(Ok(reply)) => reply,
+        Ok(Err(err)) => return Err(BackendError::Unavailable(err.to_string())),
+        Err(_) => return Err(BackendError::Timeout),
+    };
+    let Some(current) = current else {
+        return Ok((String::new(), Vec::new()));
+    };
+    let after = if current == seen.0 { seen.1 } else { 0 };
+    let events = parse(entries)?
+        .into_iter()
+        .filter(|(offset, _, _)| *offset > after)
+        .map(|(offset, frame, except)| (offset, Frame::from_text(frame), except))
+        .collect();
+    Ok((current, events))
 }

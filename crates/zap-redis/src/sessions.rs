@@ -481,6 +481,7 @@ pub(crate) async fn take(
     loop {
         let force = started.elapsed() >= PARK_WAIT;
         let reply = take_once(state, token, identity, force).await?;
+        tracing::debug!(elapsed = ?started.elapsed(), kind = ?reply.first(), "take");
         if reply.first().and_then(number) != Some(3) {
             return found(state, reply).await;
         }

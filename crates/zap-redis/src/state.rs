@@ -147,6 +147,16 @@ impl State {
             .cloned()
     }
 
+    /// Every room's last delivered `(epoch, offset)`.
+    pub(crate) fn all_delivered(&self) -> Vec<(String, (String, u64))> {
+        self.delivered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|(room, seen)| (room.clone(), seen.clone()))
+            .collect()
+    }
+
     /// The cluster's shape changed (a failover, a slot migration): listen
     /// again on every channel and rewrite our membership, part of which
     /// may have been lost with a master.

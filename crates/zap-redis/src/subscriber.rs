@@ -22,7 +22,7 @@ use crate::conn::{Listen, cluster_client};
 use crate::state::State;
 use crate::wire;
 
-const MAX_BACKOFF: Duration = Duration::from_secs(2);
+const MAX_BACKOFF: Duration = Duration::from_millis(1000);
 
 /// Listens until aborted; `subscribed` is told once the first subscription
 /// to every bus channel is in place.
@@ -43,14 +43,81 @@ pub(crate) async fn run(
             },
         };
         match outcome {
+            // A cluster's topology changed: subscribe again at once, on a
+            // new connection.
+            Ok(()) if matches!(listen, Listen::Cluster(_)) => {
+                backoff = Duration::from_millis(50);
+            }
             Ok(()) => {
                 backoff = Duration::from_millis(50);
                 state.mark_unavailable(&"pub/sub connection lost");
             }
-            Err(err) => state.mark_unavailable(&err),
+            Err(err) => {
+                tracing::debug!(%err, "listening failed");
+                state.mark_unavailable(&err);
+            }
         }
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+/// Delivers the events of `room` that this instance missed while it was
+/// not subscribed (after a failover): those after `seen` (the last
+/// `(epoch, offset)` it delivered) and before `next` (the event that showed
+/// the hole; `None` after subscribing again: everything there is), read from
+/// the room's stream. When the room is in a new epoch since, the new
+/// epoch's events are delivered (the client is told of the gap). What the
+/// stream no longer has stays missing here; a client that resumes is told
+/// of the gap by the history read.
+async fn fill_hole(state: &State, room: &str, seen: (&str, u64), next: Option<(&str, u64)>) {
+    // A transaction is not redirected: one that met a slot moving (MOVED)
+    // is tried again once the client has the new slot map.
+    let mut attempts = 0;
+    let (epoch, missed) = loop {
+        match crate::history::since(state, room, seen).await {
+            Ok(found) => break found,
+            Err(err) if attempts < 5 => {
+                tracing::debug!(room, %err, "reading the events missed meanwhile: trying again");
+                attempts += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(err) => {
+                tracing::warn!(room, %err, "cannot read the events missed while subscribing again");
+                return;
+            }
+        }
+    };
+    let missed: Vec<_> = missed
+        .into_iter()
+        .filter(|(offset, _, _)| match next {
+            Some((next_epoch, next_offset)) => next_epoch != epoch || *offset < next_offset,
+            None => true,
+        })
+        .collect();
+    if missed.is_empty() {
+        return;
+    }
+    tracing::info!(
+        room,
+        missed = missed.len(),
+        "delivering the events missed while subscribing again"
+    );
+    let Some(router) = state.router() else {
+        return;
+    };
+    for (offset, frame, except) in missed {
+        state.note_delivered(room, &epoch, offset);
+        router.deliver_sequenced(room, &except, &frame, &epoch, offset);
+    }
+}
+
+/// After subscribing again: delivers what was published meanwhile in every
+/// room with history this instance has delivered (its members get the
+/// events; and a resume here needs the room's log to be up to date).
+async fn catch_up(state: &State) {
+    for (room, (epoch, last)) in state.all_delivered() {
+        fill_hole(state, &room, (&epoch, last), None).await;
     }
 }
 
@@ -76,7 +143,7 @@ async fn listen_one(
     loop {
         tokio::select! {
             message = messages.next() => match message {
-                Some(message) => deliver(state, message.get_payload_bytes()),
+                Some(message) => deliver(state, message.get_payload_bytes()).await,
                 None => return Ok(()),
             },
             () = state.resubscribe.notified() => {}
@@ -84,8 +151,11 @@ async fn listen_one(
     }
 }
 
-/// Listens on every bucket channel of a cluster until the cluster
-/// connection cannot be made (`Err`).
+/// Listens on every bucket channel of a cluster, through a cluster
+/// connection of its own, until the topology changes (`Ok`: a new
+/// connection, with a fresh slot map, subscribes again at once) or a
+/// channel cannot be subscribed to (`Err`). A subscription that hangs
+/// on a node that died is never waited for: the whole connection goes.
 async fn listen_cluster(
     state: &State,
     nodes: &[String],
@@ -95,31 +165,29 @@ async fn listen_cluster(
     let (push, mut pushes) = mpsc::unbounded_channel();
     let client = cluster_client(nodes, &state.config, Some(push))?;
     let connect = client.get_async_connection();
-    let mut conn = match tokio::time::timeout(state.config.connect_timeout, connect).await {
+    let conn = match tokio::time::timeout(state.config.connect_timeout, connect).await {
         Ok(conn) => conn?,
         Err(_) => return Err(std::io::Error::from(std::io::ErrorKind::TimedOut).into()),
     };
     let channels = state.keys.buses();
-    subscribe_all(state, &mut conn, &channels).await?;
+    subscribe_all(state, &conn, &channels).await?;
+    tracing::info!(instance = %state.instance, channels = channels.len(), "listening on the sharded bus channels");
     state.mark_available(generation);
+    catch_up(state).await;
     if let Some(subscribed) = subscribed.take() {
         let _ = subscribed.send(());
     }
     loop {
         tokio::select! {
             push = pushes.recv() => match push {
-                Some(push) => on_push(state, push),
+                Some(push) => {
+                    if on_push(state, push).await {
+                        return Ok(());
+                    }
+                }
                 None => return Ok(()),
             },
-            () = state.resubscribe.notified() => {
-                // Ask each channel's current owner; what fails is retried at
-                // the next change or dropped channel.
-                if let Err(err) = subscribe_all(state, &mut conn, &channels).await {
-                    tracing::warn!(%err, "subscribing again after a topology change failed; retrying");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    state.resubscribe.notify_one();
-                }
-            }
+            () = state.resubscribe.notified() => return Ok(()),
         }
     }
 }
@@ -128,7 +196,7 @@ async fn listen_cluster(
 /// one slot), all at once, within the query timeout.
 async fn subscribe_all(
     state: &State,
-    conn: &mut redis::cluster_async::ClusterConnection,
+    conn: &redis::cluster_async::ClusterConnection,
     channels: &[String],
 ) -> redis::RedisResult<()> {
     let subscribing = futures_util::future::join_all(channels.iter().map(|channel| {
@@ -141,32 +209,46 @@ async fn subscribe_all(
     }
 }
 
-fn on_push(state: &State, push: PushInfo) {
+/// Handles one push of the cluster connection; `true` when the
+/// subscriptions must be made again on a new connection.
+async fn on_push(state: &State, push: PushInfo) -> bool {
     match push.kind {
-        PushKind::SMessage | PushKind::Message => match push.data.get(1) {
-            Some(Value::BulkString(bytes)) => deliver(state, bytes),
-            _ => tracing::warn!("ignoring a malformed push message"),
-        },
-        // The server dropped a channel we did not leave: its slot moved.
-        PushKind::SUnsubscribe => state.topology_changed(),
-        // A node's connection went: the client reconnects to it and
-        // subscribes again; the node may be a promoted replica that lost
-        // the last writes.
-        PushKind::Disconnection => state.topology_changed(),
-        _ => {}
+        PushKind::SMessage | PushKind::Message => {
+            match push.data.get(1) {
+                Some(Value::BulkString(bytes)) => deliver(state, bytes).await,
+                _ => tracing::warn!("ignoring a malformed push message"),
+            }
+            false
+        }
+        // The server dropped a channel we did not leave (its slot moved),
+        // or a node's connection went (maybe a master that died: its
+        // replica may be promoted without the last writes).
+        PushKind::SUnsubscribe | PushKind::Disconnection => {
+            tracing::debug!(kind = ?push.kind, data = ?push.data, "subscriptions to make again");
+            state.topology_changed();
+            true
+        }
+        _ => false,
     }
 }
 
-fn deliver(state: &State, bytes: &[u8]) {
+async fn deliver(state: &State, bytes: &[u8]) {
     let Some(message) = wire::decode(bytes) else {
         tracing::warn!(len = bytes.len(), "ignoring a malformed bus message");
         return;
     };
     if let (Some((epoch, offset)), zap_core::Target::Room(room)) = (&message.stamp, &message.target)
     {
-        state.note_delivered(room, epoch, *offset);
         // Rooms with history are delivered by every instance, this one
-        // included, in the order Redis gave them their offsets.
+        // included, in the order Redis gave them their offsets. Offsets
+        // this instance missed (it was subscribing again after a failover)
+        // come first, from the room's stream.
+        if let Some((seen, last)) = state.delivered(room)
+            && ((seen == *epoch && *offset > last + 1) || (seen != *epoch && *offset > 1))
+        {
+            fill_hole(state, room, (&seen, last), Some((epoch, *offset))).await;
+        }
+        state.note_delivered(room, epoch, *offset);
         if let Some(router) = state.router() {
             router.deliver_sequenced(room, &message.except, &message.frame, epoch, *offset);
         }

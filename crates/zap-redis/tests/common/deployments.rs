@@ -116,6 +116,8 @@ pub struct ClusterNode {
     pub port: u16,
     pub master: bool,
     pub failed: bool,
+    /// For a replica: its master's id.
+    pub of: Option<String>,
     /// Slot ranges it serves (`a-b` or `a`).
     pub slots: Vec<(u16, u16)>,
 }
@@ -141,6 +143,10 @@ fn parse_nodes(text: &str) -> Vec<ClusterNode> {
                 port,
                 master: flags.contains(&"master"),
                 failed: flags.contains(&"fail"),
+                of: fields
+                    .get(3)
+                    .filter(|f| **f != "-")
+                    .map(|f| (*f).to_owned()),
                 slots,
             })
         })
@@ -184,6 +190,10 @@ impl RedisCluster {
                 "no",
                 "--loglevel",
                 "warning",
+                "--enable-debug-command",
+                "local",
+                "--repl-diskless-sync-delay",
+                "0",
             ]
             .iter()
             .map(|s| (*s).to_owned())
@@ -208,6 +218,7 @@ impl RedisCluster {
         assert!(created.success(), "redis-cli --cluster create failed");
         let cluster = RedisCluster { nodes, _dir: dir };
         cluster.until_settled().await;
+        cluster.until_replicas_online().await;
         Some(cluster)
     }
 
@@ -235,6 +246,28 @@ impl RedisCluster {
         within("the cluster to settle", async {
             loop {
                 if self.settled().await {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await;
+    }
+
+    /// Waits until every master has its replica online (in sync).
+    async fn until_replicas_online(&self) {
+        within("the replicas in sync", async {
+            loop {
+                let mut online = 0;
+                for node in &self.nodes {
+                    let mut info = redis::cmd("INFO");
+                    info.arg("replication");
+                    let text: String = ask(node.port, &info).await.unwrap_or_default();
+                    if text.contains("role:master") && text.contains("state=online") {
+                        online += 1;
+                    }
+                }
+                if online == 3 {
                     return;
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;
@@ -298,6 +331,56 @@ impl RedisCluster {
             .unwrap()
     }
 
+    /// The index of the replica of the master at `index`.
+    pub async fn replica_of(&self, index: usize) -> usize {
+        let view = self.view().await;
+        let master = view
+            .iter()
+            .find(|n| n.port == self.nodes[index].port)
+            .unwrap();
+        let replica = view
+            .iter()
+            .find(|n| n.of.as_deref() == Some(master.id.as_str()))
+            .unwrap_or_else(|| panic!("no replica of node {index}: {view:?}"));
+        self.nodes
+            .iter()
+            .position(|n| n.port == replica.port)
+            .unwrap()
+    }
+
+    /// Cuts the replica at `replica` off its master and freezes it for
+    /// `seconds` (`CLIENT KILL TYPE master` then `DEBUG SLEEP`), so that
+    /// what the master writes meanwhile never reaches it; returns once the
+    /// master has seen it go. Keep the returned stream until then.
+    pub async fn detach_replica(
+        &self,
+        replica: usize,
+        master: usize,
+        seconds: u32,
+    ) -> tokio::net::TcpStream {
+        use tokio::io::AsyncWriteExt;
+        let mut link = tokio::net::TcpStream::connect(("127.0.0.1", self.nodes[replica].port))
+            .await
+            .unwrap();
+        link.write_all(format!("CLIENT KILL TYPE master\r\nDEBUG SLEEP {seconds}\r\n").as_bytes())
+            .await
+            .unwrap();
+        let port = self.nodes[master].port;
+        within("the master to lose its replica", async {
+            loop {
+                let mut info = redis::cmd("INFO");
+                info.arg("replication");
+                let text: String = ask(port, &info).await.unwrap_or_default();
+                if text.contains("connected_slaves:0") {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await;
+        link
+    }
+
     /// Kills the master at `index` and waits until a replica serves its
     /// slots (bounded polling of `CLUSTER NODES`); returns the index of the
     /// promoted replica.
@@ -357,6 +440,8 @@ impl RedisSentinel {
                 "no",
                 "--loglevel",
                 "warning",
+                "--repl-diskless-sync-delay",
+                "0",
             ]
             .iter()
             .map(|s| (*s).to_owned())

@@ -344,3 +344,14 @@ pub fn bucket_key(prefix: &str, of: &str, rest: &str) -> String {
 pub fn registry_key(prefix: &str, rest: &str) -> String {
     format!("{{{prefix}}}:{rest}")
 }
+
+/// Logs to the test's output when `ZAP_TEST_LOG` is set (a filter such as
+/// `zap_redis=debug`).
+pub fn logs() {
+    if let Ok(filter) = std::env::var("ZAP_TEST_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .try_init();
+    }
+}
