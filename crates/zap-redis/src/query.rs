@@ -27,7 +27,7 @@ async fn bounded<T>(
     state: &State,
     query: impl Future<Output = RedisResult<T>>,
 ) -> Result<T, BackendError> {
-    if !state.is_available() {
+    if !state.is_reachable() {
         return Err(BackendError::Unavailable("redis unreachable".into()));
     }
     match tokio::time::timeout(state.config.query_timeout, query).await {

@@ -22,6 +22,11 @@ pub(crate) struct State {
     pub(crate) commands: Commands,
     router: Mutex<Option<WeakRouter>>,
     available: AtomicBool,
+    /// Whether the subscriber listens on the bus now: Redis numbers direct
+    /// events and room events and publishes them for the holder to deliver,
+    /// so nothing is sent through Redis while this instance would not hear
+    /// it back.
+    listening: AtomicBool,
     /// Bumped by every failure, so a success that started before a failure
     /// cannot mark Redis available again.
     failures: AtomicU64,
@@ -50,6 +55,7 @@ impl State {
             commands,
             router: Mutex::new(None),
             available: AtomicBool::new(true),
+            listening: AtomicBool::new(false),
             failures: AtomicU64::new(0),
             needs_resync: AtomicBool::new(false),
             needs_announce: AtomicBool::new(false),
@@ -74,8 +80,20 @@ impl State {
             .upgrade()
     }
 
+    /// Redis answers and this instance listens on the bus.
     pub(crate) fn is_available(&self) -> bool {
+        self.available.load(Ordering::Acquire) && self.listening.load(Ordering::Acquire)
+    }
+
+    /// Redis answered the last request (whether or not this instance
+    /// listens on the bus).
+    pub(crate) fn is_reachable(&self) -> bool {
         self.available.load(Ordering::Acquire)
+    }
+
+    /// The subscriber listens on the bus (`true`) or lost it (`false`).
+    pub(crate) fn set_listening(&self, listening: bool) {
+        self.listening.store(listening, Ordering::Release);
     }
 
     /// The failure generation: take it before a request to Redis, and pass it

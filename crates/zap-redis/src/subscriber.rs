@@ -34,6 +34,7 @@ pub(crate) async fn run(
     let mut subscribed = Some(subscribed);
     let mut backoff = Duration::from_millis(50);
     loop {
+        state.set_listening(false);
         let outcome = match &listen {
             Listen::Cluster(nodes) => listen_cluster(&state, nodes, &mut subscribed).await,
             Listen::Single(client) => listen_one(&state, client.clone(), &mut subscribed).await,
@@ -135,10 +136,13 @@ async fn listen_one(
         Err(_) => return Err(std::io::Error::from(std::io::ErrorKind::TimedOut).into()),
     };
     pubsub.subscribe(state.keys.buses()).await?;
+    tracing::debug!(instance = %state.instance, server = ?client.get_connection_info().addr(), "listening on the bus");
+    state.set_listening(true);
     state.mark_available(generation);
     if let Some(subscribed) = subscribed.take() {
         let _ = subscribed.send(());
     }
+    catch_up(state).await;
     let mut messages = pubsub.on_message();
     loop {
         tokio::select! {
@@ -172,6 +176,7 @@ async fn listen_cluster(
     let channels = state.keys.buses();
     subscribe_all(state, &conn, &channels).await?;
     tracing::info!(instance = %state.instance, channels = channels.len(), "listening on the sharded bus channels");
+    state.set_listening(true);
     state.mark_available(generation);
     catch_up(state).await;
     if let Some(subscribed) = subscribed.take() {

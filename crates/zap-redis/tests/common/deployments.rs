@@ -103,6 +103,33 @@ async fn until_answers(port: u16) {
     .await;
 }
 
+/// Cuts the replica at port `replica` off its master (at port `master`) and
+/// freezes it for `seconds` (`CLIENT KILL TYPE master` then `DEBUG SLEEP`),
+/// so that what the master writes meanwhile never reaches it; returns once
+/// the master has seen it go. Keep the returned stream until then.
+pub async fn detach_replica(replica: u16, master: u16, seconds: u32) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut link = tokio::net::TcpStream::connect(("127.0.0.1", replica))
+        .await
+        .unwrap();
+    link.write_all(format!("CLIENT KILL TYPE master\r\nDEBUG SLEEP {seconds}\r\n").as_bytes())
+        .await
+        .unwrap();
+    within("the master to lose its replica", async {
+        loop {
+            let mut info = redis::cmd("INFO");
+            info.arg("replication");
+            let text: String = ask(master, &info).await.unwrap_or_default();
+            if text.contains("connected_slaves:0") {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    link
+}
+
 /// A local Redis Cluster: 3 masters, 3 replicas.
 pub struct RedisCluster {
     pub nodes: Vec<Node>,
@@ -348,37 +375,14 @@ impl RedisCluster {
             .unwrap()
     }
 
-    /// Cuts the replica at `replica` off its master and freezes it for
-    /// `seconds` (`CLIENT KILL TYPE master` then `DEBUG SLEEP`), so that
-    /// what the master writes meanwhile never reaches it; returns once the
-    /// master has seen it go. Keep the returned stream until then.
+    /// See [`detach_replica`].
     pub async fn detach_replica(
         &self,
         replica: usize,
         master: usize,
         seconds: u32,
     ) -> tokio::net::TcpStream {
-        use tokio::io::AsyncWriteExt;
-        let mut link = tokio::net::TcpStream::connect(("127.0.0.1", self.nodes[replica].port))
-            .await
-            .unwrap();
-        link.write_all(format!("CLIENT KILL TYPE master\r\nDEBUG SLEEP {seconds}\r\n").as_bytes())
-            .await
-            .unwrap();
-        let port = self.nodes[master].port;
-        within("the master to lose its replica", async {
-            loop {
-                let mut info = redis::cmd("INFO");
-                info.arg("replication");
-                let text: String = ask(port, &info).await.unwrap_or_default();
-                if text.contains("connected_slaves:0") {
-                    return;
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        })
-        .await;
-        link
+        detach_replica(self.nodes[replica].port, self.nodes[master].port, seconds).await
     }
 
     /// Kills the master at `index` and waits until a replica serves its
@@ -440,6 +444,8 @@ impl RedisSentinel {
                 "no",
                 "--loglevel",
                 "warning",
+                "--enable-debug-command",
+                "local",
                 "--repl-diskless-sync-delay",
                 "0",
             ]
