@@ -173,7 +173,7 @@ impl Backend for RedisBackend {
         except: &[ConnectionId],
         frame: &Frame,
     ) -> Result<(), BackendError> {
-        if !self.state.is_available() {
+        if !self.state.is_reachable() {
             self.state.count_dropped();
             return Err(BackendError::Unavailable("redis unreachable".into()));
         }
@@ -226,8 +226,15 @@ impl Backend for RedisBackend {
 }
 
 impl RedisBackend {
+    /// Queues a write. The direct events of this instance's own sessions
+    /// also need the subscriber listening (Redis publishes them for this
+    /// instance to deliver); everything else needs Redis reachable.
     fn queue(&self, command: Command) -> Result<(), BackendError> {
-        if !self.state.is_available() {
+        let ready = match command {
+            Command::Sequence(_) => self.state.is_available(),
+            _ => self.state.is_reachable(),
+        };
+        if !ready {
             self.state.count_dropped();
             return Err(BackendError::Unavailable("redis unreachable".into()));
         }

@@ -20,7 +20,8 @@ pub(crate) async fn run(state: Arc<State>) {
     let mut ticker = tokio::time::interval(state.config.heartbeat);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut registered = false;
-    let mut masters: Option<BTreeSet<String>> = None;
+    // The masters last acted on, and a different set seen once since.
+    let mut masters: (Option<Masters>, Option<Masters>) = (None, None);
     loop {
         ticker.tick().await;
         if state.keys.sharded() {
@@ -53,7 +54,7 @@ pub(crate) async fn run(state: Arc<State>) {
 /// replica promoted (its master died or was failed over), a master added
 /// or gone, means subscriptions may have to move and the writes of a dead
 /// master may be lost: subscribe again and rewrite our membership.
-async fn watch_masters(state: &State, last: &mut Option<BTreeSet<String>>) {
+async fn watch_masters(state: &State, last: &mut (Option<Masters>, Option<Masters>)) {
     let mut conn = state.commands.clone();
     let mut cmd = redis::cmd("CLUSTER");
     cmd.arg("NODES");
@@ -62,14 +63,22 @@ async fn watch_masters(state: &State, last: &mut Option<BTreeSet<String>>) {
         return; // asked again at the next beat
     };
     let now = serving_masters(&nodes);
-    if let Some(before) = last.as_ref()
-        && *before != now
-    {
-        tracing::warn!(instance = %state.instance, ?before, ?now, "the cluster's masters changed");
-        state.topology_changed();
+    // A change counts once two beats in a row see it: nodes learn of a
+    // failover one after the other, and a lagging node's view would make
+    // the instances subscribe again back and forth.
+    match (&last.0, &last.1) {
+        (Some(before), Some(candidate)) if *before != now && *candidate == now => {
+            tracing::warn!(instance = %state.instance, ?before, ?now, "the cluster's masters changed");
+            state.topology_changed();
+            *last = (Some(now), None);
+        }
+        (Some(before), _) if *before != now => last.1 = Some(now),
+        (Some(_), _) => last.1 = None,
+        (None, _) => last.0 = Some(now),
     }
-    *last = Some(now);
 }
+
+type Masters = BTreeSet<String>;
 
 /// The ids of the masters that serve slots and are not failed, from a
 /// `CLUSTER NODES` reply.

@@ -53,6 +53,37 @@ redis.call(ARGV[8], KEYS[4], ARGV[4] .. '["' .. epoch .. '",' .. offset .. ']}\n
 return offset
 "#;
 
+/// KEYS: stream, epoch, offset counter. Returns the epoch and the last
+/// offset ('' when missing) and every entry of the stream, at one instant.
+/// One command (not a transaction): on a cluster, a command that meets a
+/// moved slot is redirected; a transaction is not.
+const SNAPSHOT: &str = r#"
+return {redis.call('GET', KEYS[2]) or '', redis.call('GET', KEYS[3]) or '', redis.call('XRANGE', KEYS[1], '-', '+')}
+"#;
+
+type Entries = Vec<(String, Vec<String>)>;
+
+/// The room's epoch, last offset and stream entries, read at one instant.
+async fn snapshot(
+    state: &State,
+    room: &str,
+) -> redis::RedisResult<(Option<String>, Option<u64>, Entries)> {
+    let keys = &state.keys;
+    let mut conn = state.commands.clone();
+    let mut cmd = redis::cmd("EVAL");
+    cmd.arg(SNAPSHOT)
+        .arg(3)
+        .arg(keys.history(room))
+        .arg(keys.history_epoch(room))
+        .arg(keys.history_offset(room));
+    let (epoch, last, entries): (String, String, Entries) = cmd.query_async(&mut conn).await?;
+    Ok((
+        (!epoch.is_empty()).then_some(epoch),
+        last.parse().ok(),
+        entries,
+    ))
+}
+
 /// One event for a room with history, queued for the writer.
 pub(crate) struct Append {
     room: String,
@@ -120,23 +151,10 @@ pub(crate) async fn read(
     after: &Position,
     reader: &ConnectionId,
 ) -> Result<Option<Vec<(u64, Frame)>>, BackendError> {
-    let keys = &state.keys;
-    let mut conn = state.commands.clone();
-    let mut pipe = redis::pipe();
-    pipe.atomic()
-        .cmd("GET")
-        .arg(keys.history_epoch(room))
-        .cmd("GET")
-        .arg(keys.history_offset(room))
-        .cmd("XRANGE")
-        .arg(keys.history(room))
-        .arg("-")
-        .arg("+");
-    type Reply = (Option<String>, Option<u64>, Vec<(String, Vec<String>)>);
-    let query = pipe.query_async::<Reply>(&mut conn);
+    let query = snapshot(state, room);
     let (epoch, last, entries) = match tokio::time::timeout(state.config.query_timeout, query).await
     {
-        Ok(Ok(reply)) => reply,
+        Ok(Ok((epoch, last, entries))) => (epoch, last, entries),
         Ok(Err(err)) => {
             tracing::debug!(room, %err, "reading history failed");
             return Err(BackendError::Unavailable(err.to_string()));
@@ -216,23 +234,12 @@ pub(crate) async fn since(
     room: &str,
     seen: (&str, u64),
 ) -> Result<(String, Vec<(u64, Frame, Vec<ConnectionId>)>), BackendError> {
-    let keys = &state.keys;
-    let mut conn = state.commands.clone();
-    let mut pipe = redis::pipe();
-    pipe.atomic()
-        .cmd("GET")
-        .arg(keys.history_epoch(room))
-        .cmd("XRANGE")
-        .arg(keys.history(room))
-        .arg("-")
-        .arg("+");
-    type Reply = (Option<String>, Vec<(String, Vec<String>)>);
-    let query = pipe.query_async::<Reply>(&mut conn);
-    let (current, entries) = match tokio::time::timeout(state.config.query_timeout, query).await {
-        Ok(Ok(reply)) => reply,
-        Ok(Err(err)) => return Err(BackendError::Unavailable(err.to_string())),
-        Err(_) => return Err(BackendError::Timeout),
-    };
+    let (current, entries) =
+        match tokio::time::timeout(state.config.query_timeout, snapshot(state, room)).await {
+            Ok(Ok((current, _, entries))) => (current, entries),
+            Ok(Err(err)) => return Err(BackendError::Unavailable(err.to_string())),
+            Err(_) => return Err(BackendError::Timeout),
+        };
     let Some(current) = current else {
         return Ok((String::new(), Vec::new()));
     };

@@ -59,24 +59,31 @@ pub(crate) async fn run(state: Arc<State>, mut commands: mpsc::Receiver<Command>
 
 /// Applies queued writes in order, in one pipeline. While Redis is down,
 /// publishes are dropped (and counted) and membership changes are left to
-/// the resync that follows the outage.
+/// the resync that follows the outage. While this instance does not listen
+/// on the bus, the direct events of its own sessions are dropped too (Redis
+/// would publish them for it to deliver).
 async fn apply(state: &State, commands: Vec<Command>) {
-    if !state.is_available() {
-        for command in commands {
-            match command {
-                Command::Publish(..)
-                | Command::Sequenced(_)
-                | Command::Direct(_)
-                | Command::Sequence(_) => state.count_dropped(),
-                Command::Membership(_) => state.request_resync(),
-                Command::Checkpoint(_) => {}
-            }
-        }
-        return;
-    }
+    let reachable = state.is_reachable();
+    let listening = state.is_available();
     let mut batch = Batch::new(&state.keys);
     let mut publishes = 0u64;
     for command in commands {
+        match command {
+            Command::Sequence(_) if !listening => {
+                state.count_dropped();
+                continue;
+            }
+            Command::Publish(..) | Command::Sequenced(_) | Command::Direct(_) if !reachable => {
+                state.count_dropped();
+                continue;
+            }
+            Command::Membership(_) if !reachable => {
+                state.request_resync();
+                continue;
+            }
+            Command::Checkpoint(_) if !reachable => continue,
+            _ => {}
+        }
         match command {
             Command::Publish(channel, bytes) => {
                 batch

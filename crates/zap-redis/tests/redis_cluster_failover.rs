@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use common::deployments::RedisCluster;
-use common::{bucket_key, prefix, within};
+use common::{bucket_key, prefix};
 use proxy::Proxy;
 use raw_client::RawClient;
 use serde_json::json;
@@ -100,7 +100,7 @@ impl Received {
 /// Reads until `done` holds, resuming (as a real client does) when the link
 /// drops; every resume must be `recovered`.
 async fn read_until(client: &mut RawClient, got: &mut Received, done: impl Fn(&Received) -> bool) {
-    within("the events to arrive", async {
+    let reading = tokio::time::timeout(common::WAIT, async {
         while !done(got) {
             match client.next().await {
                 Ok(event) => got.add(&event),
@@ -115,6 +115,18 @@ async fn read_until(client: &mut RawClient, got: &mut Received, done: impl Fn(&R
         }
     })
     .await;
+    if reading.is_err() {
+        let tail = |room: &str| {
+            let all = got.in_room(room);
+            all[all.len().saturating_sub(8)..].to_vec()
+        };
+        let rooms: Vec<String> = client.rooms.keys().cloned().collect();
+        let tails: Vec<(String, Vec<u64>)> = rooms.iter().map(|r| (r.clone(), tail(r))).collect();
+        panic!(
+            "timed out waiting for the events; last received: {tails:?}; positions {:?}",
+            client.rooms
+        );
+    }
 }
 
 fn publish(router: &ConnectionRouter, room: &str, from: u64, count: u64) -> u64 {
@@ -302,11 +314,31 @@ async fn a_master_killed_mid_stream_is_replaced_and_lost_history_is_a_gap_never_
     proxy.set_upstream(b.local_addr());
     proxy.restore();
     let session = client.connect().await.unwrap();
-    assert_eq!(session["status"], "recovered", "{session}");
+    // `recovered`, or `gaps` when the instance resumed on was still
+    // subscribing again after the failover and could not vouch for its
+    // copy of the room yet: reported, and the events come from history.
+    match session["status"].as_str() {
+        Some("recovered") => {}
+        Some("gaps") => assert!(
+            session["gaps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|room| room == "feed" || *room == json!(calm)),
+            "{session}"
+        ),
+        _ => panic!("{session}"),
+    }
     read_until(&mut client, &mut got, |got| {
         got.in_room("feed").last() == Some(&(feed - 1))
     })
     .await;
+    let after_cut: Vec<u64> = got
+        .in_room("feed")
+        .into_iter()
+        .filter(|n| *n >= feed - 50)
+        .collect();
+    assert_eq!(after_cut, (feed - 50..feed).collect::<Vec<_>>());
     assert_eq!(client.duplicates, 0);
     assert!(backend_a.stats().available && backend_b.stats().available);
 }
