@@ -46,9 +46,9 @@ async fn rooms_send_to_presence_and_queries_span_instances_over_a_redis_cluster(
     let a = instance_at(&url, &prefix, watched()).await;
     let b = instance_at(&url, &prefix, watched()).await;
     let c = instance_at(&url, &prefix, watched()).await;
-    let ca = client(&a.server.url()).await;
-    let cb = client(&b.server.url()).await;
-    let cc = client(&c.server.url()).await;
+    let ca = client(a.server.url()).await;
+    let cb = client(b.server.url()).await;
+    let cc = client(c.server.url()).await;
     let id_a = ask(&ca, "whoami", json!(null)).await;
     let mut presence_a = ca.subscribe_to_event("presence");
     for room in [&here, &there] {

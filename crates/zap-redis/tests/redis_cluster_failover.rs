@@ -28,7 +28,7 @@ use zap_server::ZapServer;
 fn register(rooms: &[&str]) -> EventRegister {
     let mut register = EventRegister::new();
     for room in rooms {
-        register = register.history(*room, History::last(10_000));
+        register = register.history(room, History::last(10_000));
     }
     register.on_event("join", |ctx| async move {
         let room: String = ctx.payload_as()?;

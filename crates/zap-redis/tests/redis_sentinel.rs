@@ -24,8 +24,8 @@ async fn the_backend_follows_a_promoted_master_and_rewrites_the_membership_it_lo
     let url = sentinel.url();
     let a = instance_at(&url, &prefix, register()).await;
     let b = instance_at(&url, &prefix, register()).await;
-    let ca = client(&a.server.url()).await;
-    let cb = client(&b.server.url()).await;
+    let ca = client(a.server.url()).await;
+    let cb = client(b.server.url()).await;
 
     // The replica stops following the master before anyone joins: the
     // memberships exist only on the master, which then dies.
