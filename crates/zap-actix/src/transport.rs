@@ -9,7 +9,7 @@ use actix_web::error::PayloadError;
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, ProtocolError};
 use bytes::Bytes;
 use futures_util::{Sink, Stream, StreamExt};
-use zap_core::{CloseFrame, Inbound, Outbound, TransportError, close_code};
+use zap_core::{CloseFrame, Inbound, Outbound, Text, TransportError, close_code};
 
 use crate::limit::{InvalidCloseReason, TooLarge};
 use crate::outgoing::{OpCode, Outgoing, Unwritable};
@@ -26,7 +26,7 @@ impl ActixTransport {
 
     fn inbound(&mut self, message: AggregatedMessage) -> Inbound {
         match message {
-            AggregatedMessage::Text(text) => Inbound::Text(text.into_bytes()),
+            AggregatedMessage::Text(text) => Inbound::Text(Text::from(text)),
             AggregatedMessage::Binary(data) => Inbound::Binary(data.len()),
             AggregatedMessage::Ping(payload) => {
                 // A pong goes in whatever waits; none is owed once closing.

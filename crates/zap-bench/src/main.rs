@@ -64,13 +64,16 @@ const USAGE: &str = "usage: zap-bench <command> [options]
       instructions and malloc calls per echoed event and per fan-out delivery,
       each server under valgrind's callgrind (stable on a busy machine)
   all [suite options]
-      profile (baseline, zap-server), suite, redis-fanout, then delivery
+      profile (baseline, zap-server, prometheus, recovery), suite, redis-fanout, then delivery
   serve KIND
       run one server under test (prints `PORT n`)
 
 Server kinds: baseline (hand-written, the reference), naive (the first,
 naive hand-written server), zap-server, history (zap-server with the
-benchmark room keeping its last 1,000 events), axum, actix, warp.";
+benchmark room keeping its last 1,000 events), prometheus (zap-server with
+a Prometheus recorder installed, the production case), recovery (history,
+and the echo clients ask for recovery: `zap-id` on every event, acks,
+`zap-seq` on every reply), axum, actix, warp.";
 
 fn option(args: &[String], name: &str, default: usize) -> anyhow::Result<usize> {
     match args.iter().position(|arg| arg == name) {
@@ -106,6 +109,7 @@ fn plan(args: &[String]) -> anyhow::Result<suite::Plan> {
             window: 8,
             duration: Duration::from_secs(if quick { 1 } else { 3 }),
             payload: 64,
+            recover: false,
         },
         fanout: Fanout {
             receivers: if quick { 100 } else { 1000 },
@@ -128,6 +132,7 @@ fn profile_echo() -> Echo {
         window: 8,
         duration: Duration::from_secs(5),
         payload: 64,
+        recover: false,
     }
 }
 
@@ -219,7 +224,7 @@ fn main() -> anyhow::Result<()> {
         Some("rooms-child") => runtime.block_on(rooms_child(&args)),
         Some("all") => runtime.block_on(async {
             let plan = plan(&args)?;
-            let kinds = ["baseline".to_owned(), "zap-server".to_owned()];
+            let kinds = ["baseline", "zap-server", "prometheus", "recovery"].map(str::to_owned);
             profile::run(&kinds, profile_echo(), profile_fanout(), None).await?;
             suite::run(plan).await?;
             let quick = args.iter().any(|arg| arg == "--quick");

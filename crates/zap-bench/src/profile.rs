@@ -65,21 +65,46 @@ pub(crate) async fn run(
     );
     println!();
     println!(
-        "| server | instructions/echo | vs baseline | mallocs/echo | instructions/delivery | vs baseline | mallocs/delivery |"
+        "| server | instructions/echo | vs baseline | mallocs/echo | instructions/delivery | vs baseline | mallocs/delivery | targets (issue 18) |"
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
     for (kind, c) in &all {
+        let echo = c.echo.instructions / base.echo.instructions;
+        let delivery = c.delivery.instructions / base.delivery.instructions;
         println!(
-            "| {kind} | {:.0} | {} | {:.2} | {:.0} | {} | {:.2} |",
+            "| {kind} | {:.0} | {} | {:.2} | {:.0} | {} | {:.2} | {} |",
             c.echo.instructions,
             ratio(c.echo.instructions, base.echo.instructions),
             c.echo.allocations,
             c.delivery.instructions,
             ratio(c.delivery.instructions, base.delivery.instructions),
             c.delivery.allocations,
+            targets(echo, c.echo.allocations, delivery),
         );
     }
+    println!();
+    println!(
+        "Targets: instructions per echo at most {ECHO_TARGET}x the baseline's with at most \
+         {MALLOC_TARGET} mallocs, per delivery at most {DELIVERY_TARGET}x."
+    );
     Ok(())
+}
+
+/// Issue 18's targets: instructions per echo (ratio to the baseline),
+/// mallocs per echo, instructions per fan-out delivery (ratio).
+const ECHO_TARGET: f64 = 1.2;
+const MALLOC_TARGET: f64 = 2.0;
+const DELIVERY_TARGET: f64 = 1.0;
+
+/// Which of the targets a row meets.
+fn targets(echo: f64, mallocs: f64, delivery: f64) -> String {
+    let mark = |met: bool| if met { "met" } else { "not met" };
+    format!(
+        "echo {}, mallocs {}, delivery {}",
+        mark(echo <= ECHO_TARGET),
+        mark(mallocs <= MALLOC_TARGET),
+        mark(delivery <= DELIVERY_TARGET)
+    )
 }
 
 async fn measure(kind: &str, dir: &Path, echo: Echo, fanout: Fanout) -> anyhow::Result<Costs> {
@@ -87,6 +112,7 @@ async fn measure(kind: &str, dir: &Path, echo: Echo, fanout: Fanout) -> anyhow::
     let out_arg = format!("--callgrind-out-file={}", out.display());
     let server =
         ServerProcess::spawn_under(&["valgrind", "-q", "--tool=callgrind", &out_arg], kind)?;
+    let echo = echo.for_kind(kind);
     let warmup = Echo {
         duration: Duration::from_secs(2),
         ..echo

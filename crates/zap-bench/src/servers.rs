@@ -12,6 +12,8 @@ pub(crate) const KINDS: &[&str] = &[
     "naive",
     "zap-server",
     "history",
+    "prometheus",
+    "recovery",
     "axum",
     "actix",
     "warp",
@@ -68,13 +70,20 @@ pub(crate) async fn serve(kind: &str) -> anyhow::Result<()> {
             println!("PORT {}", listener.local_addr()?.port());
             crate::naive::serve(listener).await;
         }
-        "zap-server" | "history" => {
-            let register = if kind == "history" {
-                // The benchmark room keeps its last 1,000 events.
-                register().history("bench", History::last(1_000))
-            } else {
-                register()
+        "zap-server" | "history" | "prometheus" | "recovery" => {
+            let register = match kind {
+                // The benchmark room keeps its last 1,000 events (and the
+                // `recovery` kind's clients ask for recovery).
+                "history" | "recovery" => register().history("bench", History::last(1_000)),
+                _ => register(),
             };
+            if kind == "prometheus" {
+                // The production case: an exporter's recorder installed
+                // (its HTTP listener is not needed to measure the cost).
+                let recorder =
+                    metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+                metrics::set_global_recorder(recorder)?;
+            }
             let server = ZapServer::builder()
                 .port(0)
                 .max_connections(1_000_000)

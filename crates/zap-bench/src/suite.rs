@@ -34,13 +34,14 @@ pub(crate) struct Plan {
 /// One round of echo and fan-out for one server kind, in a fresh process.
 async fn round(kind: &str, plan: &Plan) -> anyhow::Result<Round> {
     let server = ServerProcess::spawn(kind)?;
+    let echo = plan.echo.for_kind(kind);
     let warmup = Echo {
         duration: Duration::from_secs(1),
-        ..plan.echo
+        ..echo
     };
     echo::run(server.url(), warmup).await?;
     let before = cpu_seconds(server.pid())?;
-    let result = echo::run(server.url(), plan.echo).await?;
+    let result = echo::run(server.url(), echo).await?;
     let cpu = cpu_seconds(server.pid())? - before;
     let echo_per_second = result.per_second();
     let p50_us = result.latency.value_at_quantile(0.50) as f64;

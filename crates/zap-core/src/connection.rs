@@ -76,6 +76,11 @@ impl ConnectionReceiver {
         std::future::poll_fn(|cx| self.connection.0.outbox.poll_pop(cx)).await
     }
 
+    /// Brings the queued-bytes gauge up to date (once per write batch).
+    pub(crate) fn report(&self) {
+        self.connection.0.outbox.report();
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.connection.0.outbox.len() == 0
     }

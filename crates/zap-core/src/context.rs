@@ -1,6 +1,8 @@
 //! [`EventContext`]: what a handler receives: the event, its connection and
 //! the router.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use zap_protocol::{EventData, Headers, Payload, PayloadError, REQUEST_ID_HEADER, lifecycle};
@@ -28,54 +30,63 @@ use crate::{
 #[derive(Debug, Clone)]
 pub struct EventContext {
     event: EventData,
+    env: Arc<HandlerEnv>,
+    error: Option<Box<ErrorInfo>>,
+}
+
+/// What every handler of one connection shares: made once per connection,
+/// so that a context costs one reference count, not three.
+#[derive(Debug)]
+pub(crate) struct HandlerEnv {
     connection: Connection,
     router: ConnectionRouter,
-    error: Option<Box<ErrorInfo>>,
     state: StateMap,
+}
+
+impl HandlerEnv {
+    /// The environment of `connection`'s handlers in `register`: its router
+    /// and its application state.
+    pub(crate) fn new(connection: Connection, register: &EventRegister) -> Arc<Self> {
+        Arc::new(HandlerEnv {
+            connection,
+            router: register.router().clone(),
+            state: register.state_map().clone(),
+        })
+    }
 }
 
 impl EventContext {
     /// Builds a context (integrations and tests; the session loop builds
     /// them for handlers).
     pub fn new(event: EventData, connection: Connection, router: ConnectionRouter) -> Self {
-        EventContext {
-            event,
+        let env = HandlerEnv {
             connection,
             router,
-            error: None,
             state: StateMap::default(),
+        };
+        EventContext {
+            event,
+            env: Arc::new(env),
+            error: None,
         }
     }
 
-    /// The context the session loop gives a handler of `register`: its
-    /// router and its application state.
-    pub(crate) fn for_register(
-        event: EventData,
-        connection: Connection,
-        register: &EventRegister,
-    ) -> Self {
+    /// The context the session loop gives a handler.
+    pub(crate) fn in_env(event: EventData, env: &Arc<HandlerEnv>) -> Self {
         EventContext {
             event,
-            connection,
-            router: register.router().clone(),
+            env: env.clone(),
             error: None,
-            state: register.state_map().clone(),
         }
     }
 
     /// The context of the `error` lifecycle event.
-    pub(crate) fn for_error(
-        info: ErrorInfo,
-        connection: Connection,
-        register: &EventRegister,
-    ) -> Self {
+    pub(crate) fn for_error(info: ErrorInfo, env: &Arc<HandlerEnv>) -> Self {
         let payload = Payload::from_serialize(&info).unwrap_or_default();
         EventContext {
             event: EventData::new(lifecycle::ERROR, payload, None),
-            connection,
-            router: register.router().clone(),
+            env: env.clone(),
             error: Some(Box::new(info)),
-            state: register.state_map().clone(),
         }
     }
 
@@ -104,7 +115,7 @@ impl EventContext {
     /// [`EventRegister::with_state`], if any (see
     /// [`State`](crate::extract::State)).
     pub fn state<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
-        self.state.get::<T>()
+        self.env.state.get::<T>()
     }
 
     /// The event's headers (empty when the peer sent none).
@@ -124,32 +135,34 @@ impl EventContext {
 
     /// The connection the event came from.
     pub fn connection(&self) -> &Connection {
-        &self.connection
+        &self.env.connection
     }
 
     /// The upgrade request of this connection.
     pub fn handshake(&self) -> &Handshake {
-        self.connection.handshake()
+        self.env.connection.handshake()
     }
 
     /// The router: every connection and room.
     pub fn router(&self) -> &ConnectionRouter {
-        &self.router
+        &self.env.router
     }
 
     /// Joins this connection to `room`; `false` if already a member.
     pub fn join(&self, room: &str) -> bool {
-        self.router.join(room, &self.connection)
+        self.env.router.join(room, &self.env.connection)
     }
 
     /// Joins this connection to `room` with metadata.
     pub fn join_with_meta(&self, room: &str, meta: MetaTag) -> bool {
-        self.router.join_with_meta(room, &self.connection, meta)
+        self.env
+            .router
+            .join_with_meta(room, &self.env.connection, meta)
     }
 
     /// Takes this connection out of `room`; `false` if not a member.
     pub fn leave(&self, room: &str) -> bool {
-        self.router.leave(room, &self.connection)
+        self.env.router.leave(room, &self.env.connection)
     }
 
     /// The request id a client put in the `zap-request-id` header, if any.
@@ -163,7 +176,8 @@ impl EventContext {
     /// A v1 peer that sent no request id gets a plain event of the same name
     /// (no headers), so replying is always safe.
     pub fn reply(&self, payload: impl Serialize) -> Result<Delivery, SendError> {
-        self.connection
+        self.env
+            .connection
             .reply(self.event_name(), self.request_id(), &payload)
     }
 

@@ -134,7 +134,7 @@ pub use transport::{CloseFrame, Inbound, Outbound, Transport, TransportError, cl
 
 pub use tokio_util::sync::CancellationToken;
 pub use zap_protocol::{
-    self as protocol, EventData, Frame, Headers, Payload, PayloadError, Request, TypedEvent,
+    self as protocol, EventData, Frame, Headers, Payload, PayloadError, Request, Text, TypedEvent,
     schemars,
 };
 

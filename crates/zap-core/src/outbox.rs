@@ -12,7 +12,7 @@
 //! until a frame is queued, and nothing per wait.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 
@@ -33,6 +33,9 @@ const SHRINK_ABOVE: usize = 64;
 
 pub(crate) struct Outbox {
     queue: Mutex<Queue>,
+    /// How many frames are queued, readable without the lock: the loop
+    /// looks at an empty queue on every wake-up.
+    queued: AtomicUsize,
     waker: AtomicWaker,
     capacity: usize,
     max_bytes: usize,
@@ -44,13 +47,15 @@ pub(crate) struct Outbox {
 struct Queue {
     frames: VecDeque<Frame>,
     bytes: usize,
+    /// The bytes last added to the process-wide queued-bytes gauge: it is
+    /// brought up to date once per write batch, not on every push and pop.
+    reported: usize,
 }
 
 impl Queue {
     /// Queues `frame` at the back (or the front), counting its bytes.
     fn push(&mut self, frame: Frame, front: bool) {
         self.bytes += frame.len();
-        telemetry::queued_bytes(frame.len() as f64);
         if front {
             self.frames.push_front(frame);
         } else {
@@ -59,10 +64,17 @@ impl Queue {
     }
 
     fn clear(&mut self) {
-        // Gives the buffer back too: a closed queue holds no memory.
+        // Gives the buffer back too: a closed queue holds no memory (the
+        // outbox sets its count to zero).
         self.frames = VecDeque::new();
-        telemetry::queued_bytes(-(self.bytes as f64));
         self.bytes = 0;
+        self.report();
+    }
+
+    /// Brings the queued-bytes gauge up to date with this queue.
+    fn report(&mut self) {
+        telemetry::queued_bytes(self.bytes as isize - self.reported as isize);
+        self.reported = self.bytes;
     }
 }
 
@@ -73,6 +85,7 @@ impl Outbox {
     pub(crate) fn new(capacity: usize, max_bytes: usize) -> Self {
         Outbox {
             queue: Mutex::new(Queue::default()),
+            queued: AtomicUsize::new(0),
             waker: AtomicWaker::new(),
             capacity: capacity.max(1),
             max_bytes: max_bytes.max(1),
@@ -96,6 +109,7 @@ impl Outbox {
                 return Err(PushError::Full);
             }
             queue.push(frame, false);
+            self.queued.store(queue.frames.len(), Ordering::Release);
         }
         self.waker.wake();
         Ok(())
@@ -107,7 +121,10 @@ impl Outbox {
         if self.is_closed() {
             return;
         }
-        self.lock().push(frame, false);
+        let mut queue = self.lock();
+        queue.push(frame, false);
+        self.queued.store(queue.frames.len(), Ordering::Release);
+        drop(queue);
         self.waker.wake();
     }
 
@@ -116,23 +133,33 @@ impl Outbox {
         if self.is_closed() {
             return;
         }
-        self.lock().push(frame, true);
+        let mut queue = self.lock();
+        queue.push(frame, true);
+        self.queued.store(queue.frames.len(), Ordering::Release);
+        drop(queue);
         self.waker.wake();
     }
 
-    /// The oldest frame, if any.
+    /// The oldest frame, if any (an empty queue is seen without the lock).
     pub(crate) fn try_pop(&self) -> Option<Frame> {
-        let mut queue = self.lock();
-        let frame = queue.frames.pop_front();
-        if let Some(frame) = &frame {
-            queue.bytes -= frame.len();
-            telemetry::queued_bytes(-(frame.len() as f64));
+        if self.queued.load(Ordering::Acquire) == 0 {
+            return None;
         }
+        let mut queue = self.lock();
+        let frame = queue.frames.pop_front()?;
+        queue.bytes -= frame.len();
+        self.queued.store(queue.frames.len(), Ordering::Release);
         if queue.frames.is_empty() && queue.frames.capacity() > SHRINK_ABOVE {
             queue.frames.shrink_to(SHRINK_ABOVE / 4);
         }
-        frame
+        Some(frame)
     }
+
+    /// Brings the queued-bytes gauge up to date (once per write batch).
+    pub(crate) fn report(&self) {
+        self.lock().report();
+    }
+
 
     /// Waits for the oldest frame (one waiter: the connection's loop).
     pub(crate) fn poll_pop(&self, cx: &mut Context<'_>) -> Poll<Frame> {
@@ -147,7 +174,7 @@ impl Outbox {
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.lock().frames.len()
+        self.queued.load(Ordering::Acquire)
     }
 
     /// The bytes held by queued frames.
@@ -165,13 +192,15 @@ impl Outbox {
 
     /// Drops the queued frames (and the queue's buffer), keeping the queue open.
     pub(crate) fn discard(&self) {
-        self.lock().clear();
+        let mut queue = self.lock();
+        queue.clear();
+        self.queued.store(0, Ordering::Release);
     }
 
     /// Refuses further frames and drops the queued ones.
     pub(crate) fn close(&self) {
         self.closed.store(true, Ordering::Release);
-        self.lock().clear();
+        self.discard();
     }
 
     pub(crate) fn is_closed(&self) -> bool {

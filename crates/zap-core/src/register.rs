@@ -13,6 +13,7 @@ use crate::extract::StateMap;
 use crate::handler::{AuthHook, BoxedHandler, IntoHandlerResult, boxed_context};
 use crate::id::IdStrategy;
 use crate::recovery::Hub;
+use crate::telemetry::EventMeter;
 use crate::{
     Backend, ConnectionId, ConnectionRouter, EventContext, Handshake, Rejection, RouterBuilder,
 };
@@ -56,11 +57,11 @@ pub struct EventRegister(Arc<Inner>);
 struct Inner {
     /// Looked up once per event: foldhash, not SipHash (the names are the
     /// server's own; a peer can only look them up).
-    events: HashMap<Box<str>, BoxedHandler, foldhash::fast::RandomState>,
+    events: HashMap<Box<str>, Route, foldhash::fast::RandomState>,
     connected: Option<BoxedHandler>,
     disconnected: Option<BoxedHandler>,
     error: Option<BoxedHandler>,
-    fallback: Option<BoxedHandler>,
+    fallback: Option<Route>,
     resumed: Option<BoxedHandler>,
     authorize: Option<AuthHook>,
     id_strategy: Option<IdStrategy>,
@@ -72,6 +73,34 @@ struct Inner {
     /// Per extractor handler: its event and what says which application
     /// state it lacks (checked when the register is served).
     needs: Vec<(String, StateCheck)>,
+}
+
+/// A client event's handler, its name (shared, so that keeping it while the
+/// handler runs costs no allocation) and its metric handles.
+#[derive(Clone)]
+pub(crate) struct Route {
+    /// The registered name; `None` for the fallback, which handles any name.
+    pub(crate) name: Option<Arc<str>>,
+    pub(crate) handler: BoxedHandler,
+    pub(crate) meter: Arc<EventMeter>,
+}
+
+impl Route {
+    fn new(name: &str, handler: BoxedHandler) -> Self {
+        Route {
+            name: Some(Arc::from(name)),
+            handler,
+            meter: Arc::new(EventMeter::new(name)),
+        }
+    }
+
+    fn fallback(handler: BoxedHandler) -> Self {
+        Route {
+            name: None,
+            handler,
+            meter: Arc::new(EventMeter::new(crate::telemetry::OTHER_EVENTS)),
+        }
+    }
 }
 
 /// Says which application state a handler's arguments lack, if any.
@@ -188,7 +217,7 @@ impl EventRegister {
             lifecycle::DISCONNECTED => inner.disconnected = Some(handler),
             lifecycle::ERROR => inner.error = Some(handler),
             _ => {
-                inner.events.insert(name.into(), handler);
+                inner.events.insert(name.into(), Route::new(name, handler));
             }
         }
         self
@@ -301,7 +330,7 @@ impl EventRegister {
         Fut: Future + Send + 'static,
         Fut::Output: IntoHandlerResult,
     {
-        self.inner_mut().fallback = Some(boxed_context(handler));
+        self.inner_mut().fallback = Some(Route::fallback(boxed_context(handler)));
         self
     }
 
@@ -467,7 +496,9 @@ impl EventRegister {
         }
     }
 
-    pub(crate) fn handler_for(&self, name: &str) -> Option<&BoxedHandler> {
+    /// Where a client event named `name` goes: its own handler, or the
+    /// fallback (lifecycle names always go to the fallback).
+    pub(crate) fn route_for(&self, name: &str) -> Option<&Route> {
         if lifecycle::is_lifecycle(name) {
             return self.0.fallback.as_ref();
         }

@@ -6,6 +6,7 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use futures_util::future::CatchUnwind;
@@ -18,6 +19,7 @@ use zap_protocol::{
 };
 
 use crate::connection::{CloseRequest, ConnectionReceiver};
+use crate::context::HandlerEnv;
 use crate::grace;
 use crate::handler::{BoxFuture, BoxedHandler, panic_message};
 use crate::heartbeat::{Beat, Heartbeat};
@@ -106,7 +108,8 @@ struct Running {
     stage: Stage,
     event: Arc<str>,
     future: CatchUnwind<AssertUnwindSafe<BoxFuture<HandlerResult>>>,
-    started: Instant,
+    /// Times the handler when durations are recorded.
+    timer: Option<telemetry::HandlerTimer>,
     /// The client event's `zap-id` (ids start at 1; 0: none): acknowledged
     /// once the handler finished.
     zap_id: u64,
@@ -129,6 +132,9 @@ struct LoopState {
     running: Option<Running>,
     closing: Option<(CloseFrame, EndReason)>,
     last_seen: Instant,
+    /// A frame arrived since `last_seen` was set: the clock is read once
+    /// per turn of the loop, not once per frame.
+    heard: bool,
     /// When handlers still running at shutdown are aborted.
     grace: Option<grace::Timer>,
     /// The inbound rate limiter, made on the first event (`None` inside
@@ -227,11 +233,7 @@ impl Session {
         }
         tracing::debug!(id = %connection.id(), path = self.handshake.path(), "connected");
         telemetry::connection_opened();
-        let driver = Driver {
-            register: &self.register,
-            connection,
-            config: &self.config,
-        };
+        let driver = Driver::new(&self.register, connection, &self.config);
         let connected = match resumed {
             true => driver.lifecycle(RESUMED, driver.register.resumed_handler()),
             false => driver.lifecycle(lifecycle::CONNECTED, driver.register.connected_handler()),
@@ -266,11 +268,7 @@ impl Session {
                     };
                     match parking {
                         resume::Parking::Ended => {
-                            let driver = Driver {
-                                register: &register,
-                                connection,
-                                config: &config,
-                            };
+                            let driver = Driver::new(&register, connection, &config);
                             driver.disconnected(&router, &shutdown, &ended).await;
                         }
                         // The resumed connection counts as a new one.
@@ -291,6 +289,24 @@ struct Driver<'a> {
     register: &'a EventRegister,
     connection: Connection,
     config: &'a ConnectionConfig,
+    /// What every handler context of this connection shares.
+    env: Arc<HandlerEnv>,
+}
+
+impl<'a> Driver<'a> {
+    fn new(
+        register: &'a EventRegister,
+        connection: Connection,
+        config: &'a ConnectionConfig,
+    ) -> Self {
+        let env = HandlerEnv::new(connection.clone(), register);
+        Driver {
+            register,
+            connection,
+            config,
+            env,
+        }
+    }
 }
 
 impl Driver<'_> {
@@ -315,7 +331,7 @@ impl Driver<'_> {
 
 impl Driver<'_> {
     fn context(&self, event: EventData) -> EventContext {
-        EventContext::for_register(event, self.connection.clone(), self.register)
+        EventContext::in_env(event, &self.env)
     }
 
     fn start(
@@ -329,7 +345,7 @@ impl Driver<'_> {
             stage,
             event,
             future: AssertUnwindSafe(handler(ctx)).catch_unwind(),
-            started: Instant::now(),
+            timer: None,
             zap_id: 0,
             request: None,
         }
@@ -346,7 +362,7 @@ impl Driver<'_> {
     /// request is answered with a `no_handler` error).
     fn dispatch(&self, event: EventData, zap_id: Option<u64>) -> Option<Running> {
         let request = self.pending_request(&event);
-        let Some(handler) = self.register.handler_for(event.event_name()) else {
+        let Some(route) = self.register.route_for(event.event_name()) else {
             tracing::debug!(id = %self.connection.id(), event = event.event_name(), "no handler for event");
             if let Some(request) = request {
                 let message = format!("no handler for event \"{}\"", event.event_name());
@@ -360,9 +376,13 @@ impl Driver<'_> {
             resume::handled(&self.connection, zap_id);
             return None;
         };
-        let name = event.shared_event_name();
-        telemetry::event_in(&name);
-        let mut running = self.start(Stage::Event, name, handler, self.context(event));
+        let name = match &route.name {
+            Some(name) => name.clone(),
+            None => event.shared_event_name(),
+        };
+        let timer = route.meter.event_in();
+        let mut running = self.start(Stage::Event, name, &route.handler, self.context(event));
+        running.timer = timer;
         running.zap_id = zap_id.unwrap_or(0);
         running.request = request;
         Some(running)
@@ -399,7 +419,7 @@ impl Driver<'_> {
                 message = %info.message, "error on connection");
         }
         let handler = self.register.error_handler()?;
-        let ctx = EventContext::for_error(info, self.connection.clone(), self.register);
+        let ctx = EventContext::for_error(info, &self.env);
         Some(self.start(Stage::Error, Arc::from(lifecycle::ERROR), handler, ctx))
     }
 
@@ -407,8 +427,8 @@ impl Driver<'_> {
     /// (and an error reply to a failed request). A client event counts as
     /// handled from here: returned, or failed and reported.
     fn finished(&self, running: Running, outcome: Outcome) -> Option<Running> {
-        if running.stage == Stage::Event {
-            telemetry::handler_duration(&running.event, running.started.elapsed());
+        if let Some(timer) = running.timer {
+            timer.finish();
         }
         let (kind, message) = match outcome {
             Ok(Ok(())) => {
@@ -473,6 +493,7 @@ impl Driver<'_> {
             running: None,
             closing: None,
             last_seen: Instant::now(),
+            heard: false,
             grace: None,
             limiter: None,
         };
@@ -517,6 +538,9 @@ impl Driver<'_> {
                     return (end, state.running);
                 }
                 self.poll_now(&mut state.running);
+            }
+            if std::mem::take(&mut state.heard) {
+                state.last_seen = Instant::now();
             }
             resume::queue_ack(&self.connection);
             if state.closing.is_some() && state.running.is_none() {
@@ -596,6 +620,9 @@ impl Driver<'_> {
                     state.running = None;
                 }
                 Action::Tick => {
+                    if std::mem::take(&mut state.heard) {
+                        state.last_seen = Instant::now();
+                    }
                     let beat = heartbeat.on_fired(state.last_seen, state.running.is_some());
                     if let Some(end) = self.on_tick(transport, beat).await {
                         return (end, state.running);
@@ -629,20 +656,19 @@ impl Driver<'_> {
             Some(Err(err)) => return Some(EndReason::Transport(err.to_string())),
             Some(Ok(inbound)) => inbound,
         };
-        state.last_seen = Instant::now();
+        state.heard = true;
         match inbound {
-            Inbound::Text(bytes) if bytes.len() > self.config.max_message_size => {
-                state.running = self.too_large(bytes.len(), self.config.max_message_size);
+            Inbound::Text(text) if text.len() > self.config.max_message_size => {
+                state.running = self.too_large(text.len(), self.config.max_message_size);
                 state.closing = Some(too_large_close());
             }
-            Inbound::Text(bytes) => {
-                state.running = match zap_protocol::decode_slice(&bytes) {
-                    Ok(event) => match resume::admit(&self.connection, event) {
-                        // A resend of an event already handled, or one after
-                        // a refused id (the client resends from that one).
-                        None => None,
-                        Some((event, zap_id)) => {
-                            match self.admit(state, event.event_name(), bytes.len()) {
+            Inbound::Text(text) => {
+                let len = text.len();
+                state.running = match zap_protocol::decode_text(&text) {
+                    Ok(event) => match resume::admit(&self.connection, &event) {
+                        resume::Admission::Skip => None,
+                        resume::Admission::Run(zap_id) => {
+                            match self.admit(state, event.event_name(), len) {
                                 Ok(()) => self.dispatch(event, zap_id),
                                 Err(exceeded) => self.rate_limited(state, &event, zap_id, exceeded),
                             }
@@ -797,7 +823,10 @@ impl Driver<'_> {
             let frame = CloseFrame::new(close_code::POLICY, "rate limit exceeded");
             state.closing = Some((frame.clone(), EndReason::Closed(frame)));
         }
-        telemetry::rate_limited(name);
+        match self.register.route_for(name) {
+            Some(route) => route.meter.rate_limited(),
+            None => telemetry::EventMeter::other().rate_limited(),
+        }
         let message = exceeded.describe(name);
         match zap_id {
             Some(id) => resume::refused(&self.connection, id, exceeded.retry_after),
@@ -855,8 +884,8 @@ async fn read_resume<T: Transport>(
         tracing::debug!("no resume frame in time: a new session");
         return None;
     };
-    if let Some(Ok(Inbound::Text(bytes))) = &inbound
-        && let Ok(event) = zap_protocol::decode_slice(bytes)
+    if let Some(Ok(Inbound::Text(text))) = &inbound
+        && let Ok(event) = zap_protocol::decode_text(text)
         && event.event_name() == ext::RESUME_EVENT
     {
         // A malformed one is a new session: never an application event.
@@ -886,11 +915,23 @@ async fn poll_running(running: &mut Option<Running>) -> Outcome {
 }
 
 /// `future` bounded by `limit` (unbounded when `None`); `None` on timeout.
+///
+/// The clock starts when the future first waits: a write that completes at
+/// once (the usual case) reads no clock and arms no timer.
 async fn within<F: Future>(limit: Option<Duration>, future: F) -> Option<F::Output> {
-    match limit {
-        Some(limit) => tokio::time::timeout(limit, future).await.ok(),
-        None => Some(future.await),
-    }
+    let Some(limit) = limit else {
+        return Some(future.await);
+    };
+    let mut future = std::pin::pin!(future);
+    let mut deadline: Option<Pin<Box<tokio::time::Sleep>>> = None;
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(output) = future.as_mut().poll(cx) {
+            return Poll::Ready(Some(output));
+        }
+        let deadline = deadline.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        deadline.as_mut().poll(cx).map(|()| None)
+    })
+    .await
 }
 
 /// Writes `first` (if any) and queued frames, up to `batch`, then flushes once.
@@ -912,6 +953,7 @@ async fn write_batch<T: Transport>(
         }
         written += 1;
     }
+    rx.report();
     transport.flush().await
 }
 

@@ -15,71 +15,182 @@
 //! | `zap_handler_errors_total` | counter | `kind`: `handler`, `panic`, `aborted` |
 //! | `zap_handler_duration_seconds` | histogram | `event` |
 //!
-//! Event names become labels for the first [`EVENT_LABELS`] distinct names
-//! seen by the process; later names are counted under `_other`, so a client
-//! inventing names cannot grow the exporter without bound.
+//! Event labels: every registered event name is a label value of its own;
+//! events that reach the fallback (or no handler) are counted under
+//! [`OTHER_EVENTS`], so a client inventing names cannot grow the exporter.
+//! Outgoing event names (the application's own) become labels for the
+//! first [`EVENT_LABELS`] distinct names, later ones under `_other`.
+//!
+//! What an event costs here: a registered event keeps its metric handles
+//! beside its handler ([`EventMeter`]), made once, so counting it is an
+//! atomic add with no key hashing or registry lookup. Without a recorder
+//! every call is a test of one thread-local and one atomic, and no clock is
+//! read to time handlers. Handles are made once a recorder is installed:
+//! install it before serving (as the exporters' `install` does), not with
+//! a thread-local recorder.
 
 use std::collections::HashMap;
-use std::sync::{OnceLock, RwLock};
-use std::time::Duration;
+use std::sync::{Arc, OnceLock, RwLock};
 
-use metrics::{Counter, Key, Label, Level, Metadata};
+use metrics::{Counter, Gauge, Histogram, Key, Label, Level, Metadata};
 
 use crate::EndReason;
 
-/// Most distinct event names used as label values.
+/// Most distinct outgoing event names used as label values.
 pub const EVENT_LABELS: usize = 64;
 
-/// The label value of names past [`EVENT_LABELS`].
+/// The label value of events with no handler of their own (and of outgoing
+/// names past [`EVENT_LABELS`]).
 pub const OTHER_EVENTS: &str = "_other";
-
-/// The event names that became labels, each with its label list leaked
-/// once: a labelled call then builds its key from static parts, with no
-/// allocation per event.
-fn known() -> &'static RwLock<HashMap<&'static str, &'static [Label]>> {
-    static KNOWN: OnceLock<RwLock<HashMap<&'static str, &'static [Label]>>> = OnceLock::new();
-    KNOWN.get_or_init(|| RwLock::new(HashMap::new()))
-}
-
-/// The `event` label list of `name` (or of [`OTHER_EVENTS`] past the bound).
-fn event_labels(name: &str) -> &'static [Label] {
-    static OTHER: [Label; 1] = [Label::from_static_parts("event", OTHER_EVENTS)];
-    let known = known();
-    if let Some(labels) = known
-        .read()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .get(name)
-    {
-        return labels;
-    }
-    let mut names = known
-        .write()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some(labels) = names.get(name) {
-        return labels;
-    }
-    if names.len() >= EVENT_LABELS {
-        return &OTHER;
-    }
-    let name: &'static str = Box::leak(name.to_owned().into_boxed_str());
-    let labels: &'static [Label] = Box::leak(Box::new([Label::from_static_parts("event", name)]));
-    names.insert(name, labels);
-    labels
-}
-
-/// The label value `event_labels` gave `name`.
-#[cfg(test)]
-fn event_label(name: &str) -> String {
-    event_labels(name)[0].value().to_owned()
-}
 
 static METADATA: Metadata<'static> =
     Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
 
-/// The counter `name` for the event `event`, keyed without allocating.
-fn event_counter(name: &'static str, event: &str) -> Counter {
-    let key = Key::from_static_parts(name, event_labels(event));
-    metrics::with_recorder(|recorder| recorder.register_counter(&key, &METADATA))
+/// Whether a recorder is installed: without one, `metrics` hands out its
+/// `NoopRecorder`, the only zero-sized recorder (an exporter holds its
+/// registry).
+pub(crate) fn recording() -> bool {
+    metrics::with_recorder(|recorder| std::mem::size_of_val(recorder) != 0)
+}
+
+/// The metric handles of one event name, made once a recorder is installed.
+#[derive(Debug)]
+pub(crate) struct EventMeter {
+    event: Arc<str>,
+    handles: OnceLock<EventHandles>,
+}
+
+/// Handles of one event name's metrics.
+#[derive(Debug)]
+pub(crate) struct EventHandles {
+    events_in: Counter,
+    rate_limited: Counter,
+    duration: Histogram,
+}
+
+impl EventMeter {
+    /// The meter of a registered event.
+    pub(crate) fn new(event: &str) -> Self {
+        EventMeter {
+            event: Arc::from(event),
+            handles: OnceLock::new(),
+        }
+    }
+
+    /// The meter every event without a handler of its own shares.
+    pub(crate) fn other() -> &'static EventMeter {
+        static OTHER: OnceLock<EventMeter> = OnceLock::new();
+        OTHER.get_or_init(|| EventMeter::new(OTHER_EVENTS))
+    }
+
+    /// The handles, or `None` when no recorder is installed.
+    pub(crate) fn handles(&self) -> Option<&EventHandles> {
+        if let Some(handles) = self.handles.get() {
+            return Some(handles);
+        }
+        if !recording() {
+            return None;
+        }
+        Some(self.handles.get_or_init(|| {
+            let labels = || vec![Label::new("event", self.event.to_string())];
+            metrics::with_recorder(|recorder| EventHandles {
+                events_in: recorder
+                    .register_counter(&Key::from_parts("zap_events_in_total", labels()), &METADATA),
+                rate_limited: recorder.register_counter(
+                    &Key::from_parts("zap_rate_limited_total", labels()),
+                    &METADATA,
+                ),
+                duration: recorder.register_histogram(
+                    &Key::from_parts("zap_handler_duration_seconds", labels()),
+                    &METADATA,
+                ),
+            })
+        }))
+    }
+
+    /// Counts one event handed to its handler; returns the handler's timer
+    /// when durations are recorded (the clock is read only then).
+    pub(crate) fn event_in(&self) -> Option<HandlerTimer> {
+        let handles = self.handles()?;
+        handles.events_in.increment(1);
+        Some(HandlerTimer {
+            histogram: handles.duration.clone(),
+            started: std::time::Instant::now(),
+        })
+    }
+
+    /// Counts one event dropped by flood control.
+    pub(crate) fn rate_limited(&self) {
+        metrics::counter!("zap_dropped_total", "reason" => "rate_limited").increment(1);
+        if let Some(handles) = self.handles() {
+            handles.rate_limited.increment(1);
+        }
+    }
+}
+
+/// Times one handler run into `zap_handler_duration_seconds`.
+#[derive(Debug)]
+pub(crate) struct HandlerTimer {
+    histogram: Histogram,
+    started: std::time::Instant,
+}
+
+impl HandlerTimer {
+    /// Records how long the handler took.
+    pub(crate) fn finish(self) {
+        self.histogram.record(self.started.elapsed().as_secs_f64());
+    }
+}
+
+/// The `zap_events_out_total` counters of outgoing names (the application's
+/// own), bounded by [`EVENT_LABELS`].
+type OutCounters = RwLock<HashMap<Box<str>, Counter, foldhash::fast::RandomState>>;
+
+fn out_counters() -> &'static OutCounters {
+    static OUT: OnceLock<OutCounters> = OnceLock::new();
+    OUT.get_or_init(Default::default)
+}
+
+/// Adds `count` to the `zap_events_out_total` counter of `name` (under the
+/// read lock: no handle is cloned per event).
+fn count_out(name: &str, count: u64) {
+    let counters = out_counters();
+    if let Some(counter) = counters
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .get(name)
+    {
+        counter.increment(count);
+        return;
+    }
+    let mut counters = counters
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let label = match counters.len() < EVENT_LABELS || counters.contains_key(name) {
+        true => name,
+        false => OTHER_EVENTS,
+    };
+    let counter = counters.entry(label.into()).or_insert_with(|| {
+        let key = Key::from_parts(
+            "zap_events_out_total",
+            vec![Label::new("event", label.to_owned())],
+        );
+        metrics::with_recorder(|recorder| recorder.register_counter(&key, &METADATA))
+    });
+    counter.increment(count);
+}
+
+/// The label value `count_out` gives `name`.
+#[cfg(test)]
+fn out_label(name: &str) -> &'static str {
+    match out_counters()
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .contains_key(name)
+    {
+        true => "own",
+        false => OTHER_EVENTS,
+    }
 }
 
 pub(crate) fn connection_opened() {
@@ -121,37 +232,34 @@ pub(crate) fn room_removed() {
     metrics::gauge!("zap_rooms").decrement(1.0);
 }
 
-pub(crate) fn event_in(name: &str) {
-    event_counter("zap_events_in_total", name).increment(1);
-}
-
+/// Counts `count` events named `name` queued for delivery.
 pub(crate) fn events_out(name: &str, count: usize) {
-    if count > 0 {
-        event_counter("zap_events_out_total", name).increment(count as u64);
+    if count > 0 && recording() {
+        count_out(name, count as u64);
     }
 }
 
-pub(crate) fn queued_bytes(delta: f64) {
-    metrics::gauge!("zap_outbound_queued_bytes").increment(delta);
+/// Moves the `zap_outbound_queued_bytes` gauge by `delta` (a connection's
+/// change since it last reported, once per write batch).
+pub(crate) fn queued_bytes(delta: isize) {
+    static GAUGE: OnceLock<Gauge> = OnceLock::new();
+    if delta == 0 {
+        return;
+    }
+    let gauge = match GAUGE.get() {
+        Some(gauge) => gauge,
+        None if recording() => GAUGE.get_or_init(|| metrics::gauge!("zap_outbound_queued_bytes")),
+        None => return,
+    };
+    gauge.increment(delta as f64);
 }
 
 pub(crate) fn queue_full() {
     metrics::counter!("zap_dropped_total", "reason" => "queue_full").increment(1);
 }
 
-pub(crate) fn rate_limited(name: &str) {
-    metrics::counter!("zap_dropped_total", "reason" => "rate_limited").increment(1);
-    event_counter("zap_rate_limited_total", name).increment(1);
-}
-
 pub(crate) fn handler_failed(kind: &'static str) {
     metrics::counter!("zap_handler_errors_total", "kind" => kind).increment(1);
-}
-
-pub(crate) fn handler_duration(name: &str, took: Duration) {
-    let key = Key::from_static_parts("zap_handler_duration_seconds", event_labels(name));
-    metrics::with_recorder(|recorder| recorder.register_histogram(&key, &METADATA))
-        .record(took.as_secs_f64());
 }
 
 #[cfg(test)]
@@ -159,12 +267,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn event_labels_are_bounded() {
+    fn outgoing_labels_are_bounded() {
         for n in 0..EVENT_LABELS * 2 {
-            let label = event_label(&format!("telemetry-test-{n}"));
-            assert!(label == format!("telemetry-test-{n}") || label == OTHER_EVENTS);
+            count_out(&format!("telemetry-test-{n}"), 1);
         }
-        assert!(known().read().expect("not poisoned").len() <= EVENT_LABELS);
-        assert_eq!(event_label("telemetry-test-past-the-bound"), OTHER_EVENTS);
+        let counters = out_counters().read().expect("not poisoned");
+        assert!(counters.len() <= EVENT_LABELS + 1);
+        assert!(counters.contains_key(OTHER_EVENTS));
+        drop(counters);
+        assert_eq!(
+            out_label("telemetry-test-past-the-bound-1000"),
+            OTHER_EVENTS
+        );
+    }
+
+    #[test]
+    fn without_a_recorder_no_handles_are_made_and_no_clock_is_read() {
+        let meter = EventMeter::new("telemetry-test-unrecorded");
+        assert!(!recording());
+        assert!(meter.event_in().is_none());
+        assert!(meter.handles.get().is_none());
     }
 }

@@ -4,9 +4,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use bytes::Bytes;
 use futures_util::{Sink, Stream};
-use zap_protocol::Frame;
+use zap_protocol::{Frame, Text};
 
 use crate::BoxError;
 
@@ -63,8 +62,9 @@ impl CloseFrame {
 /// session loop.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Inbound {
-    /// A complete text message (continuation frames already joined).
-    Text(Bytes),
+    /// A complete text message (continuation frames already joined),
+    /// checked UTF-8 by the integration (the loop does not check it again).
+    Text(Text),
     /// A binary message; only its length is kept, as v1 has no binary events.
     Binary(usize),
     /// A ping. Integrations answer pings themselves (tungstenite does it

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::{EventData, Headers, Payload};
+use crate::{EventData, Headers, Payload, Text};
 
 /// The kind of a JSON value, used in [`DecodeError`] messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,10 +85,34 @@ pub enum DecodeError {
 /// # Ok::<(), DecodeError>(())
 /// ```
 pub fn decode(text: &str) -> Result<EventData, DecodeError> {
+    decode_from(text, None)
+}
+
+/// Decodes one received frame, keeping the event's name and payload as
+/// slices of it (no copy): what a server does with each frame.
+///
+/// The text is UTF-8 already (whoever received it checked it), so it is not
+/// checked again.
+///
+/// ```
+/// let frame = zap_protocol::Text::from(r#"{"eventName":"n","payload":[1,2]}"#);
+/// let event = zap_protocol::decode_text(&frame)?;
+/// assert_eq!(event.payload().as_json(), "[1,2]");
+/// # Ok::<(), zap_protocol::DecodeError>(())
+/// ```
+pub fn decode_text(text: &Text) -> Result<EventData, DecodeError> {
+    match crate::decode_fast::decode(text) {
+        Some(event) => Ok(event),
+        None => decode_from(text.as_str(), Some(text)),
+    }
+}
+
+/// Decodes `text`; with its `source` frame, name and payload are slices of it.
+fn decode_from(text: &str, source: Option<&Text>) -> Result<EventData, DecodeError> {
     // Text is UTF-8 already: serde_json's `StrRead` does not check it again.
     let mut de = serde_json::Deserializer::from_str(text);
     match de
-        .deserialize_map(EnvelopeVisitor)
+        .deserialize_map(EnvelopeVisitor { source })
         .and_then(|outcome| de.end().map(|()| outcome))
     {
         Ok(outcome) => outcome,
@@ -157,9 +181,12 @@ fn leading_kind(bytes: &[u8]) -> Option<JsonKind> {
 
 /// Visits the top-level object. Its value is the decode outcome, so the
 /// envelope's own rule violations are typed rather than serde strings.
-struct EnvelopeVisitor;
+struct EnvelopeVisitor<'a> {
+    /// The received frame being decoded, whose slices the event keeps.
+    source: Option<&'a Text>,
+}
 
-impl<'de> Visitor<'de> for EnvelopeVisitor {
+impl<'de> Visitor<'de> for EnvelopeVisitor<'_> {
     type Value = Result<EventData, DecodeError>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -167,14 +194,15 @@ impl<'de> Visitor<'de> for EnvelopeVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut event_name: Option<Result<Arc<str>, JsonKind>> = None;
-        let mut payload: Option<Box<RawValue>> = None;
-        let mut headers: Option<Headers> = None;
+        let source = self.source;
+        let mut event_name: Option<Result<Result<Arc<str>, Text>, JsonKind>> = None;
+        let mut payload: Option<&'de RawValue> = None;
+        let mut headers = ReceivedHeaders::default();
         // Duplicate keys: the last one wins, as in JavaScript and Python.
         while let Some(key) = map.next_key::<Key>()? {
             match key {
-                Key::EventName => event_name = Some(map.next_value_seed(NameSeed)?),
-                Key::Payload => payload = map.next_value::<Option<Box<RawValue>>>()?,
+                Key::EventName => event_name = Some(map.next_value_seed(NameSeed { source })?),
+                Key::Payload => payload = map.next_value::<Option<&'de RawValue>>()?,
                 Key::Headers => headers = map.next_value_seed(HeadersSeed)?,
                 Key::Other => {
                     map.next_value::<IgnoredAny>()?;
@@ -184,11 +212,21 @@ impl<'de> Visitor<'de> for EnvelopeVisitor {
         Ok(match event_name {
             None => Err(DecodeError::MissingEventName),
             Some(Err(found)) => Err(DecodeError::EventNameNotString { found }),
-            Some(Ok(name)) => Ok(EventData::from_shared_name(
-                name,
-                payload.map(Payload::from_raw).unwrap_or_default(),
-                headers,
-            )),
+            Some(Ok(name)) => {
+                let payload = match payload {
+                    None => Payload::null(),
+                    Some(raw) => match source.and_then(|frame| frame.slice_of(raw.get())) {
+                        Some(slice) => Payload::received(slice),
+                        None => Payload::from_raw(raw.to_owned()),
+                    },
+                };
+                Ok(EventData::decoded(
+                    name,
+                    payload,
+                    headers.headers,
+                    headers.client_id,
+                ))
+            }
         })
     }
 }
@@ -222,30 +260,40 @@ impl<'de> de::Deserialize<'de> for Key {
     }
 }
 
-/// `eventName`: the string, or the kind of value found instead.
-struct NameSeed;
+/// `eventName`: the string (a slice of the frame when it has no escapes
+/// and the frame is known), or the kind of value found instead.
+struct NameSeed<'a> {
+    source: Option<&'a Text>,
+}
 
-impl<'de> DeserializeSeed<'de> for NameSeed {
-    type Value = Result<Arc<str>, JsonKind>;
+impl<'de> DeserializeSeed<'de> for NameSeed<'_> {
+    type Value = Result<Result<Arc<str>, Text>, JsonKind>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for NameSeed {
-    type Value = Result<Arc<str>, JsonKind>;
+impl<'de> Visitor<'de> for NameSeed<'_> {
+    type Value = Result<Result<Arc<str>, Text>, JsonKind>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any JSON value")
     }
 
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        match self.source.and_then(|frame| frame.slice_of(v)) {
+            Some(slice) => Ok(Ok(Err(slice))),
+            None => Ok(Ok(Ok(Arc::from(v)))),
+        }
+    }
+
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Ok(Arc::from(v)))
+        Ok(Ok(Ok(Arc::from(v))))
     }
 
     fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Ok(Arc::from(v)))
+        Ok(Ok(Ok(Arc::from(v))))
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
@@ -279,56 +327,117 @@ impl<'de> Visitor<'de> for NameSeed {
     }
 }
 
-/// `headers`: an object becomes the map; `null` or any other type is ignored.
+/// `headers`: an object becomes the map, except a whole-number `zap-id`
+/// (the recovery extension's client event id), kept apart; `null` or any
+/// other type is ignored.
 struct HeadersSeed;
 
+/// The received headers, and the client event id taken out of them.
+#[derive(Default)]
+struct ReceivedHeaders {
+    headers: Option<Headers>,
+    client_id: Option<u64>,
+}
+
 impl<'de> DeserializeSeed<'de> for HeadersSeed {
-    type Value = Option<Headers>;
+    type Value = ReceivedHeaders;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
+/// A header name: `zap-id` recognised without allocating.
+enum HeaderName {
+    ClientId,
+    Other(String),
+}
+
+impl<'de> de::Deserialize<'de> for HeaderName {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NameVisitor;
+        impl Visitor<'_> for NameVisitor {
+            type Value = HeaderName;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a header name")
+            }
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<HeaderName, E> {
+                Ok(match name {
+                    crate::ext::ID_HEADER => HeaderName::ClientId,
+                    _ => HeaderName::Other(name.to_owned()),
+                })
+            }
+            fn visit_string<E: de::Error>(self, name: String) -> Result<HeaderName, E> {
+                Ok(match name.as_str() {
+                    crate::ext::ID_HEADER => HeaderName::ClientId,
+                    _ => HeaderName::Other(name),
+                })
+            }
+        }
+        deserializer.deserialize_str(NameVisitor)
+    }
+}
+
 impl<'de> Visitor<'de> for HeadersSeed {
-    type Value = Option<Headers>;
+    type Value = ReceivedHeaders;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a headers object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        let headers: Headers =
-            de::Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))?;
-        Ok(Some(headers))
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut headers = Headers::new();
+        let mut client_id = None;
+        // Duplicate names: the last one wins, as for the envelope's keys.
+        while let Some(name) = map.next_key::<HeaderName>()? {
+            let value: serde_json::Value = map.next_value()?;
+            match (name, value.as_u64()) {
+                (HeaderName::ClientId, Some(id)) => {
+                    client_id = Some(id);
+                }
+                (HeaderName::ClientId, None) => {
+                    headers.insert(crate::ext::ID_HEADER.to_owned(), value);
+                }
+                (HeaderName::Other(name), _) => {
+                    headers.insert(name, value);
+                }
+            }
+        }
+        // Headers that held only the id were the extension's, not the
+        // application's.
+        let only_id = headers.is_empty() && client_id.is_some();
+        Ok(ReceivedHeaders {
+            headers: (!only_id).then_some(headers),
+            client_id,
+        })
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(None)
+        Ok(ReceivedHeaders::default())
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
+        Ok(ReceivedHeaders::default())
     }
 
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(None)
+        Ok(ReceivedHeaders::default())
     }
 
     fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(None)
+        Ok(ReceivedHeaders::default())
     }
 
     fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(None)
+        Ok(ReceivedHeaders::default())
     }
 
     fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(None)
+        Ok(ReceivedHeaders::default())
     }
 
     fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(None)
+        Ok(ReceivedHeaders::default())
     }
 }

@@ -4,7 +4,7 @@ use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 
-use crate::{EncodeError, Frame, Headers, Payload, encode};
+use crate::{EncodeError, Frame, Headers, Payload, Text};
 
 /// One event: its name, its payload and its headers.
 ///
@@ -27,34 +27,89 @@ use crate::{EncodeError, Frame, Headers, Payload, encode};
 /// ```
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct EventData {
-    /// Shared so that keeping the name while the event is handled (for
-    /// error reports) costs no allocation.
-    event_name: Arc<str>,
+    event_name: Name,
     payload: Payload,
     headers: Option<Headers>,
+    /// The client event id (`zap-id`), taken out of the received headers.
+    client_id: Option<u64>,
+}
+
+/// An event's name: shared, so that keeping it while the event is handled
+/// costs no allocation; a received one is a slice of its frame.
+#[derive(Clone)]
+enum Name {
+    Shared(Arc<str>),
+    Received(Text),
+}
+
+impl Name {
+    fn as_str(&self) -> &str {
+        match self {
+            Name::Shared(name) => name,
+            Name::Received(name) => name.as_str(),
+        }
+    }
+}
+
+impl Default for Name {
+    fn default() -> Self {
+        Name::Shared(Arc::from(""))
+    }
+}
+
+impl PartialEq for Name {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl std::fmt::Debug for Name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
 }
 
 impl EventData {
     /// Builds an event from its parts.
     pub fn new(event_name: impl Into<String>, payload: Payload, headers: Option<Headers>) -> Self {
         EventData {
-            event_name: Arc::from(event_name.into()),
+            event_name: Name::Shared(Arc::from(event_name.into())),
             payload,
             headers,
+            client_id: None,
         }
     }
 
-    /// Builds an event whose name is already shared (what decoding does).
-    pub(crate) fn from_shared_name(
-        event_name: Arc<str>,
+    /// Builds a decoded event: its name shared, or a slice of its frame.
+    pub(crate) fn decoded(
+        event_name: Result<Arc<str>, Text>,
         payload: Payload,
         headers: Option<Headers>,
+        client_id: Option<u64>,
     ) -> Self {
         EventData {
-            event_name,
+            event_name: match event_name {
+                Ok(name) => Name::Shared(name),
+                Err(name) => Name::Received(name),
+            },
             payload,
             headers,
+            client_id,
         }
+    }
+
+    /// The client event id of the recovery extension (the `zap-id`
+    /// header, a whole number), which decoding takes out of the headers:
+    /// `zap-` header names are reserved for the extensions.
+    ///
+    /// ```
+    /// let event = zap_protocol::decode(r#"{"eventName":"e","headers":{"zap-id":7,"a":1}}"#)?;
+    /// assert_eq!(event.client_id(), Some(7));
+    /// assert!(event.headers().get("zap-id").is_none());
+    /// # Ok::<(), zap_protocol::DecodeError>(())
+    /// ```
+    pub fn client_id(&self) -> Option<u64> {
+        self.client_id
     }
 
     /// Builds an event whose payload is any serializable value.
@@ -72,10 +127,11 @@ impl EventData {
 
     /// The event's name.
     pub fn event_name(&self) -> &str {
-        &self.event_name
+        self.event_name.as_str()
     }
 
-    /// The event's name as a shared string: cloning it allocates nothing.
+    /// The event's name as a shared string: cloning it allocates nothing
+    /// (making it does, for a name that is a slice of a received frame).
     ///
     /// ```
     /// let event = zap_protocol::decode(r#"{"eventName":"chat.message"}"#)?;
@@ -84,7 +140,10 @@ impl EventData {
     /// # Ok::<(), zap_protocol::DecodeError>(())
     /// ```
     pub fn shared_event_name(&self) -> Arc<str> {
-        self.event_name.clone()
+        match &self.event_name {
+            Name::Shared(name) => name.clone(),
+            Name::Received(name) => Arc::from(name.as_str()),
+        }
     }
 
     /// The event's payload (`null` when the sender omitted it).
@@ -112,15 +171,25 @@ impl EventData {
 
     /// Splits the event into its parts.
     pub fn into_parts(self) -> (String, Payload, Option<Headers>) {
-        (String::from(&*self.event_name), self.payload, self.headers)
+        (
+            self.event_name.as_str().to_owned(),
+            self.payload,
+            self.headers,
+        )
     }
 
     /// Encodes the event as one frame. Infallible: the payload is already JSON.
     pub fn encode(&self) -> Frame {
         // Payload and Headers serialize without failure (raw JSON text and
         // string-keyed maps), so the error arm is unreachable in practice.
-        encode(&self.event_name, &self.payload, self.headers.as_ref())
-            .unwrap_or_else(|_| Frame::from_text(String::new()))
+        let id = self.client_id.map(|id| (crate::ext::ID_HEADER, id.into()));
+        crate::encode_stamped(
+            self.event_name(),
+            &self.payload,
+            self.headers.as_ref(),
+            id.as_slice(),
+        )
+        .unwrap_or_else(|_| Frame::from_text(String::new()))
     }
 }
 

@@ -27,25 +27,30 @@
 //!
 //! Other keys are ignored on receipt. The crate has no dependency on tokio or
 //! on any WebSocket library, so the client, the server and every framework
-//! adapter share it.
+//! adapter share it; its `tungstenite` feature only lets a [`Text`] hold
+//! tungstenite's checked text, so a received frame is checked for UTF-8 once.
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 mod decode;
+mod decode_fast;
 mod encode;
 mod event;
 pub mod ext;
 mod frame;
 mod headers;
 mod payload;
+mod probe;
+mod text;
 mod typed;
 
-pub use decode::{DecodeError, JsonKind, decode, decode_slice, decode_with_limit};
-pub use encode::{EncodeError, encode};
+pub use decode::{DecodeError, JsonKind, decode, decode_slice, decode_text, decode_with_limit};
+pub use encode::{EncodeError, encode, encode_stamped};
 pub use event::EventData;
 pub use frame::Frame;
 pub use headers::{Headers, REQUEST_ID_HEADER, RESPONSE_TO_HEADER};
 pub use payload::{Payload, PayloadError};
+pub use text::Text;
 pub use typed::{Request, TypedEvent};
 
 /// The JSON Schema crate typed events describe their payloads with.

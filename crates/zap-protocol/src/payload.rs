@@ -6,6 +6,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 
+use crate::Text;
+
 /// An event's payload: any JSON value, held as its raw JSON text.
 ///
 /// Decoding an event validates the payload but does not build a tree of it;
@@ -26,7 +28,19 @@ use serde_json::value::RawValue;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]
-pub struct Payload(Box<RawValue>);
+pub struct Payload(Repr);
+
+/// Where the payload's JSON text is.
+#[derive(Clone)]
+enum Repr {
+    /// `null`, held by no buffer.
+    Null,
+    /// Text of its own (serialized, or parsed from a string).
+    Owned(Box<RawValue>),
+    /// A slice of the received frame, valid JSON already (it was checked
+    /// when the frame was decoded).
+    Received(Text),
+}
 
 /// A payload did not have the shape the caller asked for.
 #[derive(Debug, thiserror::Error)]
@@ -58,25 +72,34 @@ pub enum PayloadError {
 impl Payload {
     /// The `null` payload (what a missing `payload` key means).
     pub fn null() -> Self {
-        Payload(raw_null())
+        Payload(Repr::Null)
     }
 
     /// Checks `json` and wraps it without building a tree of it.
     pub fn from_json(json: &str) -> Result<Self, PayloadError> {
         serde_json::from_str::<Box<RawValue>>(json)
-            .map(Payload)
+            .map(Payload::from_raw)
             .map_err(PayloadError::InvalidJson)
     }
 
     /// Serializes `value` into a payload.
     pub fn from_serialize<T: Serialize + ?Sized>(value: &T) -> Result<Self, PayloadError> {
         serde_json::value::to_raw_value(value)
-            .map(Payload)
+            .map(Payload::from_raw)
             .map_err(PayloadError::Unserializable)
     }
 
     pub(crate) fn from_raw(raw: Box<RawValue>) -> Self {
-        Payload(raw)
+        Payload(Repr::Owned(raw))
+    }
+
+    /// A payload that is part of a received frame, JSON checked by the
+    /// decoder: kept as a slice of the frame, not copied.
+    pub(crate) fn received(text: Text) -> Self {
+        match text.as_str() {
+            "null" => Payload::null(),
+            _ => Payload(Repr::Received(text)),
+        }
     }
 
     /// Deserializes the payload into `T`.
@@ -84,7 +107,7 @@ impl Payload {
     /// A mismatch is an `Err`, never a panic, so a handler can use `?` and let
     /// the failure reach the `error` handler.
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T, PayloadError> {
-        serde_json::from_str(self.0.get()).map_err(|source| PayloadError::Mismatch {
+        serde_json::from_str(self.as_json()).map_err(|source| PayloadError::Mismatch {
             expected: std::any::type_name::<T>(),
             source,
         })
@@ -97,17 +120,17 @@ impl Payload {
 
     /// The payload's JSON text, exactly as received or serialized.
     pub fn as_json(&self) -> &str {
-        self.0.get()
+        match &self.0 {
+            Repr::Null => "null",
+            Repr::Owned(raw) => raw.get(),
+            Repr::Received(text) => text.as_str(),
+        }
     }
 
     /// Whether the payload is JSON `null`.
     pub fn is_null(&self) -> bool {
-        self.0.get() == "null"
+        self.as_json() == "null"
     }
-}
-
-fn raw_null() -> Box<RawValue> {
-    RawValue::NULL.to_owned()
 }
 
 impl Default for Payload {
@@ -130,14 +153,38 @@ impl PartialEq for Payload {
 
 impl Serialize for Payload {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
+        match &self.0 {
+            Repr::Null => serializer.serialize_unit(),
+            Repr::Owned(raw) => raw.serialize(serializer),
+            // A newtype that encoding recognises (and copies the text in as
+            // it is) and any other serializer sees through.
+            Repr::Received(text) => {
+                serializer.serialize_newtype_struct(crate::probe::RECEIVED, &ReceivedJson(text))
+            }
+        }
+    }
+}
+
+/// A received payload's JSON text: handed over to encoding's probe, or
+/// written as raw JSON (serde_json takes raw text only as a `RawValue`,
+/// which borrows it after one scan, no copy).
+struct ReceivedJson<'a>(&'a Text);
+
+impl Serialize for ReceivedJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if crate::probe::hand_over(self.0) {
+            return serializer.serialize_unit();
+        }
+        serde_json::from_str::<&RawValue>(self.0.as_str())
+            .map_err(serde::ser::Error::custom)?
+            .serialize(serializer)
     }
 }
 
 impl<'de> Deserialize<'de> for Payload {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         Ok(Option::<Box<RawValue>>::deserialize(deserializer)?
-            .map(Payload)
+            .map(Payload::from_raw)
             .unwrap_or_default())
     }
 }

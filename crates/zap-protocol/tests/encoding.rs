@@ -44,3 +44,51 @@ fn invalid_utf8_inside_a_string_is_not_json() {
         "{err:?}"
     );
 }
+
+/// A received payload (a slice of its frame) is written back exactly as it
+/// came, whether it is the payload itself or part of another value.
+#[test]
+fn a_received_payload_is_written_back_as_received_wherever_it_sits() {
+    let frame = zap_protocol::Text::from(r#"{"eventName":"e","payload":{"b": [1, 2.50]}}"#);
+    let event = zap_protocol::decode_text(&frame).unwrap();
+    let payload = event.payload();
+    assert_eq!(
+        encode("e", payload, None).unwrap().as_str(),
+        r#"{"eventName":"e","payload":{"b": [1, 2.50]}}"#
+    );
+    assert_eq!(
+        encode("e", &Some(payload), None).unwrap().as_str(),
+        r#"{"eventName":"e","payload":{"b": [1, 2.50]}}"#
+    );
+    // Inside another value: written as raw JSON where it sits.
+    assert_eq!(
+        encode("e", &[payload, payload], None).unwrap().as_str(),
+        r#"{"eventName":"e","payload":[{"b": [1, 2.50]},{"b": [1, 2.50]}]}"#
+    );
+    assert_eq!(
+        encode("e", &serde_json::json!({"x": null}), None)
+            .unwrap()
+            .as_str(),
+        r#"{"eventName":"e","payload":{"x":null}}"#
+    );
+}
+
+/// A payload whose serialization encodes another event (which writes its
+/// own received payload) leaves both events right.
+#[test]
+fn encoding_inside_a_payload_keeps_both_payloads() {
+    struct Nested(zap_protocol::Payload);
+    impl serde::Serialize for Nested {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let inner = encode("inner", &self.0, None).map_err(serde::ser::Error::custom)?;
+            serializer.serialize_str(inner.as_str())
+        }
+    }
+    let frame = zap_protocol::Text::from(r#"{"eventName":"e","payload":[true]}"#);
+    let event = zap_protocol::decode_text(&frame).unwrap();
+    let outer = encode("outer", &Nested(event.payload().clone()), None).unwrap();
+    assert_eq!(
+        outer.as_str(),
+        r#"{"eventName":"outer","payload":"{\"eventName\":\"inner\",\"payload\":[true]}"}"#
+    );
+}

@@ -4,7 +4,7 @@
 
 use proptest::prelude::*;
 use serde_json::{Map, Value};
-use zap_protocol::{EventData, Headers, Payload, decode, decode_slice};
+use zap_protocol::{EventData, Headers, Payload, Text, decode, decode_slice, decode_text};
 
 /// Any JSON value, a few levels deep.
 fn json() -> impl Strategy<Value = Value> {
@@ -63,5 +63,45 @@ proptest! {
         let original = EventData::new(name, Payload::from(payload), headers);
         let decoded = decode(original.encode().as_str()).unwrap();
         prop_assert_eq!(decoded, original);
+    }
+
+    #[test]
+    fn a_received_frame_decodes_as_its_text_does_and_its_payload_is_written_back_unchanged(
+        name in json(), payload in json(), headers in headers(),
+    ) {
+        let frame = serde_json::json!({"eventName": name, "payload": payload, "headers": headers}).to_string();
+        let borrowed = decode_text(&Text::from(frame.as_str()));
+        match decode(&frame) {
+            Ok(owned) => {
+                let borrowed = borrowed.unwrap();
+                prop_assert_eq!(borrowed.payload().as_json(), owned.payload().as_json());
+                prop_assert_eq!(borrowed.encode(), owned.encode());
+                prop_assert_eq!(&borrowed, &owned);
+            }
+            Err(owned) => prop_assert_eq!(borrowed.unwrap_err().to_string(), owned.to_string()),
+        }
+    }
+
+    #[test]
+    fn frames_of_the_common_shape_decode_as_the_general_decoder_does(
+        name in ".*", payload in json(), id in prop::option::of(any::<u64>()), tail in "[ }a,\"0-9]{0,3}",
+    ) {
+        let name = serde_json::to_string(&name).unwrap();
+        let headers = id.map(|id| format!(r#","headers":{{"zap-id":{id}}}"#)).unwrap_or_default();
+        for frame in [
+            format!(r#"{{"eventName":{name},"payload":{payload}{headers}}}"#),
+            // Cut or extended: never decoded differently.
+            format!(r#"{{"eventName":{name},"payload":{payload}{headers}{tail}"#),
+        ] {
+            let general = decode(&frame);
+            match decode_text(&Text::from(frame.as_str())) {
+                Ok(event) => {
+                    let general = general.unwrap();
+                    prop_assert_eq!(event.client_id(), general.client_id());
+                    prop_assert_eq!(&event, &general);
+                }
+                Err(err) => prop_assert_eq!(err.to_string(), general.unwrap_err().to_string()),
+            }
+        }
     }
 }

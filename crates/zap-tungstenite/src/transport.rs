@@ -13,7 +13,7 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame as WsCloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::Frame as WsFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message, Utf8Bytes};
-use zap_core::{CloseFrame, Inbound, Outbound, TransportError, close_code};
+use zap_core::{CloseFrame, Inbound, Outbound, Text, TransportError, close_code};
 
 /// Asks a socket whether a read may find bytes: `Ready` when it may (or
 /// when it cannot tell), `Pending` with `cx` registered when it is known to
@@ -101,7 +101,7 @@ impl<S> WsTransport<S> {
 
 fn inbound(message: Message) -> Option<Inbound> {
     Some(match message {
-        Message::Text(text) => Inbound::Text(Bytes::from(text)),
+        Message::Text(text) => Inbound::Text(Text::from(text)),
         Message::Binary(data) => Inbound::Binary(data.len()),
         Message::Ping(_) => Inbound::Ping,
         Message::Pong(_) => Inbound::Pong,

@@ -25,6 +25,10 @@ pub(crate) const WINDOW: usize = 50;
 pub(crate) struct FanoutResult {
     pub(crate) deliveries: u64,
     pub(crate) elapsed: Duration,
+    /// The receivers, still open: they close when the result is dropped,
+    /// after the server's cost was read, so that the teardown of a
+    /// thousand connections is not counted as delivery.
+    _receivers: Vec<super::Ws>,
 }
 
 impl FanoutResult {
@@ -43,7 +47,7 @@ pub(crate) struct Prepared {
     shape: Fanout,
     sender: super::Ws,
     received: Arc<AtomicU64>,
-    tasks: Vec<tokio::task::JoinHandle<u64>>,
+    tasks: Vec<tokio::task::JoinHandle<(u64, super::Ws)>>,
 }
 
 /// Connects and joins the receivers (round-robin over `urls`) and the sender.
@@ -71,7 +75,7 @@ pub(crate) async fn prepare(urls: &[String], shape: Fanout) -> anyhow::Result<Pr
                         _ => break,
                     }
                 }
-                got
+                (got, ws)
             })
         })
         .collect();
@@ -106,14 +110,18 @@ impl Prepared {
         }
         let elapsed = started.elapsed();
         let expected = u64::try_from(shape.messages)?;
+        let mut receivers = Vec::with_capacity(self.tasks.len());
         for task in self.tasks {
-            if task.await? != expected {
+            let (got, ws) = task.await?;
+            if got != expected {
                 bail!("a receiver missed messages");
             }
+            receivers.push(ws);
         }
         Ok(FanoutResult {
             deliveries: received.load(Ordering::Relaxed),
             elapsed,
+            _receivers: receivers,
         })
     }
 }

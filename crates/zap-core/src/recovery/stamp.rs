@@ -34,9 +34,7 @@ pub(crate) fn encode_direct<P: Serialize + ?Sized>(
     headers: Option<&Headers>,
     seq: u64,
 ) -> Result<Frame, EncodeError> {
-    let mut headers = headers.cloned().unwrap_or_default();
-    headers.insert(SEQ_HEADER.to_owned(), seq.into());
-    zap_protocol::encode(event_name, payload, Some(&headers))
+    zap_protocol::encode_stamped(event_name, payload, headers, &[(SEQ_HEADER, seq.into())])
 }
 
 /// The value that marks where a direct event's sequence number goes in its

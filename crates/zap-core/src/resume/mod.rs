@@ -13,33 +13,35 @@ pub(crate) use park::{Parking, park, should_park, wait_out};
 use zap_protocol::EventData;
 
 use crate::Connection;
-use crate::recovery::{ID_HEADER, SessionState, settle_joins, stamp};
+use crate::recovery::{SessionState, settle_joins, stamp};
 
 /// The client event to handle, with its `zap-id` (to mark it handled once
 /// its handler finished); `None` for an event to drop silently: a resend of
 /// one already handled, or one after a refused id. The `zap-id` is consumed
 /// here: handlers see the event as the client's application sent it.
-pub(crate) fn admit(connection: &Connection, event: EventData) -> Option<(EventData, Option<u64>)> {
+pub(crate) fn admit(connection: &Connection, event: &EventData) -> Admission {
     let Some(session) = connection.session() else {
-        return Some((event, None));
+        return Admission::Run(None);
     };
-    let Some(id) = event
-        .headers_opt()
-        .and_then(|headers| headers.get(ID_HEADER))
-        .and_then(serde_json::Value::as_u64)
-    else {
-        return Some((event, None));
+    // Decoding took the id out of the headers: the handler sees the event
+    // as the client's application sent it.
+    let Some(id) = event.client_id() else {
+        return Admission::Run(None);
     };
     if session.admit(id) != crate::recovery::Admit::Run {
-        return None;
+        return Admission::Skip;
     }
-    let (name, payload, headers) = event.into_parts();
-    let headers = headers.map(|mut headers| {
-        headers.remove(ID_HEADER);
-        headers
-    });
-    let headers = headers.filter(|headers| !headers.is_empty());
-    Some((EventData::new(name, payload, headers), Some(id)))
+    Admission::Run(Some(id))
+}
+
+/// What [`admit`] decided for a client event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Admission {
+    /// Handle it; with its `zap-id`, acknowledged once handled.
+    Run(Option<u64>),
+    /// A resend of an event already handled, or one after a refused id
+    /// (the client resends from that one): dropped.
+    Skip,
 }
 
 /// The handler of client event `id` finished: it may be acknowledged.
