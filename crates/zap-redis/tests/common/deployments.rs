@@ -375,6 +375,95 @@ impl RedisCluster {
             .unwrap()
     }
 
+    /// Moves the slot of `key` from its master to another master (the
+    /// steps of `redis-cli --cluster reshard`: importing/migrating,
+    /// `MIGRATE` of its keys, then the new owner told to every master);
+    /// returns the index of the new owner.
+    pub async fn migrate_slot_of(&self, key: &str) -> usize {
+        let slot = self.slot(key).await;
+        let from = self.master_of(key).await;
+        let view = self.view().await;
+        let masters: Vec<&ClusterNode> = view
+            .iter()
+            .filter(|n| n.master && !n.failed && !n.slots.is_empty())
+            .collect();
+        let source = (*masters
+            .iter()
+            .find(|n| n.port == self.nodes[from].port)
+            .unwrap())
+        .clone();
+        let target = (*masters.iter().find(|n| n.port != source.port).unwrap()).clone();
+        let setslot = |how: &str, id: &str| {
+            let mut cmd = redis::cmd("CLUSTER");
+            cmd.arg("SETSLOT").arg(slot).arg(how).arg(id);
+            cmd
+        };
+        let ok: String = ask(target.port, &setslot("IMPORTING", &source.id))
+            .await
+            .unwrap();
+        assert_eq!(ok, "OK");
+        let ok: String = ask(source.port, &setslot("MIGRATING", &target.id))
+            .await
+            .unwrap();
+        assert_eq!(ok, "OK");
+        loop {
+            let mut keys = redis::cmd("CLUSTER");
+            keys.arg("GETKEYSINSLOT").arg(slot).arg(100);
+            let keys: Vec<String> = ask(source.port, &keys).await.unwrap();
+            if keys.is_empty() {
+                break;
+            }
+            let mut migrate = redis::cmd("MIGRATE");
+            migrate
+                .arg("127.0.0.1")
+                .arg(target.port)
+                .arg("")
+                .arg(0)
+                .arg(5000)
+                .arg("KEYS")
+                .arg(&keys);
+            let ok: String = ask(source.port, &migrate).await.unwrap();
+            assert_eq!(ok, "OK");
+        }
+        // The new owner first, then the old one, then the others.
+        let mut order = vec![target.clone(), source.clone()];
+        order.extend(
+            masters
+                .iter()
+                .filter(|m| m.port != source.port && m.port != target.port)
+                .map(|m| (*m).clone()),
+        );
+        for master in &order {
+            let ok: String = ask(master.port, &setslot("NODE", &target.id))
+                .await
+                .unwrap();
+            assert_eq!(ok, "OK");
+        }
+        within("every node to see the slot moved", async {
+            loop {
+                let mut all = true;
+                for node in self.nodes.iter().filter(|n| n.is_running()) {
+                    let mut nodes = redis::cmd("CLUSTER");
+                    nodes.arg("NODES");
+                    let text: String = ask(node.port, &nodes).await.unwrap_or_default();
+                    all &= parse_nodes(&text).iter().any(|n| {
+                        n.port == target.port
+                            && n.slots.iter().any(|(a, b)| (*a..=*b).contains(&slot))
+                    });
+                }
+                if all {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await;
+        self.nodes
+            .iter()
+            .position(|n| n.port == target.port)
+            .unwrap()
+    }
+
     /// See [`detach_replica`].
     pub async fn detach_replica(
         &self,
