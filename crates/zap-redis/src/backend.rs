@@ -226,14 +226,11 @@ impl Backend for RedisBackend {
 }
 
 impl RedisBackend {
-    /// Queues a write. The direct events of this instance's own sessions
-    /// also need the subscriber listening (Redis publishes them for this
-    /// instance to deliver); everything else needs Redis reachable.
+    /// Queues a write (Redis must be reachable). A direct event numbered
+    /// while this instance does not listen on the bus is kept in Redis and
+    /// delivered once it listens again (see the subscriber's catch-up).
     fn queue(&self, command: Command) -> Result<(), BackendError> {
-        let ready = match command {
-            Command::Sequence(_) => self.state.is_available(),
-            _ => self.state.is_reachable(),
-        };
+        let ready = self.state.is_reachable();
         if !ready {
             self.state.count_dropped();
             return Err(BackendError::Unavailable("redis unreachable".into()));

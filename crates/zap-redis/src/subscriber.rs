@@ -115,11 +115,71 @@ async fn fill_hole(state: &State, room: &str, seen: (&str, u64), next: Option<(&
 
 /// After subscribing again: delivers what was published meanwhile in every
 /// room with history this instance has delivered (its members get the
-/// events; and a resume here needs the room's log to be up to date).
+/// events; and a resume here needs the room's log to be up to date), and
+/// the direct events Redis numbered for its connections meanwhile.
 async fn catch_up(state: &State) {
     for (room, (epoch, last)) in state.all_delivered() {
         fill_hole(state, &room, (&epoch, last), None).await;
     }
+    catch_up_direct(state).await;
+}
+
+/// Delivers, in order, the direct events kept in Redis for every
+/// connection of this instance (the session drops those it already has):
+/// those numbered and published while this instance was not listening.
+async fn catch_up_direct(state: &State) {
+    let Some(router) = state.router() else {
+        return;
+    };
+    let ids: Vec<String> = router
+        .connections()
+        .iter()
+        .map(|connection| connection.id().as_str().to_owned())
+        .collect();
+    if ids.is_empty() {
+        return;
+    }
+    let mut batch = crate::batch::Batch::new(&state.keys);
+    let mut positions = Vec::with_capacity(ids.len());
+    for id in &ids {
+        let key = state.keys.direct_events(id);
+        let (group, pipe) = batch.group(&key);
+        positions.push((group, pipe.len()));
+        pipe.cmd("LRANGE").arg(key).arg(0).arg(-1);
+    }
+    let reading = batch.run_values(&state.commands);
+    let Ok(replies) = tokio::time::timeout(state.config.query_timeout, reading).await else {
+        tracing::warn!("reading the direct events kept meanwhile timed out");
+        return;
+    };
+    let mut kept = 0usize;
+    for (id, (group, n)) in ids.iter().zip(positions) {
+        let Some(Ok(values)) = replies.get(group) else {
+            continue;
+        };
+        let Some(Value::Array(entries)) = values.get(n) else {
+            continue;
+        };
+        for entry in entries {
+            let Value::BulkString(bytes) = entry else {
+                continue;
+            };
+            let Some((seq, frame)) = std::str::from_utf8(bytes)
+                .ok()
+                .and_then(|text| text.split_once('|'))
+                .and_then(|(seq, frame)| Some((seq.parse::<u64>().ok()?, frame)))
+            else {
+                continue;
+            };
+            router.deliver_direct(id, seq, &zap_core::Frame::from_text(frame));
+            kept += 1;
+        }
+    }
+    tracing::debug!(
+        connections = ids.len(),
+        kept,
+        "direct events kept in redis handed to their sessions"
+    );
 }
 
 /// Listens on one server until the connection is lost (`Ok`) or a

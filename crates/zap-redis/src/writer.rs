@@ -59,21 +59,19 @@ pub(crate) async fn run(state: Arc<State>, mut commands: mpsc::Receiver<Command>
 
 /// Applies queued writes in order, in one pipeline. While Redis is down,
 /// publishes are dropped (and counted) and membership changes are left to
-/// the resync that follows the outage. While this instance does not listen
-/// on the bus, the direct events of its own sessions are dropped too (Redis
-/// would publish them for it to deliver).
+/// the resync that follows the outage.
 async fn apply(state: &State, commands: Vec<Command>) {
     let reachable = state.is_reachable();
-    let listening = state.is_available();
     let mut batch = Batch::new(&state.keys);
     let mut publishes = 0u64;
     for command in commands {
         match command {
-            Command::Sequence(_) if !listening => {
-                state.count_dropped();
-                continue;
-            }
-            Command::Publish(..) | Command::Sequenced(_) | Command::Direct(_) if !reachable => {
+            Command::Publish(..)
+            | Command::Sequenced(_)
+            | Command::Direct(_)
+            | Command::Sequence(_)
+                if !reachable =>
+            {
                 state.count_dropped();
                 continue;
             }
