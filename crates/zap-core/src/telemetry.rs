@@ -22,7 +22,7 @@
 //! first [`EVENT_LABELS`] distinct names, later ones under `_other`.
 //!
 //! What an event costs here: a registered event keeps its metric handles
-//! beside its handler ([`EventMeter`]), made once, so counting it is an
+//! beside its handler, made once, so counting it is an
 //! atomic add with no key hashing or registry lookup. Without a recorder
 //! every call is a test of one thread-local and one atomic, and no clock is
 //! read to time handlers. Handles are made once a recorder is installed:

@@ -271,8 +271,8 @@ impl Outgoing {
         }
         if let Some(queued) = self.next_event(cx) {
             return match encode(queued, resume) {
-                Ok(item) => Some(item),
-                Err(queued) => {
+                Encoded::Ready(item) => Some(item),
+                Encoded::JournalFull(queued) => {
                     // The journal is full: an acknowledgement (a frame read)
                     // polls this again.
                     self.waiting = Some(queued);
@@ -348,26 +348,34 @@ impl Outgoing {
     }
 }
 
+/// What [`encode`] made of a queued event.
+enum Encoded {
+    /// The frame to write.
+    Ready(Item),
+    /// The journal of unacknowledged events is full: the event, handed back.
+    JournalFull(Queued),
+}
+
 /// Encodes an event: requests always plain (they are at most once), other
 /// events stamped while the server offers recovery. Hands the event back
 /// when the journal is full.
-fn encode(queued: Queued, resume: &Resume) -> Result<Item, Queued> {
+fn encode(queued: Queued, resume: &Resume) -> Encoded {
     if queued.request {
         let frame = queued.event.encode();
-        return Ok(Item::Frame {
+        return Encoded::Ready(Item::Frame {
             frame,
             unsent: Some(queued),
         });
     }
     match resume.stamp(&queued.event) {
-        Stamp::Plain(frame) => Ok(Item::Frame {
+        Stamp::Plain(frame) => Encoded::Ready(Item::Frame {
             frame,
             unsent: Some(queued),
         }),
-        Stamp::Stamped(frame) => Ok(Item::Frame {
+        Stamp::Stamped(frame) => Encoded::Ready(Item::Frame {
             frame,
             unsent: None,
         }),
-        Stamp::Full => Err(queued),
+        Stamp::Full => Encoded::JournalFull(queued),
     }
 }
