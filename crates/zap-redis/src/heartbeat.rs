@@ -27,6 +27,7 @@ pub(crate) async fn run(state: Arc<State>) {
         if state.keys.sharded() {
             watch_masters(&state, &mut masters).await;
         }
+        state.forget_idle_rooms(crate::history::IDLE_TTL);
         let generation = state.generation();
         match beat(&state).await {
             Ok(added) => {

@@ -14,7 +14,7 @@ use crate::wire;
 
 /// Keys and streams of idle rooms expire after this long (a new epoch
 /// starts after that).
-const IDLE_TTL: Duration = Duration::from_secs(24 * 3600);
+pub(crate) const IDLE_TTL: Duration = Duration::from_secs(24 * 3600);
 
 /// KEYS: stream, epoch, offset counter, bus channel (one slot).
 /// ARGV: new epoch, max length, max age in ms (0: none), bus header prefix,

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::Notify;
 use zap_core::{ConnectionRouter, WeakRouter};
@@ -14,6 +14,13 @@ use zap_core::{ConnectionRouter, WeakRouter};
 use crate::RedisConfig;
 use crate::conn::Commands;
 use crate::keys::Keys;
+
+/// The last event of a room delivered from Redis, and when.
+struct Seen {
+    epoch: String,
+    offset: u64,
+    at: Instant,
+}
 
 pub(crate) struct State {
     pub(crate) instance: String,
@@ -37,7 +44,7 @@ pub(crate) struct State {
     pub(crate) resync: Notify,
     /// The last `(epoch, offset)` delivered of each room with history (see
     /// [`Self::delivered`]).
-    delivered: Mutex<HashMap<String, (String, u64)>>,
+    delivered: Mutex<HashMap<String, Seen>>,
     /// Told when the subscriber must subscribe again (a failover or a slot
     /// migration moved channels to other nodes).
     pub(crate) resubscribe: Notify,
@@ -146,11 +153,28 @@ impl State {
             .delivered
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
+        let now = Instant::now();
         match delivered.get_mut(room) {
-            Some((known, last)) if known == epoch => *last = (*last).max(offset),
-            Some(entry) => *entry = (epoch.to_owned(), offset),
+            Some(seen) if seen.epoch == epoch => {
+                seen.offset = seen.offset.max(offset);
+                seen.at = now;
+            }
+            Some(seen) => {
+                *seen = Seen {
+                    epoch: epoch.to_owned(),
+                    offset,
+                    at: now,
+                };
+            }
             None => {
-                delivered.insert(room.to_owned(), (epoch.to_owned(), offset));
+                delivered.insert(
+                    room.to_owned(),
+                    Seen {
+                        epoch: epoch.to_owned(),
+                        offset,
+                        at: now,
+                    },
+                );
             }
         }
     }
@@ -162,7 +186,7 @@ impl State {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .get(room)
-            .cloned()
+            .map(|seen| (seen.epoch.clone(), seen.offset))
     }
 
     /// Every room's last delivered `(epoch, offset)`.
@@ -171,8 +195,17 @@ impl State {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
-            .map(|(room, seen)| (room.clone(), seen.clone()))
+            .map(|(room, seen)| (room.clone(), (seen.epoch.clone(), seen.offset)))
             .collect()
+    }
+
+    /// Forgets rooms with no event for `idle` (their history expires in
+    /// Redis after as long: a new epoch starts anyway).
+    pub(crate) fn forget_idle_rooms(&self, idle: Duration) {
+        self.delivered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|_, seen| seen.at.elapsed() < idle);
     }
 
     /// The cluster's shape changed (a failover, a slot migration): listen
