@@ -225,24 +225,65 @@ fn parse(
     Ok(events)
 }
 
+/// KEYS: stream, epoch. ARGV: the epoch seen, the offset seen. Returns
+/// the room's epoch ('' when it has none) and its entries after the offset
+/// seen (all of them when the epoch changed), newest first: read backwards
+/// a page at a time, so that catching up reads what was missed, not the
+/// whole stream.
+const SINCE: &str = r#"
+local epoch = redis.call('GET', KEYS[2])
+if not epoch then return {'', {}} end
+local after = 0
+if epoch == ARGV[1] then after = tonumber(ARGV[2]) end
+local out = {}
+local from = '+'
+while true do
+  local page = redis.call('XREVRANGE', KEYS[1], from, '-', 'COUNT', 100)
+  local done = #page < 100
+  for _, entry in ipairs(page) do
+    local fields = entry[2]
+    local offset = 0
+    for n = 1, #fields, 2 do
+      if fields[n] == 'o' then offset = tonumber(fields[n + 1]) end
+    end
+    if offset <= after then done = true break end
+    table.insert(out, entry)
+  end
+  if done then break end
+  from = '(' .. page[#page][1]
+end
+return {epoch, out}
+"#;
+
 /// The room's current epoch and its events after `seen` (`(epoch,
 /// offset)`): those after the offset when the epoch is still `seen`'s,
-/// else every event the stream holds. Unstamped, with their excluded
-/// connections (what an instance delivers from the bus).
+/// else every event the stream holds; oldest first. Unstamped, with their
+/// excluded connections (what an instance delivers from the bus).
 pub(crate) async fn since(
     state: &State,
     room: &str,
     seen: (&str, u64),
 ) -> Result<(String, Vec<(u64, Frame, Vec<ConnectionId>)>), BackendError> {
-    let (current, entries) =
-        match tokio::time::timeout(state.config.query_timeout, snapshot(state, room)).await {
-            Ok(Ok((current, _, entries))) => (current, entries),
-            Ok(Err(err)) => return Err(BackendError::Unavailable(err.to_string())),
-            Err(_) => return Err(BackendError::Timeout),
-        };
-    let Some(current) = current else {
-        return Ok((String::new(), Vec::new()));
+    let keys = &state.keys;
+    let mut conn = state.commands.clone();
+    let mut cmd = redis::cmd("EVAL");
+    cmd.arg(SINCE)
+        .arg(2)
+        .arg(keys.history(room))
+        .arg(keys.history_epoch(room))
+        .arg(seen.0)
+        .arg(seen.1);
+    let query = cmd.query_async::<(String, Entries)>(&mut conn);
+    let (current, mut entries) = match tokio::time::timeout(state.config.query_timeout, query).await
+    {
+        Ok(Ok(reply)) => reply,
+        Ok(Err(err)) => return Err(BackendError::Unavailable(err.to_string())),
+        Err(_) => return Err(BackendError::Timeout),
     };
+    if current.is_empty() {
+        return Ok((current, Vec::new()));
+    }
+    entries.reverse();
     let after = if current == seen.0 { seen.1 } else { 0 };
     let events = parse(entries)?
         .into_iter()
