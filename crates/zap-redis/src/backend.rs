@@ -303,15 +303,17 @@ impl SessionStore for RedisBackend {
         }
     }
 
+    /// The session's numbering keys are named by its connection id (fixed
+    /// for the session's life): the token is not needed.
     fn sequence_direct(
         &self,
-        token: &str,
+        _token: &str,
         id: &ConnectionId,
         event: &DirectTemplate,
         after: u64,
         capacity: usize,
     ) -> Result<(), BackendError> {
-        let sequence = sessions::Sequence::new(token, id, event, after, capacity);
+        let sequence = sessions::Sequence::new(id, event, after, capacity);
         self.queue(Command::Sequence(sequence))
     }
 

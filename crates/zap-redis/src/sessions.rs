@@ -223,9 +223,10 @@ impl Checkpoint {
 const DIRECT_CAPACITY: usize = 1024;
 
 /// A direct event of a recoverable session to number, keep and publish,
-/// queued for the writer (see `SessionStore::sequence_direct`).
+/// queued for the writer (see `SessionStore::sequence_direct`). Its keys
+/// are named by the connection id (fixed for the session's life), so the
+/// token is not needed.
 pub(crate) struct Sequence {
-    token: String,
     template: DirectTemplate,
     id: ConnectionId,
     after: u64,
@@ -234,14 +235,12 @@ pub(crate) struct Sequence {
 
 impl Sequence {
     pub(crate) fn new(
-        token: &str,
         id: &ConnectionId,
         template: &DirectTemplate,
         after: u64,
         capacity: usize,
     ) -> Self {
         Sequence {
-            token: token.to_owned(),
             template: template.clone(),
             id: id.clone(),
             after,
@@ -252,7 +251,6 @@ impl Sequence {
     pub(crate) fn add_to(self, state: &State, batch: &mut Batch) {
         let keys = &state.keys;
         let id = self.id.as_str();
-        let _ = &self.token; // the id names the session's numbering keys
         batch
             .on(&keys.direct_seq(id))
             .cmd("EVAL")
