@@ -160,7 +160,6 @@ impl Outbox {
         self.lock().report();
     }
 
-
     /// Waits for the oldest frame (one waiter: the connection's loop).
     pub(crate) fn poll_pop(&self, cx: &mut Context<'_>) -> Poll<Frame> {
         if let Some(frame) = self.try_pop() {

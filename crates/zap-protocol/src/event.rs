@@ -4,7 +4,7 @@ use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 
-use crate::{EncodeError, Frame, Headers, Payload, Text};
+use crate::{EncodeError, Frame, Headers, Payload, Text, encode};
 
 /// One event: its name, its payload and its headers.
 ///
@@ -100,7 +100,8 @@ impl EventData {
 
     /// The client event id of the recovery extension (the `zap-id`
     /// header, a whole number), which decoding takes out of the headers:
-    /// `zap-` header names are reserved for the extensions.
+    /// `zap-` header names are reserved for the extensions. It belongs to
+    /// the connection it came on: [`encode`](Self::encode) does not write it.
     ///
     /// ```
     /// let event = zap_protocol::decode(r#"{"eventName":"e","headers":{"zap-id":7,"a":1}}"#)?;
@@ -182,14 +183,8 @@ impl EventData {
     pub fn encode(&self) -> Frame {
         // Payload and Headers serialize without failure (raw JSON text and
         // string-keyed maps), so the error arm is unreachable in practice.
-        let id = self.client_id.map(|id| (crate::ext::ID_HEADER, id.into()));
-        crate::encode_stamped(
-            self.event_name(),
-            &self.payload,
-            self.headers.as_ref(),
-            id.as_slice(),
-        )
-        .unwrap_or_else(|_| Frame::from_text(String::new()))
+        encode(self.event_name(), &self.payload, self.headers.as_ref())
+            .unwrap_or_else(|_| Frame::from_text(String::new()))
     }
 }
 
