@@ -358,21 +358,30 @@ impl RedisCluster {
             .unwrap()
     }
 
-    /// The index of the replica of the master at `index`.
+    /// The index of the replica of the master at `index`, as the master
+    /// itself says (`INFO replication`: gossip may not have told every node
+    /// yet).
     pub async fn replica_of(&self, index: usize) -> usize {
-        let view = self.view().await;
-        let master = view
-            .iter()
-            .find(|n| n.port == self.nodes[index].port)
-            .unwrap();
-        let replica = view
-            .iter()
-            .find(|n| n.of.as_deref() == Some(master.id.as_str()))
-            .unwrap_or_else(|| panic!("no replica of node {index}: {view:?}"));
-        self.nodes
-            .iter()
-            .position(|n| n.port == replica.port)
-            .unwrap()
+        let port = self.nodes[index].port;
+        let replica = within("the master to name its replica", async {
+            loop {
+                let mut info = redis::cmd("INFO");
+                info.arg("replication");
+                let text: String = ask(port, &info).await.unwrap_or_default();
+                let replica = text
+                    .lines()
+                    .filter(|line| line.starts_with("slave0:") && line.contains("state=online"))
+                    .flat_map(|line| line.split(','))
+                    .find_map(|field| field.strip_prefix("port="))
+                    .and_then(|port| port.trim().parse::<u16>().ok());
+                if let Some(replica) = replica {
+                    return replica;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await;
+        self.nodes.iter().position(|n| n.port == replica).unwrap()
     }
 
     /// Moves the slot of `key` from its master to another master (the
