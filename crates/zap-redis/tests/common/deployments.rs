@@ -568,6 +568,21 @@ impl RedisSentinel {
         };
         until_answers(master.port).await;
         until_answers(replica.port).await;
+        // Sentinels learn of replicas from the master's INFO, asked at once
+        // and then every 10 s: start them once the replica is in sync.
+        let master_port = master.port;
+        within("the replica in sync", async {
+            loop {
+                let mut info = redis::cmd("INFO");
+                info.arg("replication");
+                let text: String = ask(master_port, &info).await.unwrap_or_default();
+                if text.contains("state=online") {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await;
         let mut sentinels = Vec::new();
         for &port in &ports[2..] {
             let conf = dir.path().join(format!("sentinel-{port}.conf"));
