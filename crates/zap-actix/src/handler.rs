@@ -104,10 +104,12 @@ impl ZapHandler {
         let (response, actix_ws_body) = response.into_parts();
         let (out, body) = Outgoing::new(actix_ws_body);
         // actix-ws's stream is not `Send`: the session stays on this worker.
+        // The transport is boxed: the session's future keeps it once per
+        // async fn it passes through (their arguments are not overlapped
+        // with their later states), a box only 8 bytes each time.
         actix_web::rt::spawn(async move {
-            self.endpoint
-                .serve(admission, ActixTransport::new(out, stream))
-                .await;
+            let transport = Box::new(ActixTransport::new(out, stream));
+            self.endpoint.serve(admission, transport).await;
         });
         response.set_body(body).map_into_boxed_body()
     }

@@ -1,8 +1,11 @@
 //! The hand-written reference server: what a careful engineer writes with
 //! tokio and tokio-tungstenite alone, and the baseline of every figure.
 //!
-//! - One task per connection, tungstenite given the same 4 KiB read buffer as
-//!   zap-server (its 128 KiB default is zero-filled on the first read).
+//! - One task per connection, tungstenite given a 4 KiB read buffer (its
+//!   128 KiB default is zero-filled on the first read): what zap-server
+//!   reads at a time too, though zap-server borrows its 4 KiB from a
+//!   per-thread pool only while bytes are waiting (zap-tungstenite's
+//!   `Pooled`), which tungstenite's public API does not offer.
 //! - Borrowed decode: the envelope's fields are `&str` / `&RawValue` slices
 //!   of the received text, no `serde_json::Value` tree.
 //! - Replies written by hand into a `String` of the exact length (no
@@ -27,7 +30,7 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
-/// Read buffer given to tungstenite: the same as zap-server's.
+/// Read buffer given to tungstenite: the size zap-server reads at a time.
 const READ_BUFFER: usize = 4 * 1024;
 
 /// Most messages handled before flushing, so one busy peer cannot starve the

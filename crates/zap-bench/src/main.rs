@@ -50,9 +50,9 @@ const USAGE: &str = "usage: zap-bench <command> [options]
       compare servers in rounds (medians): echo msg/s, latency, CPU/event,
       fan-out, RSS per idle connection; then N connections in one process
       (RSS per connection, CPU of a broadcast to all) for baseline and zap-server
-  idle [--kinds zap-server,axum,...] [--connections N] [--rounds N]
+  idle [--kinds baseline,zap-server,axum,...] [--connections N] [--rounds N]
       only the suite's RSS per idle connection (5,000 connections, medians
-      of 3 rounds by default), each kind against zap-server
+      of 3 rounds by default), each kind against zap-server and the baseline
   redis-fanout [--receivers N] [--messages M] [--payload BYTES]
       room fan-out: 2 instances through Redis vs 1 in-process instance
   delivery [--rooms N] [--events N] [--receivers N] [--messages M] [--clients N]
@@ -199,6 +199,9 @@ fn main() -> anyhow::Result<()> {
     let command = args.first().map(String::as_str);
     if command == Some("serve") && args.get(1).map(String::as_str) == Some("actix") {
         return servers::serve_actix();
+    }
+    if command == Some("serve") && args.get(1).map(String::as_str) == Some("actix-upgrade") {
+        return servers::serve_actix_upgrade();
     }
     // The load generator and each server get one core each: one thread.
     let runtime = match command {

@@ -16,6 +16,7 @@ pub(crate) const KINDS: &[&str] = &[
     "recovery",
     "axum",
     "actix",
+    "actix-upgrade",
     "warp",
 ];
 
@@ -115,6 +116,34 @@ pub(crate) async fn serve(kind: &str) -> anyhow::Result<()> {
         ),
     }
     Ok(())
+}
+
+/// actix-http with zap-actix's upgrade service (WebSocket upgrades taken
+/// out of the HTTP dispatcher), the same app behind it, one worker.
+#[allow(clippy::print_stdout)]
+pub(crate) fn serve_actix_upgrade() -> anyhow::Result<()> {
+    actix_web::rt::System::new().block_on(async {
+        let endpoint = endpoint();
+        let ws = zap_actix::ZapHandler::new(endpoint.clone());
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        println!("PORT {}", listener.local_addr()?.port());
+        actix_web::dev::Server::build()
+            .workers(1)
+            .max_concurrent_connections(1_000_000)
+            .backlog(4096)
+            .listen("zap", listener, move || {
+                let app = actix_web::App::new().route("/", actix_web::web::get().to(ws.clone()));
+                actix_http::HttpService::build()
+                    .upgrade(zap_actix::upgrade(endpoint.clone(), "/"))
+                    .finish(actix_service::map_config(app, |_| {
+                        actix_web::dev::AppConfig::default()
+                    }))
+                    .tcp()
+            })?
+            .run()
+            .await?;
+        Ok(())
+    })
 }
 
 /// actix-web runs on its own runtime (actix-rt), one worker like the others.

@@ -67,9 +67,11 @@ pub struct ConnectionConfig {
     pub shutdown_grace: Duration,
     /// Inbound flood control (see [`RateLimit`] for the defaults).
     pub rate_limit: RateLimit,
-    /// Size of each connection's read buffer, in bytes (at least 256). Small
-    /// buffers keep idle connections cheap; large ones suit a few very busy
-    /// connections. Default: 4 KiB.
+    /// How many bytes a connection reads from its socket at a time (at least
+    /// 256). With zap-server and the hyper-based adapters an idle connection
+    /// holds no read buffer: the bytes are read into a chunk of this size
+    /// borrowed from a per-thread pool while they wait, and given back once
+    /// read. Larger chunks suit a few very busy connections. Default: 4 KiB.
     pub read_buffer_size: usize,
     /// Subprotocols accepted: the first one the client offers
     /// (`Sec-WebSocket-Protocol`, in the client's order) that is listed here

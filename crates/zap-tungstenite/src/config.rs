@@ -7,7 +7,10 @@ use zap_core::ConnectionConfig;
 /// The bytes tungstenite may buffer for writing before a flush.
 const WRITE_BUFFER: usize = 64 * 1024;
 
-/// tungstenite's configuration for `config`: its read buffer, its message
+/// tungstenite's configuration for `config`: the bytes read from the socket
+/// at a time (the chunk [`WsTransport::server`](crate::WsTransport::server)
+/// borrows while reading; tungstenite's own buffer when the WebSocket is
+/// made by hand, as zap-server did before `server`), its message
 /// and frame limits (`max_message_size`, so an oversized message is refused
 /// from its frame header), and a write buffer bounded to what one batch of
 /// the largest messages needs.

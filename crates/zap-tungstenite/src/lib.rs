@@ -21,8 +21,7 @@
 
 mod accept;
 mod config;
-#[cfg(feature = "hyper")]
-mod read_ahead;
+mod pooled;
 #[cfg(feature = "hyper")]
 mod serve;
 mod transport;
@@ -31,6 +30,7 @@ mod upgrade;
 
 pub use accept::{NotAnUpgrade, accept_response, application_headers};
 pub use config::websocket_config;
+pub use pooled::Pooled;
 #[cfg(feature = "hyper")]
 pub use serve::{DEFAULT_HEADER_READ_TIMEOUT, PeerAddr, serve};
 pub use transport::{ReadGate, WsTransport, transport_error};

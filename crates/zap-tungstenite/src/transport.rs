@@ -12,8 +12,11 @@ use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame as WsCloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::Frame as WsFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message, Utf8Bytes};
 use zap_core::{CloseFrame, Inbound, Outbound, Text, TransportError, close_code};
+
+use crate::pooled::{Pooled, TUNGSTENITE_READ};
 
 /// Asks a socket whether a read may find bytes: `Ready` when it may (or
 /// when it cannot tell), `Pending` with `cx` registered when it is known to
@@ -96,6 +99,51 @@ impl<S> WsTransport<S> {
             close: Closing::Open,
             drain_left: 0,
         }
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> WsTransport<Pooled<S>> {
+    /// The server's side of a connection whose upgrade was just answered
+    /// `101`, configured with `config`
+    /// ([`websocket_config`](crate::websocket_config)), `leftover` being the
+    /// bytes read past the upgrade request. `readiness` tells whether `io`
+    /// may have bytes to read (for a `TcpStream`:
+    /// `|s, cx| s.poll_read_ready(cx).map(|_| ())`); without it, readiness
+    /// is asked by reading ahead.
+    ///
+    /// An idle connection made this way holds no read buffer of its own:
+    /// the socket is read `config.read_buffer_size` bytes at a time into a
+    /// chunk borrowed from a per-thread pool while bytes are waiting (see
+    /// [`Pooled`]), and tungstenite keeps only a small buffer. A read that
+    /// found nothing is not retried until the socket is readable again.
+    ///
+    /// ```no_run
+    /// # async fn demo(tcp: tokio::net::TcpStream) {
+    /// use zap_core::ConnectionConfig;
+    /// use zap_tungstenite::WsTransport;
+    ///
+    /// // After reading the upgrade request and answering it `101`:
+    /// let config = zap_tungstenite::websocket_config(&ConnectionConfig::default());
+    /// let transport = WsTransport::server(
+    ///     tcp,
+    ///     Vec::new(),
+    ///     config,
+    ///     Some(|tcp: &mut tokio::net::TcpStream, cx| tcp.poll_read_ready(cx).map(|_| ())),
+    /// )
+    /// .await;
+    /// # drop(transport);
+    /// # }
+    /// ```
+    pub async fn server(
+        io: S,
+        leftover: Vec<u8>,
+        config: WebSocketConfig,
+        readiness: Option<ReadGate<S>>,
+    ) -> Self {
+        let io = Pooled::new(io, leftover, config.read_buffer_size, readiness);
+        let config = config.read_buffer_size(TUNGSTENITE_READ);
+        let socket = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
+        WsTransport::with_read_gate(socket, Pooled::poll_gate, false)
     }
 }
 

@@ -11,11 +11,8 @@ use http::{Response, StatusCode, Uri};
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
-use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::protocol::Role;
 use zap_core::{Admission, Endpoint, Handshake, Rejection};
 
-use crate::read_ahead::ReadAhead;
 use crate::{WsTransport, accept_response, application_headers, websocket_config};
 
 /// Answers one upgrade request whose head is `parts` (with hyper's
@@ -61,13 +58,13 @@ pub async fn upgrade(
 
 /// Waits for hyper to hand the connection over, then runs the session on
 /// it in a task of its own (this task's state, sized for the wait, is gone
-/// before the session starts), with a read gate
-/// ([`WsTransport::with_read_gate`]): on the TCP socket itself when hyper
-/// upgraded one directly ([`serve`](crate::serve), zap-axum's and
-/// zap-warp's `serve`), otherwise through [`ReadAhead`] (`axum::serve`,
-/// `warp::serve`: hyper-util's `auto` builder wraps the socket in a type of
-/// its own). Nothing of hyper's connection stays: its read buffer is
-/// dropped once the bytes read past the request are copied.
+/// before the session starts), through [`WsTransport::server`]: readiness
+/// asked of the TCP socket itself when hyper upgraded one directly
+/// ([`serve`](crate::serve), zap-axum's and zap-warp's `serve`), by reading
+/// ahead otherwise (`axum::serve`, `warp::serve`: hyper-util's `auto`
+/// builder wraps the socket in a type of its own). Nothing of hyper's
+/// connection stays: its read buffer is dropped once the bytes read past
+/// the request are copied.
 async fn run(endpoint: Arc<Endpoint>, admission: Admission, on_upgrade: OnUpgrade) {
     let upgraded = match on_upgrade.await {
         Ok(upgraded) => upgraded,
@@ -77,26 +74,32 @@ async fn run(endpoint: Arc<Endpoint>, admission: Admission, on_upgrade: OnUpgrad
         }
     };
     let config = websocket_config(endpoint.connection_config());
+    // The transport is made in the session's task: tokio-tungstenite keeps
+    // the waker of the task that makes a WebSocket until the first read or
+    // write through it, which would keep this task's memory alive for as
+    // long as the connection stays idle. It is boxed: the session's future
+    // keeps its transport once per async fn it passes through (their
+    // arguments are not overlapped with their later states), and a box is 8
+    // bytes there instead of the transport's 376.
     match upgraded.downcast::<TokioIo<TcpStream>>() {
         Ok(parts) => {
             let leftover = parts.read_buf.to_vec();
             drop(parts.read_buf);
-            let buffered = !leftover.is_empty();
             let tcp = parts.io.into_inner();
-            let socket =
-                WebSocketStream::from_partially_read(tcp, leftover, Role::Server, Some(config))
-                    .await;
-            let gate =
+            let readiness =
                 |tcp: &mut TcpStream, cx: &mut Context<'_>| tcp.poll_read_ready(cx).map(|_| ());
-            let transport = WsTransport::with_read_gate(socket, gate, buffered);
-            tokio::spawn(async move { endpoint.serve(admission, transport).await });
+            tokio::spawn(async move {
+                let transport = WsTransport::server(tcp, leftover, config, Some(readiness)).await;
+                endpoint.serve(admission, Box::new(transport)).await;
+            });
         }
         Err(upgraded) => {
-            let io = ReadAhead::new(TokioIo::new(upgraded));
-            let socket = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
-            // The gate reads what hyper read past the request first.
-            let transport = WsTransport::with_read_gate(socket, ReadAhead::poll_gate, false);
-            tokio::spawn(async move { endpoint.serve(admission, transport).await });
+            // hyper's `Upgraded` reads what it read past the request first.
+            let io = TokioIo::new(upgraded);
+            tokio::spawn(async move {
+                let transport = WsTransport::server(io, Vec::new(), config, None).await;
+                endpoint.serve(admission, Box::new(transport)).await;
+            });
         }
     }
 }
