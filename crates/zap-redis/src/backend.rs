@@ -5,7 +5,6 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use redis::aio::ConnectionManagerConfig;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -16,6 +15,7 @@ use zap_core::{
     SessionStore, Target, WeakRouter,
 };
 
+use crate::conn::{self, OpenError};
 use crate::state::State;
 use crate::writer::Command;
 use crate::{
@@ -87,22 +87,17 @@ impl RedisBackend {
             url: url.clone(),
             reason,
         };
-        let client = redis::Client::open(config.url.as_str()).map_err(|source| {
-            ConnectError::InvalidUrl {
-                url: url.clone(),
-                source,
+        let topology = config.topology()?;
+        let (commands, listen) = match conn::open(&topology, &config).await {
+            Ok(opened) => opened,
+            Err(OpenError::Invalid(source)) => {
+                return Err(ConnectError::InvalidUrl {
+                    url: url.clone(),
+                    source,
+                });
             }
-        })?;
-        let manager_config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(config.connect_timeout))
-            .set_response_timeout(Some(config.query_timeout))
-            .set_number_of_retries(1)
-            .set_max_delay(std::time::Duration::from_millis(500));
-        let connecting = client.get_connection_manager_with_config(manager_config);
-        let commands = match tokio::time::timeout(config.connect_timeout, connecting).await {
-            Ok(Ok(commands)) => commands,
-            Ok(Err(err)) => return Err(unreachable(err.to_string())),
-            Err(_) => {
+            Err(OpenError::Unreachable(err)) => return Err(unreachable(err.to_string())),
+            Err(OpenError::TimedOut) => {
                 return Err(unreachable(format!(
                     "no answer within the connect timeout ({:?})",
                     config.connect_timeout
@@ -111,11 +106,11 @@ impl RedisBackend {
         };
         let (writes, queue) = mpsc::channel(config.queue);
         let connect_timeout = config.connect_timeout;
-        let state = Arc::new(State::new(config, commands));
+        let state = Arc::new(State::new(config, commands, topology.is_cluster()));
         let (subscribed, on_bus) = tokio::sync::oneshot::channel();
         let tasks = Tasks(vec![
             tokio::spawn(writer::run(state.clone(), queue)),
-            tokio::spawn(subscriber::run(state.clone(), client, subscribed)),
+            tokio::spawn(subscriber::run(state.clone(), listen, subscribed)),
             tokio::spawn(heartbeat::run(state.clone())),
         ]);
         // Pub/sub keeps nothing for a subscriber that is not there yet: a
@@ -126,7 +121,7 @@ impl RedisBackend {
             Ok(Ok(())) => {}
             Ok(Err(_)) | Err(_) => {
                 return Err(unreachable(
-                    "no subscription to the bus channel within the connect timeout".into(),
+                    "no subscription to the bus channels within the connect timeout".into(),
                 ));
             }
         }
@@ -178,13 +173,18 @@ impl Backend for RedisBackend {
         except: &[ConnectionId],
         frame: &Frame,
     ) -> Result<(), BackendError> {
-        if !self.state.is_available() {
+        if !self.state.is_reachable() {
             self.state.count_dropped();
             return Err(BackendError::Unavailable("redis unreachable".into()));
         }
+        let channel = match &target {
+            Target::Room(room) => self.state.keys.bus_for(room),
+            Target::Connection(id) => self.state.keys.bus_for(id.as_str()),
+            _ => self.state.keys.bus_for(""),
+        };
         let bytes = wire::encode(&self.state.instance, target, except, frame);
         self.writes
-            .try_send(Command::Publish(bytes))
+            .try_send(Command::Publish(channel, bytes))
             .map_err(|err| {
                 self.state.count_dropped();
                 match err {
@@ -226,8 +226,12 @@ impl Backend for RedisBackend {
 }
 
 impl RedisBackend {
+    /// Queues a write (Redis must be reachable). A direct event numbered
+    /// while this instance does not listen on the bus is kept in Redis and
+    /// delivered once it listens again (see the subscriber's catch-up).
     fn queue(&self, command: Command) -> Result<(), BackendError> {
-        if !self.state.is_available() {
+        let ready = self.state.is_reachable();
+        if !ready {
             self.state.count_dropped();
             return Err(BackendError::Unavailable("redis unreachable".into()));
         }
@@ -299,15 +303,17 @@ impl SessionStore for RedisBackend {
         }
     }
 
+    /// The session's numbering keys are named by its connection id (fixed
+    /// for the session's life): the token is not needed.
     fn sequence_direct(
         &self,
-        token: &str,
+        _token: &str,
         id: &ConnectionId,
         event: &DirectTemplate,
         after: u64,
         capacity: usize,
     ) -> Result<(), BackendError> {
-        let sequence = sessions::Sequence::new(token, id, event, after, capacity);
+        let sequence = sessions::Sequence::new(id, event, after, capacity);
         self.queue(Command::Sequence(sequence))
     }
 

@@ -16,7 +16,10 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct RedisConfig {
-    /// The Redis URL (`redis://host:port/db`, `redis+unix:///path`).
+    /// The Redis URL: `redis://host:port/db` (or `redis+unix:///path`) for
+    /// one server, `redis+cluster://host:port,host:port` for a Redis
+    /// Cluster, `redis+sentinel://host:port,host:port/master-name` for a
+    /// master behind Sentinel (see [`Topology`](crate::Topology)).
     pub url: String,
     /// Prefix of every key and channel, so that applications can share one
     /// Redis. Default: `zap`.
@@ -50,6 +53,46 @@ impl RedisConfig {
             queue: 8192,
             connect_timeout: Duration::from_secs(2),
         }
+    }
+
+    /// The defaults, for a Redis Cluster reached through these seed nodes
+    /// (`host:port`).
+    ///
+    /// ```
+    /// let config = zap_redis::RedisConfig::cluster(["10.0.0.1:7000", "10.0.0.2:7000"]);
+    /// assert_eq!(config.url, "redis+cluster://10.0.0.1:7000,10.0.0.2:7000");
+    /// ```
+    pub fn cluster<I, S>(nodes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let nodes: Vec<String> = nodes.into_iter().map(|n| n.as_ref().to_owned()).collect();
+        RedisConfig::new(format!("redis+cluster://{}", nodes.join(",")))
+    }
+
+    /// The defaults, for the master that these Sentinels (`host:port`)
+    /// know as `master`.
+    ///
+    /// ```
+    /// let config = zap_redis::RedisConfig::sentinel(["10.0.0.1:26379", "10.0.0.2:26379"], "chat");
+    /// assert_eq!(config.url, "redis+sentinel://10.0.0.1:26379,10.0.0.2:26379/chat");
+    /// ```
+    pub fn sentinel<I, S>(sentinels: I, master: &str) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let sentinels: Vec<String> = sentinels
+            .into_iter()
+            .map(|s| s.as_ref().to_owned())
+            .collect();
+        RedisConfig::new(format!("redis+sentinel://{}/{master}", sentinels.join(",")))
+    }
+
+    /// The deployment [`Self::url`] names.
+    pub fn topology(&self) -> Result<crate::Topology, crate::ConnectError> {
+        crate::Topology::parse(&self.url)
     }
 
     /// Sets [`Self::prefix`].

@@ -14,6 +14,16 @@ pub enum ConnectError {
         #[source]
         source: redis::RedisError,
     },
+    /// The URL names no deployment zap-redis knows (see
+    /// [`Topology`](crate::Topology)): a cluster without nodes, a Sentinel
+    /// URL without a master name.
+    #[error("`{url}` is not a zap-redis URL: {reason}")]
+    InvalidTopology {
+        /// The URL as given, password hidden.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// Redis did not answer within the connect timeout, or refused us.
     /// Check that it runs and is reachable at that URL, then try again.
     #[error("cannot reach Redis at {url}: {reason}")]

@@ -6,11 +6,13 @@
 //! heartbeat sees it: the `ZADD` adds it afresh instead of updating it. It
 //! then rewrites its membership and announces its members again.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use redis::RedisResult;
 use zap_core::ConnectionId;
 
+use crate::batch::Batch;
 use crate::state::{State, now_ms};
 use crate::writer::{DELETE_CONNECTION_IF_OURS, DELETE_MEMBER_IF_OURS};
 
@@ -18,8 +20,14 @@ pub(crate) async fn run(state: Arc<State>) {
     let mut ticker = tokio::time::interval(state.config.heartbeat);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut registered = false;
+    // The masters last acted on, and a different set seen once since.
+    let mut masters: (Option<Masters>, Option<Masters>) = (None, None);
     loop {
         ticker.tick().await;
+        if state.keys.sharded() {
+            watch_masters(&state, &mut masters).await;
+        }
+        state.forget_idle_rooms(crate::history::IDLE_TTL);
         let generation = state.generation();
         match beat(&state).await {
             Ok(added) => {
@@ -41,6 +49,52 @@ pub(crate) async fn run(state: Arc<State>) {
             tracing::debug!(%err, "reaping dead instances failed; retrying next beat");
         }
     }
+}
+
+/// Compares the cluster's serving masters with the last ones seen: a
+/// replica promoted (its master died or was failed over), a master added
+/// or gone, means subscriptions may have to move and the writes of a dead
+/// master may be lost: subscribe again and rewrite our membership.
+async fn watch_masters(state: &State, last: &mut (Option<Masters>, Option<Masters>)) {
+    let mut conn = state.commands.clone();
+    let mut cmd = redis::cmd("CLUSTER");
+    cmd.arg("NODES");
+    let query = cmd.query_async::<String>(&mut conn);
+    let Ok(Ok(nodes)) = tokio::time::timeout(state.config.query_timeout, query).await else {
+        return; // asked again at the next beat
+    };
+    let now = serving_masters(&nodes);
+    // A change counts once two beats in a row see it: nodes learn of a
+    // failover one after the other, and a lagging node's view would make
+    // the instances subscribe again back and forth.
+    match (&last.0, &last.1) {
+        (Some(before), Some(candidate)) if *before != now && *candidate == now => {
+            tracing::warn!(instance = %state.instance, ?before, ?now, "the cluster's masters changed");
+            state.topology_changed();
+            *last = (Some(now), None);
+        }
+        (Some(before), _) if *before != now => last.1 = Some(now),
+        (Some(_), _) => last.1 = None,
+        (None, _) => last.0 = Some(now),
+    }
+}
+
+type Masters = BTreeSet<String>;
+
+/// The ids of the masters that serve slots and are not failed, from a
+/// `CLUSTER NODES` reply.
+fn serving_masters(nodes: &str) -> BTreeSet<String> {
+    nodes
+        .lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let flags = fields.get(2)?;
+            let serving = flags.split(',').any(|f| f == "master")
+                && !flags.split(',').any(|f| f == "fail")
+                && fields.len() > 8;
+            serving.then(|| fields[0].to_owned())
+        })
+        .collect()
 }
 
 /// Refreshes our heartbeat; `true` when it was missing (added afresh).
@@ -99,8 +153,11 @@ pub(crate) async fn forget(state: &State, instance: &str) -> RedisResult<()> {
         .collect();
     // Only what the instance still holds: a session that resumed on
     // another instance keeps its id and rooms there.
-    let mut pipe = redis::pipe();
+    let mut batch = Batch::new(keys);
+    let mut positions = Vec::with_capacity(memberships.len());
     for (room, id) in &memberships {
+        let (group, pipe) = batch.group(&keys.room(room));
+        positions.push((group, pipe.len()));
         pipe.cmd("EVAL")
             .arg(DELETE_MEMBER_IF_OURS)
             .arg(1)
@@ -108,8 +165,10 @@ pub(crate) async fn forget(state: &State, instance: &str) -> RedisResult<()> {
             .arg(id)
             .arg(instance);
     }
+    let registry = batch.on(&keys.alive());
     for id in &connections {
-        pipe.cmd("EVAL")
+        registry
+            .cmd("EVAL")
             .arg(DELETE_CONNECTION_IF_OURS)
             .arg(1)
             .arg(keys.connections())
@@ -117,17 +176,37 @@ pub(crate) async fn forget(state: &State, instance: &str) -> RedisResult<()> {
             .arg(instance)
             .ignore();
     }
-    pipe.cmd("HDEL").arg(keys.counts()).arg(instance).ignore();
-    pipe.cmd("ZREM").arg(keys.alive()).arg(instance).ignore();
-    pipe.cmd("DEL")
+    registry
+        .cmd("HDEL")
+        .arg(keys.counts())
+        .arg(instance)
+        .ignore();
+    registry
+        .cmd("ZREM")
+        .arg(keys.alive())
+        .arg(instance)
+        .ignore();
+    registry
+        .cmd("DEL")
         .arg(keys.instance_memberships(instance))
         .arg(keys.instance_connections(instance))
         .ignore();
-    let removed: Vec<i64> = pipe.query_async(&mut conn).await?;
+    let replies = batch.run_values(&state.commands).await;
+    let mut removed_in = Vec::with_capacity(replies.len());
+    for reply in replies {
+        removed_in.push(reply?);
+    }
+    // The room scripts come first in their groups and are not ignored: the
+    // n-th one of a group is its n-th reply.
     let memberships: Vec<(String, String)> = memberships
         .into_iter()
-        .zip(removed)
-        .filter(|(_, removed)| *removed == 1)
+        .zip(positions)
+        .filter(|(_, (group, n))| {
+            removed_in
+                .get(*group)
+                .and_then(|replies| replies.get(*n))
+                .is_some_and(|reply| matches!(reply, redis::Value::Int(1)))
+        })
         .map(|(membership, _)| membership)
         .collect();
     if instance != state.instance {
@@ -139,4 +218,22 @@ pub(crate) async fn forget(state: &State, instance: &str) -> RedisResult<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::serving_masters;
+
+    #[test]
+    fn only_masters_serving_slots_and_not_failed_count() {
+        let nodes = "\
+a1 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-5460
+b2 127.0.0.1:7001@17001 master,fail - 0 0 2 disconnected
+c3 127.0.0.1:7002@17002 slave a1 0 0 1 connected
+d4 127.0.0.1:7003@17003 master - 0 0 3 connected 5461-16383
+e5 127.0.0.1:7004@17004 master - 0 0 0 connected
+";
+        let masters: Vec<String> = serving_masters(nodes).into_iter().collect();
+        assert_eq!(masters, ["a1", "d4"]);
+    }
 }

@@ -41,6 +41,12 @@
 //!   See `zap_core::delivery` for the guarantees and their limits.
 //! - Keys and channels carry a configurable prefix ([`RedisConfig::prefix`])
 //!   so applications can share one Redis.
+//! - **Deployments** ([`Topology`], from the URL): one server
+//!   (`redis://`), a Redis Cluster (`redis+cluster://a:7000,b:7000`: keys
+//!   hash-tagged so every script touches one slot, events over sharded
+//!   pub/sub, subscriptions made again after a failover or a slot
+//!   migration) or a master behind Sentinel
+//!   (`redis+sentinel://a:26379,b:26379/name`, followed after a failover).
 //!
 //! [`ConnectionRouter::cluster_members`]: zap_core::ConnectionRouter::cluster_members
 //! [`ConnectionRouter::cluster_count`]: zap_core::ConnectionRouter::cluster_count
@@ -48,7 +54,9 @@
 #![forbid(unsafe_code)]
 
 mod backend;
+mod batch;
 mod config;
+mod conn;
 mod error;
 mod heartbeat;
 mod history;
@@ -57,9 +65,11 @@ mod query;
 mod sessions;
 mod state;
 mod subscriber;
+mod topology;
 mod wire;
 mod writer;
 
 pub use backend::{RedisBackend, Stats};
 pub use config::RedisConfig;
 pub use error::ConnectError;
+pub use topology::Topology;

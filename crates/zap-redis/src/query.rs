@@ -27,7 +27,7 @@ async fn bounded<T>(
     state: &State,
     query: impl Future<Output = RedisResult<T>>,
 ) -> Result<T, BackendError> {
-    if !state.is_available() {
+    if !state.is_reachable() {
         return Err(BackendError::Unavailable("redis unreachable".into()));
     }
     match tokio::time::timeout(state.config.query_timeout, query).await {
@@ -41,14 +41,22 @@ async fn bounded<T>(
 }
 
 pub(crate) async fn members(state: &State, room: &str) -> Result<Vec<MemberInfo>, BackendError> {
-    let mut conn = state.commands.clone();
-    let mut pipe = redis::pipe();
-    pipe.cmd("HGETALL").arg(state.keys.room(room));
-    pipe.cmd("ZRANGEBYSCORE")
+    // The room's hash and the registry are in different slots (on a
+    // cluster, maybe on different shards): two commands, at once.
+    let (mut conn, mut conn2) = (state.commands.clone(), state.commands.clone());
+    let mut entries = redis::cmd("HGETALL");
+    entries.arg(state.keys.room(room));
+    let mut alive = redis::cmd("ZRANGEBYSCORE");
+    alive
         .arg(state.keys.alive())
         .arg(live_since(state))
         .arg("+inf");
-    let query = pipe.query_async::<(HashMap<String, String>, Vec<String>)>(&mut conn);
+    let query = async {
+        futures_util::try_join!(
+            entries.query_async::<HashMap<String, String>>(&mut conn),
+            alive.query_async::<Vec<String>>(&mut conn2)
+        )
+    };
     let (entries, alive) = bounded(state, query).await?;
     let alive: HashSet<&str> = alive.iter().map(String::as_str).collect();
     let mut members = Vec::with_capacity(entries.len());

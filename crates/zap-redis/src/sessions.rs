@@ -10,6 +10,7 @@ use zap_core::{
     BackendError, ConnectionId, DirectEvent, DirectTemplate, Frame, Lookup, SessionRecord, Target,
 };
 
+use crate::batch::Batch;
 use crate::wire;
 
 use crate::state::{State, now_ms};
@@ -93,86 +94,79 @@ for _, entry in ipairs(direct) do table.insert(reply, entry) end
 return reply
 "#;
 
-/// KEYS: s, sg, sp, sd, sq. ARGV: generation, key prefix.
+/// KEYS: s, sg, sp, sd, sq, sid. ARGV: generation.
 const EXPIRE: &str = r#"
 local g = tonumber(redis.call('GET', KEYS[2]) or '0')
 if g ~= tonumber(ARGV[1]) then return false end
 if redis.call('EXISTS', KEYS[3]) == 0 then return false end
 local value = redis.call('GET', KEYS[1])
-redis.call('DEL', KEYS[1], KEYS[3], KEYS[4], KEYS[5])
-local ok, stored = pcall(cjson.decode, value)
-if ok and stored.r and stored.r.id then redis.call('DEL', ARGV[2] .. ':sid:' .. stored.r.id) end
+redis.call('DEL', KEYS[1], KEYS[3], KEYS[4], KEYS[5], KEYS[6])
 return value
 "#;
 
-/// KEYS: s, sg, sx, sp, sd, sh, sq. ARGV: generation, tombstone ttl ms,
-/// key prefix. A clean close: the session is gone everywhere, its token
-/// expired.
+/// KEYS: s, sg, sx, sp, sd, sh, sq, sid. ARGV: generation, tombstone ttl
+/// ms. A clean close: the session is gone everywhere, its token expired.
 const END: &str = r#"
 local g = tonumber(redis.call('GET', KEYS[2]) or '0')
 if g > tonumber(ARGV[1]) then return 0 end
-local value = redis.call('GET', KEYS[1])
-if value then
-  local ok, stored = pcall(cjson.decode, value)
-  if ok and stored.r and stored.r.id then redis.call('DEL', ARGV[3] .. ':sid:' .. stored.r.id) end
-end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[4], KEYS[5], KEYS[6], KEYS[7])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8])
 redis.call('SET', KEYS[3], '1', 'PX', ARGV[2])
 return 1
 "#;
 
 /// The Lua function both numbering scripts share: gives a direct event of
-/// the session whose keys are `<prefix>:<kind>:<token>` its next number
-/// (never at or below `after`: a Redis that lost its data does not start
-/// again at 1), keeps it (the last `capacity`, as `<seq>|<frame>`) and
-/// publishes it, stamped, behind the bus header prefix `header`.
+/// a session (counter `sq`, list `sd`) its next number (never at or below
+/// `after`: a Redis that lost its data does not start again at 1), keeps
+/// it (the last `capacity`, as `<seq>|<frame>`) and publishes it with
+/// `publish` (`PUBLISH` or `SPUBLISH`), stamped, behind the bus header
+/// prefix `header`.
 macro_rules! number_direct {
     () => {
         r#"
-local function number_direct(prefix, token, bus, header, before, after_frame, capacity, ttl, after)
-  local keys = function(kind) return prefix .. ':' .. kind .. ':' .. token end
-  local seq = redis.call('INCR', keys('sq'))
+local function number_direct(sq, sd, bus, publish, header, before, after_frame, capacity, ttl, after)
+  local seq = redis.call('INCR', sq)
   if seq <= after then
     seq = after + 1
-    redis.call('SET', keys('sq'), seq)
+    redis.call('SET', sq, seq)
   end
   local frame = before .. seq .. after_frame
-  redis.call('RPUSH', keys('sd'), seq .. '|' .. frame)
-  if redis.call('LLEN', keys('sd')) > tonumber(capacity) then redis.call('LPOP', keys('sd')) end
-  redis.call('PEXPIRE', keys('sq'), ttl)
-  redis.call('PEXPIRE', keys('sd'), ttl)
-  redis.call('PUBLISH', bus, header .. seq .. '}\n' .. frame)
+  redis.call('RPUSH', sd, seq .. '|' .. frame)
+  if redis.call('LLEN', sd) > tonumber(capacity) then redis.call('LPOP', sd) end
+  redis.call('PEXPIRE', sq, ttl)
+  redis.call('PEXPIRE', sd, ttl)
+  redis.call(publish, bus, header .. seq .. '}\n' .. frame)
   return seq
 end
 "#
     };
 }
 
-/// KEYS: bus. ARGV: key prefix, token, bus header prefix for a numbered
-/// event, frame prefix, frame suffix, capacity, ttl ms, the last number the
-/// sender knows of. Numbers a direct event of a live or parked session,
-/// keeps it and publishes it for the instance holding the connection.
+/// KEYS: sq, sd, bus. ARGV: publish command, bus header prefix for a
+/// numbered event, frame prefix, frame suffix, capacity, ttl ms, the last
+/// number the sender knows of. Numbers a direct event of a live or parked
+/// session, keeps it and publishes it for the instance holding the
+/// connection.
 const SEQUENCE: &str = concat!(
     number_direct!(),
     r#"
-return number_direct(ARGV[1], ARGV[2], KEYS[1], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], tonumber(ARGV[8]))
+return number_direct(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7]))
 "#
 );
 
-/// KEYS: sid, bus. ARGV: key prefix, bus header prefix for a numbered
-/// event, frame prefix, frame suffix, capacity, ttl ms, the plain bus
-/// message. A direct event by connection id: numbered, kept and published
-/// (as by SEQUENCE) when the id belongs to a recoverable session, else
-/// published plain for the instance holding the connection.
+/// KEYS: sid, sq, sd, bus (all of one connection id). ARGV: publish
+/// command, bus header prefix for a numbered event, frame prefix, frame
+/// suffix, capacity, ttl ms, the plain bus message. A direct event by
+/// connection id: numbered, kept and published (as by SEQUENCE) when the id
+/// belongs to a recoverable session, else published plain for the
+/// instance holding the connection.
 const DIRECT: &str = concat!(
     number_direct!(),
     r#"
-local token = redis.call('GET', KEYS[1])
-if not token then
-  redis.call('PUBLISH', KEYS[2], ARGV[7])
+if not redis.call('GET', KEYS[1]) then
+  redis.call(ARGV[1], KEYS[4], ARGV[7])
   return 0
 end
-return number_direct(ARGV[1], token, KEYS[2], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], 0)
+return number_direct(KEYS[2], KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], 0)
 "#
 );
 
@@ -200,17 +194,21 @@ impl Checkpoint {
         Checkpoint { record, window }
     }
 
-    pub(crate) fn add_to(self, state: &State, pipe: &mut redis::Pipeline) {
+    pub(crate) fn add_to(self, state: &State, batch: &mut Batch) {
         let keys = &state.keys;
         let token = &self.record.token;
-        pipe.cmd("EVAL")
+        let id = self.record.id.as_str();
+        point(state, batch, token, id, LIVE_TTL + TOMBSTONE);
+        batch
+            .on(&keys.session_of(id))
+            .cmd("EVAL")
             .arg(CHECKPOINT)
             .arg(5)
-            .arg(keys.session("s", token))
-            .arg(keys.session("sg", token))
-            .arg(keys.session("sx", token))
-            .arg(keys.session("sh", token))
-            .arg(keys.session_of(self.record.id.as_str()))
+            .arg(keys.session("s", token, id))
+            .arg(keys.session("sg", token, id))
+            .arg(keys.session("sx", token, id))
+            .arg(keys.session("sh", token, id))
+            .arg(keys.session_of(id))
             .arg(self.record.generation)
             .arg(stored(state, &self.record, self.window))
             .arg(millis(LIVE_TTL))
@@ -225,9 +223,10 @@ impl Checkpoint {
 const DIRECT_CAPACITY: usize = 1024;
 
 /// A direct event of a recoverable session to number, keep and publish,
-/// queued for the writer (see `SessionStore::sequence_direct`).
+/// queued for the writer (see `SessionStore::sequence_direct`). Its keys
+/// are named by the connection id (fixed for the session's life), so the
+/// token is not needed.
 pub(crate) struct Sequence {
-    token: String,
     template: DirectTemplate,
     id: ConnectionId,
     after: u64,
@@ -236,14 +235,12 @@ pub(crate) struct Sequence {
 
 impl Sequence {
     pub(crate) fn new(
-        token: &str,
         id: &ConnectionId,
         template: &DirectTemplate,
         after: u64,
         capacity: usize,
     ) -> Self {
         Sequence {
-            token: token.to_owned(),
             template: template.clone(),
             id: id.clone(),
             after,
@@ -251,13 +248,18 @@ impl Sequence {
         }
     }
 
-    pub(crate) fn add_to(self, state: &State, pipe: &mut redis::Pipeline) {
-        pipe.cmd("EVAL")
+    pub(crate) fn add_to(self, state: &State, batch: &mut Batch) {
+        let keys = &state.keys;
+        let id = self.id.as_str();
+        batch
+            .on(&keys.direct_seq(id))
+            .cmd("EVAL")
             .arg(SEQUENCE)
-            .arg(1)
-            .arg(state.keys.bus())
-            .arg(state.keys.prefix())
-            .arg(&self.token)
+            .arg(3)
+            .arg(keys.direct_seq(id))
+            .arg(keys.direct_events(id))
+            .arg(keys.bus_for(id))
+            .arg(keys.publish())
             .arg(wire::direct_prefix(&state.instance, &self.id))
             .arg(self.template.prefix)
             .arg(self.template.suffix)
@@ -286,13 +288,19 @@ impl Direct {
         })
     }
 
-    pub(crate) fn add_to(self, state: &State, pipe: &mut redis::Pipeline) {
-        pipe.cmd("EVAL")
+    pub(crate) fn add_to(self, state: &State, batch: &mut Batch) {
+        let keys = &state.keys;
+        let id = self.id.as_str();
+        batch
+            .on(&keys.session_of(id))
+            .cmd("EVAL")
             .arg(DIRECT)
-            .arg(2)
-            .arg(state.keys.session_of(self.id.as_str()))
-            .arg(state.keys.bus())
-            .arg(state.keys.prefix())
+            .arg(4)
+            .arg(keys.session_of(id))
+            .arg(keys.direct_seq(id))
+            .arg(keys.direct_events(id))
+            .arg(keys.bus_for(id))
+            .arg(keys.publish())
             .arg(wire::direct_prefix(&state.instance, &self.id))
             .arg(self.template.prefix)
             .arg(self.template.suffix)
@@ -321,35 +329,72 @@ fn direct_events<'a>(entries: impl Iterator<Item = &'a Value>) -> Vec<DirectEven
 /// The direct events kept for `token` (what a resume that claimed the
 /// session replays once it is attached).
 pub(crate) async fn attached(state: &State, token: &str) -> Result<Vec<DirectEvent>, BackendError> {
+    let Some(id) = session_id(state, token).await? else {
+        return Ok(Vec::new());
+    };
     let mut cmd = redis::cmd("LRANGE");
-    cmd.arg(state.keys.session("sd", token)).arg(0).arg(-1);
+    cmd.arg(state.keys.direct_events(&id)).arg(0).arg(-1);
     let entries: Vec<Value> = bounded(state, &cmd).await?;
     Ok(direct_events(entries.iter()))
 }
 
-/// An `EVAL` of `script` whose keys are the session keys of `token` of
-/// these `kinds`, in order (the script's arguments follow).
-fn session_script(state: &State, script: &str, token: &str, kinds: &[&str]) -> redis::Cmd {
+/// Records which connection id session `token` belongs to (in the token's
+/// bucket), for `ttl`: what finds the session's keys from its token.
+fn point(state: &State, batch: &mut Batch, token: &str, id: &str, ttl: Duration) {
+    let key = state.keys.session_id(token);
+    batch
+        .on(&key)
+        .cmd("SET")
+        .arg(&key)
+        .arg(id)
+        .arg("PX")
+        .arg(millis(ttl))
+        .ignore();
+}
+
+/// The connection id of session `token`, if Redis knows the session.
+async fn session_id(state: &State, token: &str) -> Result<Option<String>, BackendError> {
+    bounded(state, redis::cmd("GET").arg(state.keys.session_id(token))).await
+}
+
+/// An `EVAL` of `script` whose keys are the keys of the session `token` of
+/// connection `id`: the session keys of these `kinds` (`sd` and `sq` name
+/// its direct events and counter, `sid` its id's token), in order (the
+/// script's arguments follow).
+fn session_script(
+    state: &State,
+    script: &str,
+    token: &str,
+    id: &str,
+    kinds: &[&str],
+) -> redis::Cmd {
+    let keys = &state.keys;
     let mut cmd = redis::cmd("EVAL");
     cmd.arg(script).arg(kinds.len());
     for kind in kinds {
-        cmd.arg(state.keys.session(kind, token));
+        cmd.arg(match *kind {
+            "sd" => keys.direct_events(id),
+            "sq" => keys.direct_seq(id),
+            "sid" => keys.session_of(id),
+            kind => keys.session(kind, token, id),
+        });
     }
     cmd
 }
 
 /// Ends a session for good (a clean close): a resume gets a new session.
 pub(crate) async fn end(state: &State, token: &str, generation: u64) -> Result<(), BackendError> {
-    let keys = &state.keys;
+    let Some(id) = session_id(state, token).await? else {
+        return Ok(());
+    };
     let mut cmd = session_script(
         state,
         END,
         token,
-        &["s", "sg", "sx", "sp", "sd", "sh", "sq"],
+        &id,
+        &["s", "sg", "sx", "sp", "sd", "sh", "sq", "sid"],
     );
-    cmd.arg(generation)
-        .arg(millis(TOMBSTONE))
-        .arg(keys.prefix());
+    cmd.arg(generation).arg(millis(TOMBSTONE));
     bounded::<i64>(state, &cmd).await.map(drop)
 }
 
@@ -373,22 +418,42 @@ pub(crate) async fn park(
 ) -> Result<bool, BackendError> {
     let keys = &state.keys;
     let token = &record.token;
+    let id = record.id.as_str();
     let deadline = now_ms().saturating_add(i64::try_from(window.as_millis()).unwrap_or(i64::MAX));
-    let mut cmd = redis::cmd("EVAL");
-    cmd.arg(PARK)
+    let mut batch = Batch::new(keys);
+    point(state, &mut batch, token, id, window + GRACE + TOMBSTONE);
+    let (group, pipe) = batch.group(&keys.session_of(id));
+    pipe.cmd("EVAL")
+        .arg(PARK)
         .arg(5)
-        .arg(keys.session("s", token))
-        .arg(keys.session("sg", token))
-        .arg(keys.session("sx", token))
-        .arg(keys.session("sp", token))
-        .arg(keys.session_of(record.id.as_str()))
+        .arg(keys.session("s", token, id))
+        .arg(keys.session("sg", token, id))
+        .arg(keys.session("sx", token, id))
+        .arg(keys.session("sp", token, id))
+        .arg(keys.session_of(id))
         .arg(record.generation)
         .arg(stored(state, &record, window))
         .arg(millis(window + GRACE))
         .arg(millis(window + GRACE + TOMBSTONE))
         .arg(deadline)
         .arg(token);
-    Ok(bounded::<i64>(state, &cmd).await? == 1)
+    let replies = match tokio::time::timeout(
+        state.config.query_timeout,
+        batch.run_values(&state.commands),
+    )
+    .await
+    {
+        Ok(replies) => replies,
+        Err(_) => return Err(BackendError::Timeout),
+    };
+    let mut parked = false;
+    for (n, reply) in replies.into_iter().enumerate() {
+        let reply = reply.map_err(|err| BackendError::Unavailable(err.to_string()))?;
+        if n == group {
+            parked = reply.last() == Some(&Value::Int(1));
+        }
+    }
+    Ok(parked)
 }
 
 fn text(value: &Value) -> Option<String> {
@@ -414,6 +479,7 @@ pub(crate) async fn take(
     loop {
         let force = started.elapsed() >= PARK_WAIT;
         let reply = take_once(state, token, identity, force).await?;
+        tracing::debug!(elapsed = ?started.elapsed(), kind = ?reply.first(), "take");
         if reply.first().and_then(number) != Some(3) {
             return found(state, reply).await;
         }
@@ -433,8 +499,11 @@ async fn take_once(
     identity: Option<&str>,
     force: bool,
 ) -> Result<Vec<Value>, BackendError> {
+    let Some(id) = session_id(state, token).await? else {
+        return Ok(vec![Value::Int(0)]);
+    };
     let kinds = ["s", "sg", "sx", "sp", "sd", "sh", "sq"];
-    let mut cmd = session_script(state, TAKE, token, &kinds);
+    let mut cmd = session_script(state, TAKE, token, &id, &kinds);
     cmd.arg(millis(LIVE_TTL))
         .arg(if force { "1" } else { "0" })
         .arg(&state.instance)
@@ -501,9 +570,17 @@ pub(crate) async fn expire(
     token: &str,
     generation: u64,
 ) -> Result<Option<SessionRecord>, BackendError> {
-    let keys = &state.keys;
-    let mut cmd = session_script(state, EXPIRE, token, &["s", "sg", "sp", "sd", "sq"]);
-    cmd.arg(generation).arg(keys.prefix());
+    let Some(id) = session_id(state, token).await? else {
+        return Ok(None);
+    };
+    let mut cmd = session_script(
+        state,
+        EXPIRE,
+        token,
+        &id,
+        &["s", "sg", "sp", "sd", "sq", "sid"],
+    );
+    cmd.arg(generation);
     let value: Option<String> = bounded(state, &cmd).await?;
     Ok(value
         .and_then(|value| serde_json::from_str::<Stored>(&value).ok())

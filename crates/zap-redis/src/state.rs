@@ -3,24 +3,37 @@
 //! `metrics` facade: `zap_redis_available` (1 or 0) and
 //! `zap_redis_dropped_publishes_total`).
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use redis::aio::ConnectionManager;
 use tokio::sync::Notify;
 use zap_core::{ConnectionRouter, WeakRouter};
 
 use crate::RedisConfig;
+use crate::conn::Commands;
 use crate::keys::Keys;
+
+/// The last event of a room delivered from Redis, and when.
+struct Seen {
+    epoch: String,
+    offset: u64,
+    at: Instant,
+}
 
 pub(crate) struct State {
     pub(crate) instance: String,
     pub(crate) keys: Keys,
     pub(crate) config: RedisConfig,
-    pub(crate) commands: ConnectionManager,
+    pub(crate) commands: Commands,
     router: Mutex<Option<WeakRouter>>,
     available: AtomicBool,
+    /// Whether the subscriber listens on the bus now: Redis numbers direct
+    /// events and room events and publishes them for the holder to deliver,
+    /// so nothing is sent through Redis while this instance would not hear
+    /// it back.
+    listening: AtomicBool,
     /// Bumped by every failure, so a success that started before a failure
     /// cannot mark Redis available again.
     failures: AtomicU64,
@@ -29,24 +42,33 @@ pub(crate) struct State {
     /// announces our members to their rooms again.
     needs_announce: AtomicBool,
     pub(crate) resync: Notify,
+    /// The last `(epoch, offset)` delivered of each room with history (see
+    /// [`Self::delivered`]).
+    delivered: Mutex<HashMap<String, Seen>>,
+    /// Told when the subscriber must subscribe again (a failover or a slot
+    /// migration moved channels to other nodes).
+    pub(crate) resubscribe: Notify,
     pub(crate) published: AtomicU64,
     pub(crate) dropped: AtomicU64,
     pub(crate) received: AtomicU64,
 }
 
 impl State {
-    pub(crate) fn new(config: RedisConfig, commands: ConnectionManager) -> Self {
+    pub(crate) fn new(config: RedisConfig, commands: Commands, sharded: bool) -> Self {
         State {
             instance: uuid::Uuid::new_v4().to_string(),
-            keys: Keys::new(&config.prefix),
+            keys: Keys::new(&config.prefix, sharded),
             config,
             commands,
             router: Mutex::new(None),
             available: AtomicBool::new(true),
+            listening: AtomicBool::new(false),
             failures: AtomicU64::new(0),
             needs_resync: AtomicBool::new(false),
             needs_announce: AtomicBool::new(false),
             resync: Notify::new(),
+            delivered: Mutex::new(HashMap::new()),
+            resubscribe: Notify::new(),
             published: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             received: AtomicU64::new(0),
@@ -65,8 +87,20 @@ impl State {
             .upgrade()
     }
 
+    /// Redis answers and this instance listens on the bus.
     pub(crate) fn is_available(&self) -> bool {
+        self.available.load(Ordering::Acquire) && self.listening.load(Ordering::Acquire)
+    }
+
+    /// Redis answered the last request (whether or not this instance
+    /// listens on the bus).
+    pub(crate) fn is_reachable(&self) -> bool {
         self.available.load(Ordering::Acquire)
+    }
+
+    /// The subscriber listens on the bus (`true`) or lost it (`false`).
+    pub(crate) fn set_listening(&self, listening: bool) {
+        self.listening.store(listening, Ordering::Release);
     }
 
     /// The failure generation: take it before a request to Redis, and pass it
@@ -110,6 +144,76 @@ impl State {
         tracing::warn!(instance = %self.instance,
             "this instance was reaped while stalled: registering again");
         self.needs_announce.store(true, Ordering::Release);
+        self.request_resync();
+    }
+
+    /// Notes that Redis delivered `offset` of `room` in `epoch`.
+    pub(crate) fn note_delivered(&self, room: &str, epoch: &str, offset: u64) {
+        let mut delivered = self
+            .delivered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let now = Instant::now();
+        match delivered.get_mut(room) {
+            Some(seen) if seen.epoch == epoch => {
+                seen.offset = seen.offset.max(offset);
+                seen.at = now;
+            }
+            Some(seen) => {
+                *seen = Seen {
+                    epoch: epoch.to_owned(),
+                    offset,
+                    at: now,
+                };
+            }
+            None => {
+                delivered.insert(
+                    room.to_owned(),
+                    Seen {
+                        epoch: epoch.to_owned(),
+                        offset,
+                        at: now,
+                    },
+                );
+            }
+        }
+    }
+
+    /// The last `(epoch, offset)` Redis delivered of `room`: the history
+    /// script starts a new epoch rather than give these offsets again.
+    pub(crate) fn delivered(&self, room: &str) -> Option<(String, u64)> {
+        self.delivered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(room)
+            .map(|seen| (seen.epoch.clone(), seen.offset))
+    }
+
+    /// Every room's last delivered `(epoch, offset)`.
+    pub(crate) fn all_delivered(&self) -> Vec<(String, (String, u64))> {
+        self.delivered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|(room, seen)| (room.clone(), (seen.epoch.clone(), seen.offset)))
+            .collect()
+    }
+
+    /// Forgets rooms with no event for `idle` (their history expires in
+    /// Redis after as long: a new epoch starts anyway).
+    pub(crate) fn forget_idle_rooms(&self, idle: Duration) {
+        self.delivered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|_, seen| seen.at.elapsed() < idle);
+    }
+
+    /// The cluster's shape changed (a failover, a slot migration): listen
+    /// again on every channel and rewrite our membership, part of which
+    /// may have been lost with a master.
+    pub(crate) fn topology_changed(&self) {
+        tracing::warn!(instance = %self.instance, "redis topology changed: subscribing again and resynchronising");
+        self.resubscribe.notify_one();
         self.request_resync();
     }
 

@@ -10,11 +10,13 @@ use redis::RedisResult;
 use tokio::sync::mpsc;
 use zap_core::Membership;
 
+use crate::batch::Batch;
 use crate::state::{State, now_ms};
 
 /// One write, queued by the backend.
 pub(crate) enum Command {
-    Publish(Vec<u8>),
+    /// A bus message and its channel.
+    Publish(String, Vec<u8>),
     Membership(Membership),
     /// An event of a room with history (see [`crate::history`]).
     Sequenced(crate::history::Append),
@@ -59,48 +61,54 @@ pub(crate) async fn run(state: Arc<State>, mut commands: mpsc::Receiver<Command>
 /// publishes are dropped (and counted) and membership changes are left to
 /// the resync that follows the outage.
 async fn apply(state: &State, commands: Vec<Command>) {
-    if !state.is_available() {
-        for command in commands {
-            match command {
-                Command::Publish(_)
-                | Command::Sequenced(_)
-                | Command::Direct(_)
-                | Command::Sequence(_) => state.count_dropped(),
-                Command::Membership(_) => state.request_resync(),
-                Command::Checkpoint(_) => {}
-            }
-        }
-        return;
-    }
-    let mut pipe = redis::pipe();
+    let reachable = state.is_reachable();
+    let mut batch = Batch::new(&state.keys);
     let mut publishes = 0u64;
     for command in commands {
         match command {
-            Command::Publish(bytes) => {
-                pipe.cmd("PUBLISH")
-                    .arg(state.keys.bus())
+            Command::Publish(..)
+            | Command::Sequenced(_)
+            | Command::Direct(_)
+            | Command::Sequence(_)
+                if !reachable =>
+            {
+                state.count_dropped();
+                continue;
+            }
+            Command::Membership(_) if !reachable => {
+                state.request_resync();
+                continue;
+            }
+            Command::Checkpoint(_) if !reachable => continue,
+            _ => {}
+        }
+        match command {
+            Command::Publish(channel, bytes) => {
+                batch
+                    .on(&channel)
+                    .cmd(state.keys.publish())
+                    .arg(&channel)
                     .arg(bytes)
                     .ignore();
                 publishes += 1;
             }
-            Command::Membership(change) => record(state, &mut pipe, change),
+            Command::Membership(change) => record(state, &mut batch, change),
             Command::Sequenced(append) => {
-                append.add_to(state, &mut pipe);
+                append.add_to(state, &mut batch);
                 publishes += 1;
             }
             Command::Direct(direct) => {
-                direct.add_to(state, &mut pipe);
+                direct.add_to(state, &mut batch);
                 publishes += 1;
             }
             Command::Sequence(sequence) => {
-                sequence.add_to(state, &mut pipe);
+                sequence.add_to(state, &mut batch);
                 publishes += 1;
             }
-            Command::Checkpoint(checkpoint) => checkpoint.add_to(state, &mut pipe),
+            Command::Checkpoint(checkpoint) => checkpoint.add_to(state, &mut batch),
         }
     }
-    let mut conn = state.commands.clone();
-    match pipe.query_async::<()>(&mut conn).await {
+    match bounded(state, batch.run(&state.commands)).await {
         Ok(()) => {
             state.published.fetch_add(publishes, Ordering::Relaxed);
         }
@@ -164,11 +172,12 @@ fn member_value(instance: &str, meta: Option<&zap_core::MetaTag>) -> String {
 }
 
 /// Adds the commands of one membership change to `pipe`.
-fn record(state: &State, pipe: &mut redis::Pipeline, change: Membership) {
+fn record(state: &State, batch: &mut Batch, change: Membership) {
     let keys = &state.keys;
     let me = state.instance.as_str();
     match change {
         Membership::Connected(id) => {
+            let pipe = batch.on(&keys.connections());
             pipe.cmd("HSET")
                 .arg(keys.connections())
                 .arg(id.as_str())
@@ -187,6 +196,7 @@ fn record(state: &State, pipe: &mut redis::Pipeline, change: Membership) {
         Membership::Disconnected(id) => {
             // Only if still ours: a session resumed on another instance
             // keeps its id there.
+            let pipe = batch.on(&keys.connections());
             pipe.cmd("EVAL")
                 .arg(DELETE_CONNECTION_IF_OURS)
                 .arg(1)
@@ -207,25 +217,33 @@ fn record(state: &State, pipe: &mut redis::Pipeline, change: Membership) {
                 .ignore();
         }
         Membership::Joined { room, id, meta } => {
-            pipe.cmd("HSET")
+            batch
+                .on(&keys.room(&room))
+                .cmd("HSET")
                 .arg(keys.room(&room))
                 .arg(id.as_str())
                 .arg(member_value(me, meta.as_ref()))
                 .ignore();
-            pipe.cmd("SADD")
+            batch
+                .on(&keys.instance_memberships(me))
+                .cmd("SADD")
                 .arg(keys.instance_memberships(me))
                 .arg(pair(&room, id.as_str()))
                 .ignore();
         }
         Membership::Left { room, id } => {
-            pipe.cmd("EVAL")
+            batch
+                .on(&keys.room(&room))
+                .cmd("EVAL")
                 .arg(DELETE_MEMBER_IF_OURS)
                 .arg(1)
                 .arg(keys.room(&room))
                 .arg(id.as_str())
                 .arg(me)
                 .ignore();
-            pipe.cmd("SREM")
+            batch
+                .on(&keys.instance_memberships(me))
+                .cmd("SREM")
                 .arg(keys.instance_memberships(me))
                 .arg(pair(&room, id.as_str()))
                 .ignore();
@@ -234,9 +252,18 @@ fn record(state: &State, pipe: &mut redis::Pipeline, change: Membership) {
     }
 }
 
+/// Runs a write within the query timeout.
+async fn bounded(state: &State, write: impl Future<Output = RedisResult<()>>) -> RedisResult<()> {
+    match tokio::time::timeout(state.config.query_timeout, write).await {
+        Ok(result) => result,
+        Err(_) => Err(std::io::Error::from(std::io::ErrorKind::TimedOut).into()),
+    }
+}
+
 /// Rewrites everything Redis knows about this instance from the local router
-/// (after an outage, or a Redis restart that lost the data).
-async fn resync(state: &State) -> RedisResult<()> {
+/// (after an outage, a Redis restart that lost the data, or a failover that
+/// lost the last writes of a shard).
+pub(crate) async fn resync(state: &State) -> RedisResult<()> {
     let Some(router) = state.router() else {
         return Ok(());
     };
@@ -258,10 +285,13 @@ async fn resync(state: &State) -> RedisResult<()> {
         .collect();
     let current_conns: HashSet<&str> = connections.iter().map(|c| c.id().as_str()).collect();
 
-    let mut pipe = redis::pipe();
-    for stale in old_pairs.iter().filter(|p| !current_pairs.contains(*p)) {
-        if let Ok((room, id)) = serde_json::from_str::<(String, String)>(stale) {
-            pipe.cmd("EVAL")
+    // Stale memberships go first (each in its room's slot)...
+    let mut stale = Batch::new(keys);
+    for old in old_pairs.iter().filter(|p| !current_pairs.contains(*p)) {
+        if let Ok((room, id)) = serde_json::from_str::<(String, String)>(old) {
+            stale
+                .on(&keys.room(&room))
+                .cmd("EVAL")
                 .arg(DELETE_MEMBER_IF_OURS)
                 .arg(1)
                 .arg(keys.room(&room))
@@ -270,40 +300,72 @@ async fn resync(state: &State) -> RedisResult<()> {
                 .ignore();
         }
     }
-    for stale in old_conns
+    for old in old_conns
         .iter()
         .filter(|c| !current_conns.contains(c.as_str()))
     {
-        pipe.cmd("EVAL")
+        stale
+            .on(&keys.connections())
+            .cmd("EVAL")
             .arg(DELETE_CONNECTION_IF_OURS)
             .arg(1)
             .arg(keys.connections())
-            .arg(stale)
+            .arg(old)
             .arg(me)
             .ignore();
     }
-    pipe.cmd("DEL")
+    stale.run(&state.commands).await?;
+
+    // ... then the registry is rewritten in one transaction of its slot,
+    // and the memberships in their rooms' slots. What another instance
+    // holds now (a session resumed there while this one was away) is left
+    // to it.
+    let mut batch = Batch::new(keys);
+    let registry = batch.on(&keys.alive());
+    registry
+        .cmd("DEL")
         .arg(keys.instance_memberships(me))
         .arg(keys.instance_connections(me))
         .ignore();
-    // What another instance holds now (a session resumed there while this
-    // one was away) is left to it.
     for connection in &connections {
         let id = connection.id().as_str();
-        pipe.cmd("EVAL")
+        registry
+            .cmd("EVAL")
             .arg(SET_CONNECTION_UNLESS_HELD)
             .arg(1)
             .arg(keys.connections())
             .arg(id)
             .arg(me)
             .ignore();
-        pipe.cmd("SADD")
+        registry
+            .cmd("SADD")
             .arg(keys.instance_connections(me))
             .arg(id)
             .ignore();
     }
+    for (room, id) in memberships.iter().map(|(room, id, _)| (room, id)) {
+        registry
+            .cmd("SADD")
+            .arg(keys.instance_memberships(me))
+            .arg(pair(room, id.as_str()))
+            .ignore();
+    }
+    registry
+        .cmd("HSET")
+        .arg(keys.counts())
+        .arg(me)
+        .arg(connections.len())
+        .ignore();
+    registry
+        .cmd("ZADD")
+        .arg(keys.alive())
+        .arg(now_ms())
+        .arg(me)
+        .ignore();
     for (room, id, meta) in &memberships {
-        pipe.cmd("EVAL")
+        batch
+            .on(&keys.room(room))
+            .cmd("EVAL")
             .arg(SET_MEMBER_UNLESS_HELD)
             .arg(1)
             .arg(keys.room(room))
@@ -311,22 +373,8 @@ async fn resync(state: &State) -> RedisResult<()> {
             .arg(member_value(me, meta.as_ref()))
             .arg(me)
             .ignore();
-        pipe.cmd("SADD")
-            .arg(keys.instance_memberships(me))
-            .arg(pair(room, id.as_str()))
-            .ignore();
     }
-    pipe.cmd("HSET")
-        .arg(keys.counts())
-        .arg(me)
-        .arg(connections.len())
-        .ignore();
-    pipe.cmd("ZADD")
-        .arg(keys.alive())
-        .arg(now_ms())
-        .arg(me)
-        .ignore();
-    pipe.query_async::<()>(&mut conn).await?;
+    batch.run(&state.commands).await?;
     tracing::info!(
         instance = me,
         connections = connections.len(),

@@ -252,7 +252,7 @@ async fn the_direct_sequence_continues_after_the_instance_dies_and_membership_su
 
     // The dead instance is reaped: its members leave, the resumed one stays.
     let mut redis_conn = redis_connection(&redis).await;
-    let alive_key = format!("{prefix}:alive");
+    let alive_key = common::registry_key(&prefix, "alive");
     eventually("the dead instance reaped", || {
         let (mut conn, key) = (redis_conn.clone(), alive_key.clone());
         async move {
@@ -266,7 +266,7 @@ async fn the_direct_sequence_continues_after_the_instance_dies_and_membership_su
     })
     .await;
     let members: Vec<String> = redis::cmd("HKEYS")
-        .arg(format!("{prefix}:room:feed"))
+        .arg(common::bucket_key(&prefix, "feed", "room:feed"))
         .query_async(&mut redis_conn)
         .await
         .unwrap();
@@ -313,7 +313,7 @@ async fn a_stalled_instance_that_wakes_after_the_resume_does_not_take_the_member
     );
     // Give the woken instance its chance to park and leave (it must not
     // touch what the survivor holds): its next heartbeats come within 1 s.
-    let alive_key = format!("{prefix}:alive");
+    let alive_key = common::registry_key(&prefix, "alive");
     eventually("the woken instance heartbeating again", || {
         let (mut conn, key) = (conn.clone(), alive_key.clone());
         async move {
@@ -333,13 +333,13 @@ async fn a_stalled_instance_that_wakes_after_the_resume_does_not_take_the_member
         "{cluster:?}"
     );
     let owner: Option<String> = redis::cmd("HGET")
-        .arg(format!("{prefix}:conn"))
+        .arg(common::registry_key(&prefix, "conn"))
         .arg(&id)
         .query_async(&mut conn)
         .await
         .unwrap();
     let all: Vec<String> = redis::cmd("HGETALL")
-        .arg(format!("{prefix}:conn"))
+        .arg(common::registry_key(&prefix, "conn"))
         .query_async(&mut conn)
         .await
         .unwrap();

@@ -250,7 +250,7 @@ async fn a_stalled_instance_registers_again_when_it_resumes() {
         let client = redis::Client::open(redis.url()).unwrap();
         let mut conn = client.get_multiplexed_async_connection().await.unwrap();
         redis::cmd("HGETALL")
-            .arg(format!("{prefix}:count"))
+            .arg(common::registry_key(&prefix, "count"))
             .query_async(&mut conn)
             .await
             .unwrap()

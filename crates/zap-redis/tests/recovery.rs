@@ -58,7 +58,7 @@ async fn instance(redis_url: &str, prefix: &str) -> (ZapServer, RedisBackend) {
 async fn until_subscribed(redis: &Redis, prefix: &str, instances: usize) {
     let client = redis::Client::open(redis.url()).unwrap();
     let conn = client.get_multiplexed_async_connection().await.unwrap();
-    let bus = format!("{prefix}:bus");
+    let bus = common::registry_key(prefix, "bus");
     common::eventually("the instances subscribed", || {
         let (mut conn, bus) = (conn.clone(), bus.clone());
         async move {
@@ -298,7 +298,10 @@ async fn direct_events_to_a_session_parked_in_redis_are_replayed_on_another_inst
         .get_multiplexed_async_connection()
         .await
         .unwrap();
-    let key = |kind: &str| format!("{prefix}:{kind}:{token}");
+    let key = |kind: &str| match kind {
+        "sd" => common::bucket_key(&prefix, &id, &format!("sd:{id}")),
+        _ => common::bucket_key(&prefix, &id, &format!("{kind}:{token}")),
+    };
     let count = |kind: &'static str, n: usize| {
         let (conn, key) = (conn.clone(), key(kind));
         move || {

@@ -14,6 +14,8 @@ use zap_core::EventRegister;
 use zap_redis::{RedisBackend, RedisConfig};
 use zap_server::ZapServer;
 
+pub mod deployments;
+
 pub const WAIT: Duration = Duration::from_secs(15);
 
 pub async fn within<F: Future>(what: &str, future: F) -> F::Output {
@@ -43,7 +45,7 @@ pub struct Redis {
     dir: tempfile::TempDir,
 }
 
-fn redis_installed() -> bool {
+pub(crate) fn redis_installed() -> bool {
     std::process::Command::new("redis-server")
         .arg("--version")
         .stdout(Stdio::null())
@@ -129,7 +131,12 @@ impl Redis {
 
 /// Backend settings for tests: quick heartbeats and a short TTL.
 pub fn config(redis: &Redis, prefix: &str) -> RedisConfig {
-    RedisConfig::new(redis.url())
+    config_at(&redis.url(), prefix)
+}
+
+/// [`config`] for Redis at `url` (any deployment).
+pub fn config_at(url: &str, prefix: &str) -> RedisConfig {
+    RedisConfig::new(url)
         .prefix(prefix)
         .heartbeat(Duration::from_millis(100))
         .instance_ttl(Duration::from_millis(600))
@@ -205,7 +212,12 @@ pub async fn instance(redis: &Redis, prefix: &str) -> Instance {
 }
 
 pub async fn instance_with(redis: &Redis, prefix: &str, register: EventRegister) -> Instance {
-    let backend = RedisBackend::connect_with_config(config(redis, prefix))
+    instance_at(&redis.url(), prefix, register).await
+}
+
+/// An instance using Redis at `url` (any deployment).
+pub async fn instance_at(url: &str, prefix: &str, register: EventRegister) -> Instance {
+    let backend = RedisBackend::connect_with_config(config_at(url, prefix))
         .await
         .unwrap();
     let register = register.backend(backend.clone());
@@ -314,4 +326,32 @@ pub async fn signal(child: &Child, signal: &str) {
         .await
         .unwrap();
     assert!(status.success(), "kill -{signal} {pid}");
+}
+
+/// The name of a key in the bucket of `of` (a room name or a connection
+/// id): the key layout of zap-redis (`{prefix:N}:rest`), restated here so
+/// that a change to it is a deliberate one.
+pub fn bucket_key(prefix: &str, of: &str, rest: &str) -> String {
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in of.bytes() {
+        hash ^= u32::from(byte);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    format!("{{{prefix}:{}}}:{rest}", hash % 64)
+}
+
+/// The name of a key of the instance registry (`{prefix}:rest`).
+pub fn registry_key(prefix: &str, rest: &str) -> String {
+    format!("{{{prefix}}}:{rest}")
+}
+
+/// Logs to the test's output when `ZAP_TEST_LOG` is set (a filter such as
+/// `zap_redis=debug`).
+pub fn logs() {
+    if let Ok(filter) = std::env::var("ZAP_TEST_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .try_init();
+    }
 }
