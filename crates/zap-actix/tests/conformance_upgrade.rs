@@ -4,51 +4,34 @@
 //! routing the same path to a `ZapHandler`, on 127.0.0.1:0 in a thread of
 //! its own.
 
+#[path = "support/thread_server.rs"]
+mod thread_server;
+
 use actix_http::HttpService;
-use actix_web::dev::{AppConfig, Server, ServerHandle};
+use actix_web::dev::{AppConfig, Server};
 use actix_web::{App, web};
 use zap_conformance::{Endpoint, Running};
 
 async fn serve(endpoint: Endpoint) -> Running {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let core = endpoint.core();
-            let ws = zap_actix::ZapHandler::new(core.clone());
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-            let addr = listener.local_addr().expect("a bound address");
-            let timeout = endpoint.handshake_timeout;
-            let server = Server::build()
-                .workers(1)
-                .disable_signals()
-                .listen("zap", listener, move || {
-                    let app = App::new().route("/ws", web::get().to(ws.clone()));
-                    HttpService::build()
-                        .client_request_timeout(timeout)
-                        .upgrade(zap_actix::upgrade(core.clone(), "/ws"))
-                        .finish(actix_service::map_config(app, |_| AppConfig::default()))
-                        .tcp()
-                })
-                .expect("listen")
-                .run();
-            let _ = tx.send((addr, server.handle()));
-            server.await
-        })
-    });
-    let (addr, handle) = zap_conformance::within("actix to start", rx)
-        .await
-        .expect("actix started");
-    Running::new(format!("ws://{addr}/ws"), StopOnDrop(handle))
-}
-
-/// Stops the server when the check ends.
-struct StopOnDrop(ServerHandle);
-
-impl Drop for StopOnDrop {
-    fn drop(&mut self) {
-        // Sends the stop command at once; completion is not awaited.
-        drop(self.0.stop(false));
-    }
+    thread_server::start(move |listener| {
+        let core = endpoint.core();
+        let ws = zap_actix::ZapHandler::new(core.clone());
+        let timeout = endpoint.handshake_timeout;
+        Server::build()
+            .workers(1)
+            .disable_signals()
+            .listen("zap", listener, move || {
+                let app = App::new().route("/ws", web::get().to(ws.clone()));
+                HttpService::build()
+                    .client_request_timeout(timeout)
+                    .upgrade(zap_actix::upgrade(core.clone(), "/ws"))
+                    .finish(actix_service::map_config(app, |_| AppConfig::default()))
+                    .tcp()
+            })
+            .expect("listen")
+            .run()
+    })
+    .await
 }
 
 zap_conformance::conformance_tests!(serve);
