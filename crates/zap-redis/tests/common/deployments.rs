@@ -194,37 +194,25 @@ impl RedisCluster {
             let (port, bus) = (pair[0], pair[1]);
             let node_dir = dir.path().join(port.to_string());
             std::fs::create_dir_all(&node_dir).unwrap();
-            let args: Vec<String> = [
-                "--port",
-                &port.to_string(),
-                "--cluster-port",
-                &bus.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--cluster-enabled",
-                "yes",
-                "--cluster-config-file",
-                "nodes.conf",
-                "--cluster-node-timeout",
-                "1000",
-                "--cluster-require-full-coverage",
-                "no",
-                "--cluster-replica-validity-factor",
-                "0",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--loglevel",
-                "warning",
-                "--enable-debug-command",
-                "local",
-                "--repl-diskless-sync-delay",
-                "0",
-            ]
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect();
+            let mut args = server_args(port);
+            args.extend(
+                [
+                    "--cluster-port",
+                    &bus.to_string(),
+                    "--cluster-enabled",
+                    "yes",
+                    "--cluster-config-file",
+                    "nodes.conf",
+                    "--cluster-node-timeout",
+                    "1000",
+                    "--cluster-require-full-coverage",
+                    "no",
+                    "--cluster-replica-validity-factor",
+                    "0",
+                ]
+                .iter()
+                .map(|s| (*s).to_owned()),
+            );
             nodes.push(Node {
                 port,
                 child: Some(spawn(&args, &node_dir)),
@@ -531,25 +519,7 @@ impl RedisSentinel {
         let dir = tempfile::tempdir().unwrap();
         let ports = free_ports(5);
         let plain = |port: u16, extra: &[String]| -> Vec<String> {
-            let mut args: Vec<String> = [
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--loglevel",
-                "warning",
-                "--enable-debug-command",
-                "local",
-                "--repl-diskless-sync-delay",
-                "0",
-            ]
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect();
+            let mut args = server_args(port);
             args.extend_from_slice(extra);
             args
         };
@@ -679,4 +649,29 @@ impl RedisSentinel {
         })
         .await;
     }
+}
+
+/// The arguments every test `redis-server` starts with: on 127.0.0.1 only,
+/// nothing written to disk, quiet, `DEBUG` allowed (the tests use it to
+/// stall a node), replicas synced at once.
+fn server_args(port: u16) -> Vec<String> {
+    [
+        "--port",
+        &port.to_string(),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--loglevel",
+        "warning",
+        "--enable-debug-command",
+        "local",
+        "--repl-diskless-sync-delay",
+        "0",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect()
 }
