@@ -71,8 +71,13 @@ impl Queue {
         self.report();
     }
 
-    /// Brings the queued-bytes gauge up to date with this queue.
+    /// Brings the queued-bytes gauge up to date with this queue (nothing
+    /// to do while no recorder is installed: `reported` stays what the
+    /// gauge holds).
     fn report(&mut self) {
+        if !telemetry::recording() {
+            return;
+        }
         telemetry::queued_bytes(self.bytes as isize - self.reported as isize);
         self.reported = self.bytes;
     }
@@ -155,9 +160,12 @@ impl Outbox {
         Some(frame)
     }
 
-    /// Brings the queued-bytes gauge up to date (once per write batch).
+    /// Brings the queued-bytes gauge up to date (once per write batch;
+    /// without a recorder, not even the lock is taken).
     pub(crate) fn report(&self) {
-        self.lock().report();
+        if telemetry::recording() {
+            self.lock().report();
+        }
     }
 
     /// Waits for the oldest frame (one waiter: the connection's loop).

@@ -98,7 +98,7 @@ impl Route {
         Route {
             name: None,
             handler,
-            meter: Arc::new(EventMeter::new(crate::telemetry::OTHER_EVENTS)),
+            meter: EventMeter::other().clone(),
         }
     }
 }

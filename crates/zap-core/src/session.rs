@@ -150,6 +150,16 @@ struct LoopState {
     limiter: Option<Option<Box<Limiter>>>,
 }
 
+impl LoopState {
+    /// Moves `last_seen` to now if a frame arrived since it was set: the
+    /// clock is read once per turn of the loop, not once per frame.
+    fn note_heard(&mut self) {
+        if std::mem::take(&mut self.heard) {
+            self.last_seen = Instant::now();
+        }
+    }
+}
+
 enum Action {
     Close(CloseFrame, EndReason),
     Finished(Outcome),
@@ -554,9 +564,7 @@ impl Driver<'_> {
                 }
                 self.poll_now(&mut state.running);
             }
-            if std::mem::take(&mut state.heard) {
-                state.last_seen = Instant::now();
-            }
+            state.note_heard();
             resume::queue_ack(&self.connection);
             if state.closing.is_some() && state.running.is_none() {
                 continue; // a frame asked to close (too large, rate limit): do it now
@@ -635,9 +643,7 @@ impl Driver<'_> {
                     state.running = None;
                 }
                 Action::Tick => {
-                    if std::mem::take(&mut state.heard) {
-                        state.last_seen = Instant::now();
-                    }
+                    state.note_heard();
                     let beat = heartbeat.on_fired(state.last_seen, state.running.is_some());
                     if let Some(end) = self.on_tick(transport, beat).await {
                         return (end, state.running);

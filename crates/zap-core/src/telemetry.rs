@@ -77,10 +77,11 @@ impl EventMeter {
         }
     }
 
-    /// The meter every event without a handler of its own shares.
-    pub(crate) fn other() -> &'static EventMeter {
-        static OTHER: OnceLock<EventMeter> = OnceLock::new();
-        OTHER.get_or_init(|| EventMeter::new(OTHER_EVENTS))
+    /// The meter every event without a handler of its own shares (the
+    /// fallback's, and that of events no handler takes).
+    pub(crate) fn other() -> &'static Arc<EventMeter> {
+        static OTHER: OnceLock<Arc<EventMeter>> = OnceLock::new();
+        OTHER.get_or_init(|| Arc::new(EventMeter::new(OTHER_EVENTS)))
     }
 
     /// The handles, or `None` when no recorder is installed.

@@ -71,8 +71,12 @@ fn sequence<P: Serialize + ?Sized>(
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let (epoch, offset) = log.next();
-    let stamped_headers = stamp::room_headers(event.headers, room, epoch, offset);
-    let stamped = zap_protocol::encode(event.name, event.payload, Some(&stamped_headers))?;
+    let stamped = stamp::encode_room(
+        event.name,
+        event.payload,
+        event.headers,
+        (room, epoch, offset),
+    )?;
     log.push(stamped.clone(), except);
 
     let mut plain: Option<Frame> = None;

@@ -44,6 +44,11 @@ pub trait HistoryStore: Send + Sync + fmt::Debug + 'static {
 pub fn stamp_room(frame: &Frame, room: &str, epoch: &str, offset: u64) -> Option<Frame> {
     let event = zap_protocol::decode(frame.as_str()).ok()?;
     let headers = (!event.headers().is_empty()).then(|| event.headers());
-    let headers = stamp::room_headers(headers, room, epoch, offset);
-    zap_protocol::encode(event.event_name(), event.payload(), Some(&headers)).ok()
+    stamp::encode_room(
+        event.event_name(),
+        event.payload(),
+        headers,
+        (room, epoch, offset),
+    )
+    .ok()
 }

@@ -13,18 +13,20 @@ pub use zap_protocol::ext::{
     SESSION_EVENT,
 };
 
-/// `headers` plus the room stamp.
-pub(crate) fn room_headers(
+/// Encodes a room event with its room stamp (`zap-room`, `zap-epoch`,
+/// `zap-offset`) written after its headers.
+pub(crate) fn encode_room<P: Serialize + ?Sized>(
+    event_name: &str,
+    payload: &P,
     headers: Option<&Headers>,
-    room: &str,
-    epoch: &str,
-    offset: u64,
-) -> Headers {
-    let mut stamped = headers.cloned().unwrap_or_default();
-    stamped.insert(ROOM_HEADER.to_owned(), room.into());
-    stamped.insert(EPOCH_HEADER.to_owned(), epoch.into());
-    stamped.insert(OFFSET_HEADER.to_owned(), offset.into());
-    stamped
+    (room, epoch, offset): (&str, &str, u64),
+) -> Result<Frame, EncodeError> {
+    let stamps = [
+        (ROOM_HEADER, room.into()),
+        (EPOCH_HEADER, epoch.into()),
+        (OFFSET_HEADER, offset.into()),
+    ];
+    zap_protocol::encode_stamped(event_name, payload, headers, &stamps)
 }
 
 /// Encodes a direct event with its sequence number.
